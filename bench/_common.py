@@ -1,0 +1,62 @@
+"""Shared helpers of the benchmark scripts: timing whole processes, and the original MLXP's venv.
+
+The original MLXP (PyPI mlxp==1.0.5) lives only in a separate virtual environment, made by
+``bench/setup_original.sh``; it is never installed into the project's environment.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+ORIGINAL_VENV = Path(os.environ.get("MLXP_ORIGINAL_VENV",
+                                    Path.home() / ".cache" / "mlxp-bench" / "venv-mlxp105"))
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+
+
+def original_python() -> Optional[str]:
+    """The interpreter of the original MLXP's venv, or None (with a note) if it is missing."""
+    python = ORIGINAL_VENV / "bin" / "python"
+    if python.exists():
+        return str(python)
+    print(f"(original MLXP venv not found at {ORIGINAL_VENV}; run bench/setup_original.sh)")
+    return None
+
+
+def time_process(argv: Sequence[str], cwd: Optional[str] = None, repeats: int = 15,
+                 prepare: Optional[Callable[[], None]] = None) -> float:
+    """Median wall time in seconds of running ``argv`` to completion (output discarded)."""
+    samples: List[float] = []
+    for _ in range(repeats):
+        if prepare:
+            prepare()
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def median_of(function: Callable[[], object], repeats: int = 7) -> float:
+    """Median wall time in seconds of calling ``function``."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def report(label: str, seconds: float, floor: float, unit: str = "ms") -> None:
+    """One aligned line: the time and its ratio to the floor."""
+    scale = 1000 if unit == "ms" else 1
+    print(f"{label:<44} {seconds * scale:10.1f} {unit}   {seconds / floor:6.2f}x floor")
+
+
+PYTHON = sys.executable

@@ -1,0 +1,94 @@
+"""The launcher's command line: flags, overrides, and ``--help``.
+
+Every argument that is not a flag is an override (see docs/configuration-and-overrides.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+from mlxp.errors import UsageError
+from mlxp.overrides import Override, parse_overrides
+
+_VALUE_FLAGS = {
+    "--config-name": "config_name",
+    "-cn": "config_name",
+    "--config-path": "config_path",
+    "-cp": "config_path",
+}
+_SWITCHES = {"--help": "help", "-h": "help", "--cfg": "show_config", "--dry-run": "dry_run"}
+
+
+@dataclass
+class CommandLine:
+    """What the user asked for on the command line."""
+
+    overrides: List[Override] = field(default_factory=list)
+    config_name: str = "config"
+    config_path: Optional[str] = None
+    help: bool = False
+    show_config: bool = False
+    dry_run: bool = False
+
+
+def parse_command_line(argv: Sequence[str]) -> CommandLine:
+    """Split ``argv`` into flags and overrides; overrides are parsed (and checked) here.
+
+    Raises:
+        UsageError: an unknown flag, or a flag missing its value.
+        OverrideSyntaxError: a malformed override.
+    """
+    command_line = CommandLine()
+    override_texts: List[str] = []
+    position = 0
+    while position < len(argv):
+        argument = argv[position]
+        name, equals, inline_value = argument.partition("=")
+        if name in _VALUE_FLAGS:
+            if equals:
+                value = inline_value
+            elif position + 1 < len(argv):
+                position += 1
+                value = argv[position]
+            else:
+                raise UsageError(f"{name} needs a value, e.g. {name} NAME")
+            setattr(command_line, _VALUE_FLAGS[name], value)
+        elif argument in _SWITCHES:
+            setattr(command_line, _SWITCHES[argument], True)
+        elif argument.startswith("-"):
+            known = ", ".join(sorted({*_VALUE_FLAGS, *_SWITCHES}))
+            raise UsageError(
+                f"unknown flag {argument!r}; the flags are {known}, and every other argument"
+                " is an override such as key=value"
+            )
+        else:
+            override_texts.append(argument)
+        position += 1
+    command_line.overrides = parse_overrides(override_texts)
+    return command_line
+
+
+_GRAMMAR = """\
+overrides (each argument is one):
+  key=value          set an option (a new key is added, with a warning)
+  +key=value         add a new option;  ++key=value  add or set
+  ~key               delete an option
+  key=1,2,3          sweep: one run per value (several sweeps: every combination)
+  key=range(0,10,2)  sweep over a range;  key=choice(a,b)  sweep, explicit form
+  key='a,b'          a string with a comma (quotes stop the sweep)
+  key=[1,2]          a list;  key={a: 1}  a mapping
+  mlxp.use_logger=false   change one of mlxp's own settings
+
+flags:
+  --help, -h                 show this help and exit
+  --cfg                      print the composed config of every run and exit
+  --dry-run                  list the runs and their directories, write nothing
+  --config-name, -cn NAME    use NAME.yaml in the config directory
+  --config-path, -cp DIR     read the config from DIR"""
+
+
+def usage(program: str, config_keys: Sequence[str]) -> str:
+    """The ``--help`` text: usage, the grammar in brief, and the config's current options."""
+    keys = "\n".join(f"  {key}" for key in config_keys) or "  (none yet)"
+    return f"usage: {program} [flags] [overrides...]\n\n{_GRAMMAR}\n\noptions in the config:\n{keys}"

@@ -1,0 +1,85 @@
+"""Run-directory names, log-id allocation and atomic file writes (shared by logger and reader).
+
+A run directory is ``<parent_log_dir>/<log_id>/`` where ``log_id`` is a positive integer; see
+the tree in docs/logging.md. Ids are 1 + the largest all-digit name, claimed with an atomic
+``mkdir`` so that concurrent launches (also on a shared file system) never share a directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Iterator, List, Tuple
+
+METADATA_DIR = "metadata"
+METRICS_DIR = "metrics"
+ARTIFACTS_DIR = "artifacts"
+KEYS_DIR = ".keys"
+CONFIG_FILE = "config.yaml"
+INFO_FILE = "info.yaml"
+SETTINGS_FILE = "mlxp.yaml"
+METRIC_KEYS_FILE = "metrics.yaml"
+ARTIFACT_KEYS_FILE = "artifacts.yaml"
+METRIC_SUFFIX = ".json"
+JOB_SCRIPT = "script.sh"
+STDOUT_FILE = "log.stdout"
+STDERR_FILE = "log.stderr"
+
+STARTING, RUNNING, COMPLETE, FAILED = "STARTING", "RUNNING", "COMPLETE", "FAILED"
+
+
+def run_ids(parent_log_dir: str) -> List[int]:
+    """The ids of the run directories under ``parent_log_dir`` (all-digit names), unsorted."""
+    try:
+        with os.scandir(parent_log_dir) as entries:
+            return [int(e.name) for e in entries if e.name.isdigit() and e.is_dir()]
+    except FileNotFoundError:
+        return []
+
+
+def iter_run_dirs(parent_log_dir: str) -> Iterator[Tuple[int, str]]:
+    """``(log_id, path)`` of every run directory under ``parent_log_dir``, by id."""
+    for log_id in sorted(run_ids(parent_log_dir)):
+        yield log_id, os.path.join(parent_log_dir, str(log_id))
+
+
+def allocate_run_dir(parent_log_dir: str, first_candidate: int = 0) -> Tuple[int, str]:
+    """Claim a new run directory: ``(log_id, path)``; the directory exists when this returns.
+
+    ``first_candidate`` lets a caller that allocates many ids in a row skip the listing.
+    """
+    os.makedirs(parent_log_dir, exist_ok=True)
+    candidate = max(first_candidate, max(run_ids(parent_log_dir), default=0) + 1)
+    while True:
+        path = os.path.join(parent_log_dir, str(candidate))
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            candidate += 1
+            continue
+        return candidate, path
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half."""
+    directory, name = os.path.split(path)
+    tmp_path = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 honours the umask, unlike tempfile.mkstemp's 0o600.
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """``atomic_write`` for UTF-8 text."""
+    atomic_write(path, text.encode("utf-8"))

@@ -1,0 +1,186 @@
+"""The metrics of one run: JSON Lines files written one whole line per system call.
+
+Each ``metrics/<log_name>.json`` stays open, unbuffered and in append mode: a line is encoded
+and checked first, then handed to the kernel in a single ``write``, so a bad value writes
+nothing and a killed process leaves whole lines only. ``metrics/.keys/metrics.yaml`` lists
+the keys ever logged per log name; it is rewritten only when a new key appears.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from typing import Any, Callable, Dict, Optional, Set, Tuple
+
+from mlxp import _layout
+from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.errors import InvalidNameError, MetricValueError
+
+PROTECTED_NAMES = frozenset({"info", "config", "mlxp", "artifacts"})
+_MAX_DEPTH = 64
+
+# json.dumps(obj) with default arguments calls this very encoder; calling it directly skips
+# dumps' argument checks on the hot path. Its defaults write NaN/Infinity as Python reads them.
+_encode = json.JSONEncoder().encode
+
+_Sink = Tuple[Callable[[bytes], Optional[int]], Set[str]]
+
+
+class MetricsLog:
+    """The open metrics files of a run directory's ``metrics/``.
+
+    Args:
+        metrics_dir: the run's ``metrics`` directory (exists).
+        known_keys: keys recorded by a previous session (resume), per log name.
+    """
+
+    def __init__(self, metrics_dir: str, known_keys: Optional[Dict[str, Set[str]]] = None) -> None:
+        self._dir = metrics_dir
+        self._keys: Dict[str, Set[str]] = dict(known_keys or {})
+        self._files: Dict[str, Any] = {}
+        # log_name -> (bound write of its open file, the keys ever logged under it)
+        self._sinks: Dict[str, _Sink] = {}
+
+    def log(self, metrics: Dict[str, Any], log_name: str) -> None:
+        """Append ``metrics`` as one line to ``<log_name>.json`` (see ``Logger.log_metrics``)."""
+        sink = self._sinks.get(log_name)
+        if sink is None:
+            sink = self._open(log_name)
+        if metrics.__class__ is not dict:
+            metrics = _as_dict(metrics)
+        try:
+            line = _encode(metrics)
+        except (TypeError, ValueError):  # numpy/torch scalars, or a value that is not JSON
+            line = _encode({key: _metric_value(key, value, 0) for key, value in metrics.items()})
+        write, known = sink
+        if not known.issuperset(metrics):
+            self._add_keys(log_name, known, metrics)
+        data = (line + "\n").encode()
+        written = write(data)
+        if written != len(data):
+            self._finish_partial_write(log_name, data, written or 0)
+
+    def _open(self, log_name: str) -> _Sink:
+        check_log_name(log_name)
+        path = os.path.join(self._dir, log_name + _layout.METRIC_SUFFIX)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+        stream = open(fd, "ab", buffering=0)  # unbuffered: each write() is one system call
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            stream.write(b"\n")  # end a torn line some other writer left; ours start clean
+        self._files[log_name] = stream
+        sink = (stream.write, self._keys.setdefault(log_name, set()))
+        self._sinks[log_name] = sink
+        return sink
+
+    def _finish_partial_write(self, log_name: str, data: bytes, written: int) -> None:
+        """Write the rest of a line the kernel took only in part, or take the part back."""
+        stream = self._files[log_name]
+        try:
+            while written < len(data):
+                count = stream.write(data[written:])
+                if not count:
+                    raise OSError(errno.ENOSPC, "no progress writing a metrics line")
+                written += count
+        except OSError:  # disk full: leave the file as it was before this line
+            os.ftruncate(stream.fileno(), os.fstat(stream.fileno()).st_size - written)
+            raise
+
+    def _add_keys(self, log_name: str, known: Set[str], metrics: Dict[str, Any]) -> None:
+        for key in metrics:
+            if not isinstance(key, str):
+                raise MetricValueError(
+                    f"metric name {key!r} in log {log_name!r} is a {type(key).__name__}; metric"
+                    " names must be strings. Nothing was written",
+                    key=key,
+                )
+        known.update(metrics)
+        keys_dir = os.path.join(self._dir, _layout.KEYS_DIR)
+        os.makedirs(keys_dir, exist_ok=True)
+        recorded = {name: sorted(keys) for name, keys in self._keys.items() if keys}
+        _layout.atomic_write_text(
+            os.path.join(keys_dir, _layout.METRIC_KEYS_FILE), dump_yaml(recorded)
+        )
+
+    def flush(self) -> None:
+        """fsync every open file, so the lines survive a machine crash too."""
+        for stream in self._files.values():
+            os.fsync(stream.fileno())
+
+    def close(self) -> None:
+        """fsync and close every open file; logging again reopens them."""
+        try:
+            self.flush()
+        finally:
+            for stream in self._files.values():
+                stream.close()
+            self._files.clear()
+            self._sinks.clear()
+
+
+def recorded_metric_keys(metrics_dir: str) -> Dict[str, Set[str]]:
+    """The keys ``metrics/.keys/metrics.yaml`` lists per log name (empty when missing)."""
+    path = os.path.join(metrics_dir, _layout.KEYS_DIR, _layout.METRIC_KEYS_FILE)
+    recorded = load_yaml_file(path) if os.path.isfile(path) else None
+    if not isinstance(recorded, dict):
+        return {}
+    return {str(name): set(keys or ()) for name, keys in recorded.items()}
+
+
+def check_log_name(log_name: str) -> None:
+    """Refuse a protected log name or one that is not a plain file name.
+
+    Raises:
+        InvalidNameError: ``info``, ``config``, ``mlxp``, ``artifacts``; empty; contains
+            ``/`` or ``\\``; starts with ``.``.
+    """
+    if log_name in PROTECTED_NAMES:
+        raise InvalidNameError(
+            f"log_name {log_name!r} is reserved by mlxp ({', '.join(sorted(PROTECTED_NAMES))});"
+            " pick another name",
+            name=log_name,
+        )
+    if (
+        not isinstance(log_name, str) or not log_name or log_name.startswith(".")
+        or any(char in log_name for char in "/\\\0")
+    ):
+        raise InvalidNameError(
+            f"log_name {log_name!r} must be a plain file name (no '/', not starting with '.')",
+            name=log_name,
+        )
+
+
+def _as_dict(metrics: Any) -> Dict[str, Any]:
+    if isinstance(metrics, dict):
+        return metrics
+    if hasattr(metrics, "keys") and hasattr(metrics, "__getitem__"):
+        return {key: metrics[key] for key in metrics.keys()}
+    raise MetricValueError(
+        f"log_metrics takes a mapping of metric names to values, not a {type(metrics).__name__}",
+        key=None,
+    )
+
+
+def _metric_value(key: str, value: Any, depth: int) -> Any:
+    """``value`` as something JSON can hold, or ``MetricValueError`` naming ``key``."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        converted = value.item()  # a numpy/torch scalar or 0-d array, duck-typed
+        if isinstance(converted, (int, float, bool)):
+            return converted
+    if depth < _MAX_DEPTH and isinstance(value, (list, tuple)):
+        return [_metric_value(f"{key}[{i}]", item, depth + 1) for i, item in enumerate(value)]
+    if depth < _MAX_DEPTH and isinstance(value, dict):
+        return {str(k): _metric_value(f"{key}.{k}", v, depth + 1) for k, v in value.items()}
+    what = f"a {type(value).__name__}"
+    if getattr(value, "ndim", 0):
+        what += f" with {value.ndim} dimensions (log .tolist() or a single number)"
+    elif depth >= _MAX_DEPTH:
+        what = "nested too deeply (does it contain itself?)"
+    raise MetricValueError(
+        f"metric {key!r} is {what}, which cannot be written as JSON; log numbers, strings,"
+        " booleans, None, or lists/dicts of them. Nothing was written",
+        key=key,
+    )

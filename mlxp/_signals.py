@@ -1,0 +1,105 @@
+"""Turn SIGTERM and Ctrl-C into an exception while a run is active, so its status is recorded.
+
+A scheduler stops a job with SIGTERM, whose default action kills Python without running any
+``finally`` block: the run would stay RUNNING forever. Inside ``terminate_on_signals()`` the
+signal raises ``RunInterrupted`` instead, which unwinds the task like any exception. Nothing
+is installed at import time; SIGUSR1 (used by some schedulers for pre-emption warnings) is left
+alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from typing import Any, Dict, Iterator, Tuple
+
+HANDLED_SIGNALS: Tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
+
+
+class RunInterrupted(BaseException):
+    """A run was stopped by a signal; a ``BaseException`` so ``except Exception`` lets it pass.
+
+    Attributes:
+        signum: the signal number.
+        signal_name: its name, e.g. ``"SIGTERM"``.
+        exit_code: what the process should exit with: 128 + the signal number (143, 130).
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+        verb = "interrupted" if signum == signal.SIGINT else "terminated"
+        super().__init__(f"{verb} by {self.signal_name}")
+
+    @classmethod
+    def from_signal(cls, signum: int) -> "RunInterrupted":
+        """The exception for ``signum``; for SIGINT it is also a ``KeyboardInterrupt``.
+
+        Code written as ``except KeyboardInterrupt:`` (save a last checkpoint on Ctrl-C) keeps
+        working inside ``terminate_on_signals()``.
+        """
+        if signum == signal.SIGINT:
+            return KeyboardRunInterrupted(signum)
+        return cls(signum)
+
+
+class KeyboardRunInterrupted(RunInterrupted, KeyboardInterrupt):
+    """``RunInterrupted`` for SIGINT (Ctrl-C), also caught by ``except KeyboardInterrupt``."""
+
+
+def _raise_run_interrupted(signum: int, frame: Any) -> None:
+    raise RunInterrupted.from_signal(signum)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
+    """Raise ``RunInterrupted`` on SIGTERM and SIGINT inside the block; restore handlers after.
+
+    Python only lets the main thread install handlers; elsewhere this does nothing.
+
+    Args:
+        exit_on_signal: when ``RunInterrupted`` leaves the block, print one line on stderr and
+            exit with its code (143 for SIGTERM, 130 for SIGINT), as a killed process would.
+            ``False`` lets the exception propagate.
+    """
+    if not _in_main_thread():
+        yield
+        return
+    previous: Dict[int, Any] = {signum: signal.getsignal(signum) for signum in HANDLED_SIGNALS}
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, _raise_run_interrupted)
+    try:
+        yield
+    except RunInterrupted as interruption:
+        if not exit_on_signal:
+            raise
+        print(f"mlxp: {interruption}", file=sys.stderr)
+        raise SystemExit(interruption.exit_code) from interruption
+    finally:
+        for signum, handler in previous.items():
+            # None means the handler was installed outside Python; the default is the best guess.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT back while the block runs, then deliver any that arrived.
+
+    Used around the final status write, so that a second signal cannot leave a run RUNNING.
+    A no-op where signal masks are unavailable (Windows) or outside the main thread.
+    """
+    if not hasattr(signal, "pthread_sigmask") or not _in_main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

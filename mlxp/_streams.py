@@ -1,0 +1,105 @@
+"""Copy the process's stdout and stderr into files while still showing them (``tee``).
+
+The copy happens at the file-descriptor level: fd 1 and fd 2 are pointed at pipes and a
+thread per stream copies what arrives to the original destination and to the file. So the
+output of C extensions and of child processes is captured too, not only Python's ``print``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import List, Optional, TextIO
+
+_CHUNK = 65536
+_JOIN_TIMEOUT = 5.0
+
+
+class _TeeFd:
+    """One redirected descriptor: fd -> pipe -> thread -> (original destination, file)."""
+
+    def __init__(self, fd: int, path: str, stream: Optional[TextIO]) -> None:
+        self._fd = fd
+        self._stream = stream
+        self._file_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        self._saved_fd = os.dup(fd)
+        read_end, write_end = os.pipe()
+        self._flush_python_stream()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self._thread = threading.Thread(
+            target=self._copy, args=(read_end,), name=f"mlxp-tee-fd{fd}", daemon=True
+        )
+        self._thread.start()
+
+    def _flush_python_stream(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):  # closed or broken by the task: nothing to save
+                pass
+
+    def _copy(self, read_end: int) -> None:
+        show = True
+        try:
+            while True:
+                data = os.read(read_end, _CHUNK)
+                if not data:
+                    return
+                _write_all(self._file_fd, data)
+                if show:
+                    try:
+                        _write_all(self._saved_fd, data)
+                    except OSError:  # the terminal went away (closed pipe): keep the file
+                        show = False
+        finally:
+            os.close(read_end)
+
+    def restore(self) -> None:
+        """Point the descriptor back where it was and let the thread drain the pipe."""
+        self._flush_python_stream()
+        # Replacing fd drops the pipe's last write end we hold: the thread then reads EOF,
+        # unless a child process still holds it; the thread is a daemon, so never wait forever.
+        os.dup2(self._saved_fd, self._fd)
+        self._thread.join(_JOIN_TIMEOUT)
+        if not self._thread.is_alive():
+            os.close(self._saved_fd)
+            os.close(self._file_fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _same_file(fd: int, path: str) -> bool:
+    """True when ``fd`` already writes to ``path`` (a job whose scheduler redirects there)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+class StreamTee:
+    """Copy fd 1 to ``stdout_path`` and fd 2 to ``stderr_path`` until ``close()``.
+
+    A stream that already goes to its file (a scheduler job whose ``--output`` is
+    ``log.stdout``) is left alone rather than written twice.
+    """
+
+    def __init__(self, stdout_path: str, stderr_path: str) -> None:
+        self._tees: List[_TeeFd] = []
+        try:
+            for fd, path, stream in ((1, stdout_path, sys.stdout), (2, stderr_path, sys.stderr)):
+                if not _same_file(fd, path):
+                    self._tees.append(_TeeFd(fd, path, stream))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Restore stdout and stderr (in reverse order) and close the files; idempotent."""
+        while self._tees:
+            self._tees.pop().restore()

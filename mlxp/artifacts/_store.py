@@ -1,0 +1,256 @@
+"""Artifact files of one run: safe names, atomic writes, and the ``artifacts/.keys`` index.
+
+An artifact lives at ``<log_dir>/artifacts/<type>/<name><suffix>``. It is written to a
+temporary file in the same directory, fsynced and renamed into place, so a crash leaves the
+previous version or the new one, never a torn file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, Dict, List, Optional
+
+from mlxp import _layout
+from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.artifacts._types import ArtifactType, get_artifact_type, registered_types
+from mlxp.errors import ArtifactError, InvalidNameError
+
+TYPES_FILE = "types.yaml"  # artifacts/.keys/types.yaml: where user types' functions live
+
+
+def check_artifact_name(name: str) -> None:
+    """Refuse a name that would leave ``artifacts/<type>/`` or hide among temporary files.
+
+    Raises:
+        InvalidNameError: the name is empty, absolute, contains ``..`` or a backslash, or has
+            an empty or hidden (``.``-prefixed) path component.
+    """
+    problem = ""
+    if not isinstance(name, str) or not name:
+        problem = "must be a non-empty string"
+    elif name.startswith("/") or os.path.isabs(name):
+        problem = "must be relative to the run's artifacts directory, not absolute"
+    elif ".." in name:
+        problem = "must not contain '..'"
+    elif "\\" in name or "\0" in name:
+        problem = "must use '/' to separate directories and contain no NUL"
+    elif any(not part or part.startswith(".") for part in name.split("/")):
+        problem = "must not have empty or hidden ('.'-prefixed) path components"
+    if problem:
+        raise InvalidNameError(f"artifact name {name!r} {problem}", name=name)
+
+
+def _suffixes(kind: ArtifactType) -> List[str]:
+    return list(dict.fromkeys(s for s in (kind.suffix, kind.file_suffix({})) if s))
+
+
+def strip_suffix(name: str, kind: ArtifactType) -> str:
+    """The artifact's logical name: ``last_ckpt.pkl`` and ``last_ckpt`` both mean ``last_ckpt``."""
+    for suffix in _suffixes(kind):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def find_artifact_file(type_dir: str, name: str, kind: ArtifactType) -> Optional[str]:
+    """The file of artifact ``name`` under ``type_dir``: with its suffix, or bare (MLXP 1.0.5)."""
+    for suffix in [*_suffixes(kind), ""]:
+        path = os.path.join(type_dir, name + suffix)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def save_artifact(obj: Any, path: str, kind: ArtifactType) -> None:
+    """Write ``obj`` to ``path`` atomically: temp file in the same directory, fsync, rename."""
+    directory, base = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp_path = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        if kind.write is not None:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as stream:
+                kind.write(obj, stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+        elif kind.save is not None:
+            kind.save(obj, tmp_path)
+            _fsync_written(tmp_path, kind)
+        else:
+            raise ArtifactError(f"artifact type {kind.name!r} was recorded without a save function")
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _fsync_written(tmp_path: str, kind: ArtifactType) -> None:
+    try:
+        fd = os.open(tmp_path, os.O_RDONLY)
+    except FileNotFoundError as error:
+        raise ArtifactError(
+            f"the save function of artifact type {kind.name!r} did not write the path it was"
+            f" given ({tmp_path}); it must write exactly there, without adding a suffix"
+        ) from error
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_artifact(path: str, artifact_type: str) -> Any:
+    """Load the artifact file at ``path`` (the Reader's entry point).
+
+    ``path`` may omit the type's suffix. A user type not registered in this process is
+    imported from the ``module:qualname`` recorded in the run's ``artifacts/.keys/types.yaml``.
+
+    Raises:
+        ArtifactError: unknown type, or no file at ``path``.
+        MissingDependencyError: the type's package (numpy, torch, pillow) is not installed.
+    """
+    recorded = None if artifact_type in registered_types() else _recorded_types_near(path)
+    kind = get_artifact_type(artifact_type, recorded)
+    if not os.path.isfile(path):
+        found = find_artifact_file(os.path.dirname(path), os.path.basename(path), kind)
+        if found is None:
+            raise ArtifactError(f"no {artifact_type} artifact at {path}", path=path)
+        path = found
+    return kind.load(path)
+
+
+def _recorded_types_near(path: str) -> Optional[Dict[str, Any]]:
+    """The ``types.yaml`` of the run holding ``path``: the nearest ``artifacts/`` above it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while os.path.dirname(directory) != directory:
+        types_file = os.path.join(directory, _layout.KEYS_DIR, TYPES_FILE)
+        if os.path.basename(directory) == _layout.ARTIFACTS_DIR and os.path.isfile(types_file):
+            return load_yaml_file(types_file)  # type: ignore[no-any-return]
+        directory = os.path.dirname(directory)
+    return None
+
+
+def _names_in(entry: Any) -> List[str]:
+    """Artifact names of one type in ``artifacts.yaml``: ours (a list) or MLXP 1.0.5's mapping."""
+    if isinstance(entry, list):
+        return [str(name) for name in entry]
+    names = []
+    if isinstance(entry, dict):  # MLXP 1.0.5: {".sub.dir": {base_name: ""}}, "" for the top
+        for dir_key, bases in entry.items():
+            prefix = "/".join(str(dir_key).lstrip(".").split(".")) if dir_key else ""
+            for base in bases or {}:
+                names.append(f"{prefix}/{base}" if prefix else str(base))
+    return names
+
+
+class RunArtifacts:
+    """The artifacts of one run: write and read them, and keep ``artifacts/.keys`` current.
+
+    ``artifacts.yaml`` is ``{artifact_type: [sorted names]}``, names without suffix;
+    ``types.yaml`` records ``{type: {save, load, suffix}}`` for each user type in use.
+    """
+
+    def __init__(self, artifacts_dir: str) -> None:
+        self._dir = artifacts_dir
+        self._keys_dir = os.path.join(artifacts_dir, _layout.KEYS_DIR)
+        self._names: Optional[Dict[str, List[str]]] = None
+        self._types: Optional[Dict[str, Any]] = None
+
+    def _recorded(self, file_name: str) -> Dict[str, Any]:
+        path = os.path.join(self._keys_dir, file_name)
+        loaded = load_yaml_file(path) if os.path.isfile(path) else None
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _recorded_names(self) -> Dict[str, List[str]]:
+        if self._names is None:
+            self._names = {
+                str(kind): _names_in(entry)
+                for kind, entry in self._recorded(_layout.ARTIFACT_KEYS_FILE).items()
+            }
+        return self._names
+
+    def _recorded_types(self) -> Dict[str, Any]:
+        if self._types is None:
+            self._types = self._recorded(TYPES_FILE)
+        return self._types
+
+    def _write_keys(self, file_name: str, data: Dict[str, Any]) -> None:
+        os.makedirs(self._keys_dir, exist_ok=True)
+        _layout.atomic_write_text(os.path.join(self._keys_dir, file_name), dump_yaml(data))
+
+    def path_for(self, obj: Any, name: str, kind: ArtifactType) -> str:
+        """Where ``obj`` saved as ``name`` goes (checks the name first)."""
+        check_artifact_name(name)
+        logical = strip_suffix(name, kind)
+        return os.path.join(self._dir, kind.name, logical + kind.file_suffix(obj))
+
+    def log(self, obj: Any, name: str, artifact_type: str) -> str:
+        """Save ``obj`` atomically and index it; returns the file's path."""
+        kind = get_artifact_type(artifact_type, self._recorded_types())
+        path = self.path_for(obj, name, kind)
+        types = self._recorded_types()
+        if kind.import_paths and types.get(kind.name) != _type_entry(kind):
+            types[kind.name] = _type_entry(kind)
+            self._write_keys(TYPES_FILE, types)
+        save_artifact(obj, path, kind)
+        logical = strip_suffix(name, kind)
+        names = self._recorded_names().setdefault(kind.name, [])
+        if logical not in names:
+            names.append(logical)
+            names.sort()
+            self._write_keys(_layout.ARTIFACT_KEYS_FILE, self._recorded_names())
+        return path
+
+    def find(self, name: str, artifact_type: Optional[str] = None) -> Optional[str]:
+        """The file of artifact ``name`` (type inferred when None), or None if there is none."""
+        check_artifact_name(name)
+        if artifact_type is None:
+            artifact_type = self.infer_type(name)
+        kind = get_artifact_type(artifact_type, self._recorded_types())
+        return find_artifact_file(os.path.join(self._dir, kind.name), strip_suffix(name, kind), kind)
+
+    def load(self, name: str, artifact_type: Optional[str] = None) -> Any:
+        """Load artifact ``name``; its type is looked up in ``artifacts.yaml`` when not given."""
+        if artifact_type is None:
+            artifact_type = self.infer_type(name)
+        path = self.find(name, artifact_type)
+        if path is None:
+            raise ArtifactError(f"no {artifact_type} artifact {name!r} in {self._dir}", name=name)
+        return get_artifact_type(artifact_type, self._recorded_types()).load(path)
+
+    def infer_type(self, name: str) -> str:
+        """The one type under which ``name`` was logged (index first, then the files on disk).
+
+        Raises:
+            ArtifactError: no artifact of that name, or several types have one.
+        """
+        check_artifact_name(name)
+        kinds = [*registered_types().values()]
+        candidates = {name, *(strip_suffix(name, kind) for kind in kinds)}
+        indexed = [t for t, names in self._recorded_names().items() if candidates & set(names)]
+        if len(indexed) == 1:
+            return indexed[0]
+        on_disk = [
+            kind.name for kind in kinds
+            if find_artifact_file(os.path.join(self._dir, kind.name), strip_suffix(name, kind), kind)
+        ]
+        found = indexed or on_disk
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ArtifactError(
+                f"artifact {name!r} exists as several types ({', '.join(sorted(found))});"
+                " pass artifact_type",
+                name=name,
+            )
+        raise ArtifactError(
+            f"no artifact {name!r} in {self._dir}; logged so far: {self._recorded_names() or 'none'}",
+            name=name,
+        )
+
+
+def _type_entry(kind: ArtifactType) -> Dict[str, Any]:
+    return {**(kind.import_paths or {}), "suffix": kind.suffix}

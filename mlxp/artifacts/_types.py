@@ -1,0 +1,248 @@
+"""Artifact types: the built-ins (pickle, json, numpy, torch, image) and user-registered ones.
+
+numpy, torch and Pillow are imported only when an artifact of their type is saved or loaded.
+A user type is remembered by the import paths of its functions, so that another process (a
+Reader) can load its artifacts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pickle
+import re
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Dict, Optional
+
+from mlxp.errors import ArtifactError, InvalidNameError, MissingDependencyError
+
+_TYPE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class ArtifactType:
+    """How to save and load one kind of artifact.
+
+    Built-in types stream into an open binary file (``write(obj, stream)``); user types keep
+    MLXP's ``save(obj, path)`` signature. ``load(path)`` returns the object.
+    """
+
+    name: str
+    suffix: str
+    load: Callable[[str], Any]
+    write: Optional[Callable[[Any, BinaryIO], None]] = None
+    save: Optional[Callable[[Any, str], None]] = None
+    import_paths: Optional[Dict[str, str]] = None  # user types: {"save": "mod:qualname", ...}
+
+    def file_suffix(self, obj: Any) -> str:
+        """The suffix the file for ``obj`` gets (numpy: ``.npz`` for a mapping of arrays)."""
+        if self.name == "numpy" and isinstance(obj, dict):
+            return ".npz"
+        return self.suffix
+
+
+def _require(module: str, package: str, artifact_type: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"artifact type {artifact_type!r} needs the {package!r} package; install it with"
+            f" 'pip install {package}'",
+            package=package,
+        ) from error
+
+
+# --- built-in types ---------------------------------------------------------------------------
+
+
+def _write_pickle(obj: Any, stream: BinaryIO) -> None:
+    pickle.dump(obj, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load_pickle(path: str) -> Any:
+    with open(path, "rb") as stream:
+        try:
+            return pickle.load(stream)
+        except ModuleNotFoundError as error:
+            if error.name == "dill":  # checkpoints written by MLXP 1.0.5 may reference dill
+                raise MissingDependencyError(
+                    f"{path} was pickled with dill (MLXP 1.0.5); install it with 'pip install"
+                    " dill'",
+                    package="dill",
+                ) from error
+            raise
+
+
+def _write_json(obj: Any, stream: BinaryIO) -> None:
+    try:
+        text = json.dumps(obj)
+    except (TypeError, ValueError) as error:
+        raise ArtifactError(
+            f"cannot save a {type(obj).__name__} as a json artifact: {error}; use the pickle"
+            " type for arbitrary objects"
+        ) from error
+    stream.write(text.encode("utf-8"))
+
+
+def _load_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def _write_numpy(obj: Any, stream: BinaryIO) -> None:
+    np = _require("numpy", "numpy", "numpy")
+    if isinstance(obj, dict):
+        np.savez(stream, **obj)
+    else:
+        np.save(stream, np.asarray(obj), allow_pickle=False)
+
+
+def _load_numpy(path: str) -> Any:
+    np = _require("numpy", "numpy", "numpy")
+    loaded = np.load(path, allow_pickle=False)
+    if hasattr(loaded, "files"):  # an .npz archive: a mapping of arrays, read eagerly
+        with loaded:
+            return {key: loaded[key] for key in loaded.files}
+    return loaded
+
+
+def _write_torch(obj: Any, stream: BinaryIO) -> None:
+    _require("torch", "torch", "torch").save(obj, stream)
+
+
+def _load_torch(path: str) -> Any:
+    torch = _require("torch", "torch", "torch")
+    # Artifacts are this project's own files, so full unpickling is as trusted as the pickle
+    # type; tensors come back on the CPU so that a machine without the GPU can read them.
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _write_image(obj: Any, stream: BinaryIO) -> None:
+    if hasattr(obj, "savefig"):  # a matplotlib Figure: matplotlib is already imported
+        obj.savefig(stream, format="png", bbox_inches="tight")
+        return
+    image_module = _require("PIL.Image", "pillow", "image")
+    if not isinstance(obj, image_module.Image):
+        _require("numpy", "numpy", "image")
+        obj = image_module.fromarray(obj)
+    obj.save(stream, format="PNG")
+
+
+def _load_image(path: str) -> Any:
+    image = _require("PIL.Image", "pillow", "image").open(path)
+    image.load()  # read the pixels now, so the file is closed before returning
+    return image
+
+
+BUILTIN_TYPES: Dict[str, ArtifactType] = {
+    kind.name: kind
+    for kind in (
+        ArtifactType("pickle", ".pkl", _load_pickle, write=_write_pickle),
+        ArtifactType("json", ".json", _load_json, write=_write_json),
+        ArtifactType("numpy", ".npy", _load_numpy, write=_write_numpy),
+        ArtifactType("torch", ".pt", _load_torch, write=_write_torch),
+        ArtifactType("image", ".png", _load_image, write=_write_image),
+    )
+}
+_registry: Dict[str, ArtifactType] = dict(BUILTIN_TYPES)
+
+
+# --- user types -------------------------------------------------------------------------------
+
+
+def _import_path(function: Callable[..., Any], role: str, type_name: str) -> str:
+    """``module:qualname`` of ``function``, checked to lead back to the same object."""
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    problem = ""
+    if not callable(function):
+        problem = "is not callable"
+    elif not module or not qualname:
+        problem = "has no module and qualified name (a functools.partial or a callable object?)"
+    elif qualname == "<lambda>" or "<lambda>" in qualname:
+        problem = "is a lambda"
+    elif "<locals>" in qualname:
+        problem = "is defined inside another function"
+    elif resolve_import_path(f"{module}:{qualname}", type_name) is not function:
+        problem = f"is not what {module}:{qualname} names"
+    if problem:
+        raise ArtifactError(
+            f"the {role} function of artifact type {type_name!r} {problem}; define it with 'def'"
+            " at the top level of a module, so that a Reader in another process can import it"
+        )
+    return f"{module}:{qualname}"
+
+
+def resolve_import_path(import_path: str, type_name: str) -> Any:
+    """The object ``module:qualname`` names (used to load user types in another process)."""
+    module_name, _, qualname = import_path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as error:
+        hint = " (it was defined in a script; move it to a module)" if module_name == "__main__" else ""
+        raise ArtifactError(
+            f"artifact type {type_name!r}: cannot import {import_path}{hint}; call"
+            f" mlxp.register_artifact_type({type_name!r}, save, load) first"
+        ) from error
+    return target
+
+
+def register_artifact_type(
+    name: str,
+    save: Callable[[Any, str], None],
+    load: Callable[[str], Any],
+    suffix: str = "",
+) -> None:
+    """Teach ``log_artifacts``/``load_artifacts`` a new type, as ``save(obj, path)``/``load(path)``.
+
+    Both functions must be importable (``module:qualname``): the run records where they live,
+    so that a Reader in another process can load the artifacts. Registering the same functions
+    again is harmless.
+
+    Raises:
+        ArtifactError: a lambda or local function; a built-in or already-registered name.
+        InvalidNameError: ``name`` cannot be a directory name.
+    """
+    if not _TYPE_NAME.match(name or ""):
+        raise InvalidNameError(
+            f"artifact type {name!r} must be letters, digits, '_', '-' or '.', not starting"
+            " with '.' or '-'",
+            name=name,
+        )
+    if name in BUILTIN_TYPES:
+        raise ArtifactError(f"artifact type {name!r} is built in and cannot be replaced")
+    paths = {"save": _import_path(save, "save", name), "load": _import_path(load, "load", name)}
+    known = _registry.get(name)
+    if known is not None and known.import_paths != paths:
+        raise ArtifactError(
+            f"artifact type {name!r} is already registered with other functions"
+            f" ({known.import_paths}); pick another name"
+        )
+    _registry[name] = ArtifactType(name, suffix, load, save=save, import_paths=paths)
+
+
+def get_artifact_type(name: str, recorded: Optional[Dict[str, Any]] = None) -> ArtifactType:
+    """The type called ``name``: registered here, or imported from a run's ``recorded`` paths.
+
+    Raises:
+        ArtifactError: the type is unknown.
+    """
+    known = _registry.get(name)
+    if known is not None:
+        return known
+    entry = (recorded or {}).get(name)
+    if isinstance(entry, dict) and "load" in entry:
+        load = resolve_import_path(entry["load"], name)
+        save = resolve_import_path(entry["save"], name) if "save" in entry else None
+        return ArtifactType(name, entry.get("suffix", ""), load, save=save, import_paths=entry)
+    raise ArtifactError(
+        f"unknown artifact type {name!r}; known types: {', '.join(sorted(_registry))}. Register"
+        " new ones with mlxp.register_artifact_type(name, save, load)"
+    )
+
+
+def registered_types() -> Dict[str, ArtifactType]:
+    """The types known in this process, built-ins first (a copy)."""
+    return dict(_registry)

@@ -1,0 +1,319 @@
+"""The configuration tree: ConfigDict, loading config.yaml, dotted keys, interpolation.
+
+A ``ConfigDict`` is a plain ``dict`` (so it pickles, compares and serialises like one) whose
+keys are also attributes at every level, and which prints as block YAML in the file's order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.errors import ConfigAttributeError, ConfigFileError, ConfigKeyError, InterpolationError
+
+
+class ConfigDict(dict):
+    """A dict with attribute access at every level: ``cfg.optimizer.lr``.
+
+    Nested mappings become ``ConfigDict`` and mappings inside lists too, when built or set.
+    ``str(cfg)`` is block YAML in insertion order, which for a loaded file is the file's order
+    (without a final newline, so that ``print(cfg)`` shows no blank line).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, _wrap(value))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            if name.startswith("__"):  # copy/pickle probe dunders: behave like a plain object
+                raise AttributeError(name) from None
+            raise ConfigAttributeError(
+                f"no option {name!r} in the config", key=name, suggestions=_close(name, self)
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise ConfigAttributeError(
+                f"no option {name!r} in the config", key=name, suggestions=_close(name, self)
+            ) from None
+
+    def __str__(self) -> str:
+        return dump_yaml(self.to_dict()).rstrip("\n") if self else "{}"
+
+    def __repr__(self) -> str:
+        return f"ConfigDict({dict.__repr__(self)})"
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "ConfigDict":
+        return ConfigDict(_plain(self))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A deep copy made of plain dicts and lists (for YAML/JSON writers and pickling)."""
+        return _plain(self)  # type: ignore[no-any-return]
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, dict) and not isinstance(value, ConfigDict):
+        return ConfigDict(value)
+    if isinstance(value, list):
+        return [_wrap(item) for item in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_config(config_dir: str, config_name: str = "config") -> ConfigDict:
+    """Load ``<config_dir>/<config_name>.yaml``; a missing directory or file is created empty.
+
+    Raises:
+        ConfigFileError: the file is not valid YAML or its top level is not a mapping.
+    """
+    file_name = config_name if config_name.endswith((".yaml", ".yml")) else f"{config_name}.yaml"
+    path = os.path.join(config_dir, file_name)
+    if not os.path.exists(path):
+        os.makedirs(config_dir, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+        print(
+            f"mlxp: created an empty {_display(path)}; add your default options to it",
+            file=sys.stderr,
+        )
+        return ConfigDict()
+    return ConfigDict(load_mapping(path))
+
+
+def load_mapping(path: str) -> Dict[str, Any]:
+    """Load a YAML file whose top level must be a mapping (an empty file is ``{}``)."""
+    data = load_yaml_file(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigFileError(
+            f"the top level must be a mapping of option names to values, not a {_kind(data)}",
+            path=path,
+            line=1,
+            column=1,
+        )
+    return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string"}.get(type(value), type(value).__name__)
+
+
+def _display(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+# --- dotted keys ---------------------------------------------------------------------------
+
+
+def iter_leaf_keys(tree: Dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every dotted key of ``tree``, mappings included (``model``, ``model.num_units``)."""
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        yield dotted
+        if isinstance(value, dict):
+            yield from iter_leaf_keys(value, dotted + ".")
+
+
+def _close(key: str, tree: Dict[str, Any]) -> List[str]:
+    return difflib.get_close_matches(key, list(iter_leaf_keys(tree)), n=1, cutoff=0.6)
+
+
+def closest_key(tree: Dict[str, Any], key: str) -> Optional[str]:
+    """The existing dotted key most like ``key``, for "did you mean" messages."""
+    matches = _close(key, tree)
+    return matches[0] if matches else None
+
+
+def _parts(key: str) -> List[str]:
+    return key.split(".")
+
+
+def _index_or_key(container: Any, part: str) -> Any:
+    if isinstance(container, list) and part.lstrip("-").isdigit():
+        return int(part)
+    return part
+
+
+def lookup(tree: Dict[str, Any], key: str) -> Tuple[bool, Any]:
+    """``(found, value)`` for a dotted ``key`` (list items by index: ``layers.0``)."""
+    node: Any = tree
+    for part in _parts(key):
+        index = _index_or_key(node, part)
+        try:
+            node = node[index]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, node
+
+
+def _parent(tree: Dict[str, Any], key: str, create: bool) -> Tuple[Any, Any]:
+    node: Any = tree
+    parts = _parts(key)
+    for depth, part in enumerate(parts[:-1]):
+        index = _index_or_key(node, part)
+        try:
+            child = node[index]
+            missing = False
+        except (KeyError, IndexError, TypeError):
+            child, missing = None, True
+        if not isinstance(child, (dict, list)):
+            if not (create and missing and isinstance(node, dict)):
+                prefix = ".".join(parts[: depth + 1])
+                raise ConfigKeyError(
+                    f"cannot set {key!r}: {prefix!r} is not a mapping", key=key
+                )
+            child = ConfigDict()
+            node[index] = child
+            child = node[index]
+        node = child
+    return node, _index_or_key(node, parts[-1])
+
+
+def assign(tree: Dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted ``key``, creating intermediate mappings."""
+    parent, last = _parent(tree, key, create=True)
+    try:
+        parent[last] = _wrap(value)
+    except (IndexError, TypeError) as error:
+        raise ConfigKeyError(f"cannot set {key!r}: {error}", key=key) from error
+
+
+def remove(tree: Dict[str, Any], key: str) -> None:
+    """Delete a dotted ``key``; ``ConfigKeyError`` (with a suggestion) if it is missing."""
+    found, _ = lookup(tree, key)
+    if not found:
+        raise ConfigKeyError(
+            f"cannot delete {key!r}: no such option", key=key, suggestions=_close(key, tree)
+        )
+    parent, last = _parent(tree, key, create=False)
+    del parent[last]
+
+
+def merge(base: Dict[str, Any], other: Dict[str, Any]) -> None:
+    """Deep-merge ``other`` into ``base`` in place: mappings merge, anything else replaces."""
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+
+
+# --- interpolation -------------------------------------------------------------------------
+
+_REFERENCE = re.compile(r"\$\{([^${}]*)\}")
+
+
+def resolve(tree: ConfigDict) -> ConfigDict:
+    """Resolve every ``${a.b}``, ``${oc.env:VAR}``, ``${oc.env:VAR,default}`` and ``${env:VAR}``.
+
+    A value that is exactly one reference takes the referenced value's type; a reference inside
+    a longer text is formatted into it. Returns a new tree; ``tree`` is left as it was.
+    """
+    resolved = ConfigDict(_plain(tree))
+    for key in list(iter_leaf_keys(resolved)):
+        _, value = lookup(resolved, key)
+        if isinstance(value, str) and "${" in value:
+            assign(resolved, key, _resolve_value(resolved, key, value, ()))
+        elif isinstance(value, list):
+            assign(resolved, key, _resolve_list(resolved, key, value))
+    return resolved
+
+
+def _resolve_list(tree: ConfigDict, key: str, items: List[Any]) -> List[Any]:
+    out = []
+    for position, item in enumerate(items):
+        item_key = f"{key}.{position}"
+        if isinstance(item, str) and "${" in item:
+            item = _resolve_value(tree, item_key, item, ())
+        elif isinstance(item, list):
+            item = _resolve_list(tree, item_key, item)
+        out.append(item)
+    return out
+
+
+def _resolve_value(tree: ConfigDict, key: str, text: str, seen: Sequence[str]) -> Any:
+    whole = _REFERENCE.fullmatch(text)
+    if whole:
+        return _resolve_reference(tree, key, whole.group(1), seen)
+
+    def substitute(match: "re.Match[str]") -> str:
+        value = _resolve_reference(tree, key, match.group(1), seen)
+        return dump_yaml(value).strip() if isinstance(value, (dict, list)) else str(value)
+
+    leftover = _REFERENCE.sub("", text)
+    if "${" in leftover:
+        start = leftover.index("${")
+        raise InterpolationError("unterminated '${'; close it with '}'", key, leftover[start:])
+    return _REFERENCE.sub(substitute, text)
+
+
+def _resolve_reference(tree: ConfigDict, key: str, expression: str, seen: Sequence[str]) -> Any:
+    body = expression.strip()
+    resolver, _, argument = body.partition(":")
+    if argument and resolver in ("oc.env", "env"):
+        name, comma, default = argument.partition(",")
+        name = name.strip()
+        if name in os.environ:
+            return os.environ[name]
+        if comma:
+            from mlxp._yaml import resolve_scalar
+
+            return resolve_scalar(default.strip().strip("'\""))
+        raise InterpolationError(
+            f"environment variable {name!r} is not set; set it or give a default:"
+            f" ${{oc.env:{name},default}}",
+            key,
+            f"${{{expression}}}",
+        )
+    if ":" in body:
+        raise InterpolationError(
+            f"unknown resolver {resolver!r}; known: oc.env, env", key, f"${{{expression}}}"
+        )
+    if body in seen or body == key:
+        chain = " -> ".join([*seen, body])
+        raise InterpolationError(f"circular reference ({chain})", key, f"${{{expression}}}")
+    found, value = lookup(tree, body)
+    if not found:
+        suggestion = closest_key(tree, body)
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        raise InterpolationError(f"no option {body!r}{hint}", key, f"${{{expression}}}")
+    if isinstance(value, str) and "${" in value:
+        return _resolve_value(tree, body, value, [*seen, key])
+    return _plain(value)

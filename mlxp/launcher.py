@@ -1,0 +1,322 @@
+"""``@mlxp.launch`` and ``Context``: from a command line to one or many finished runs.
+
+The launcher reads the command line, composes the config of every sweep point *before*
+anything runs (so a typo fails fast and writes nothing), then runs each point in its own run
+directory: RUNNING -> COMPLETE or FAILED.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+
+from mlxp import _layout
+from mlxp._yaml import dump_yaml
+from mlxp._cli import CommandLine, parse_command_line, usage
+from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, remove, resolve
+from mlxp.errors import ConfigKeyError, MLXPError
+from mlxp.logger import Logger
+from mlxp.overrides import Override, format_value
+from mlxp.settings import load_settings, set_setting
+from mlxp.sweep import expand_sweep
+
+Task = TypeVar("Task", bound=Callable[..., Any])
+SETTINGS_PREFIX = "mlxp."
+
+
+@dataclass
+class Context:
+    """What a task receives: its config, its logger, its run's info and mlxp's settings.
+
+    Attributes:
+        config: the user's options (``configs/config.yaml`` + overrides), resolved.
+        logger: the run's ``Logger``, or None with ``mlxp.use_logger=false``.
+        info: what ``metadata/info.yaml`` holds at the start of the run.
+        mlxp: mlxp's own settings in effect for this run.
+    """
+
+    config: ConfigDict
+    logger: Optional[Logger]
+    info: Dict[str, Any] = field(default_factory=dict)
+    mlxp: ConfigDict = field(default_factory=ConfigDict)
+
+
+@dataclass
+class _Point:
+    """One fully composed run: what to run and how to describe it."""
+
+    config: ConfigDict
+    settings: ConfigDict
+    overrides: List[str]
+
+
+def launch(
+    config_path: str = "./configs", seeding_function: Optional[Callable[[Any], None]] = None
+) -> Callable[[Task], Callable[..., Any]]:
+    """Turn ``task(ctx)`` into a command-line program that runs it as logged experiments.
+
+    Args:
+        config_path: the directory of ``config.yaml`` (and ``mlxp.yaml``), relative to the
+            file that defines the task.
+        seeding_function: called with ``config.seed`` before each run.
+
+    The decorated function is called without arguments: ``my_task()`` reads ``sys.argv``.
+    """
+
+    def decorator(task: Task) -> Callable[..., Any]:
+        @functools.wraps(task)
+        def run_from_command_line(*args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:  # called with an explicit context: a plain function call
+                return task(*args, **kwargs)
+            code = _main(task, config_path, seeding_function, sys.argv[1:])
+            if code:
+                sys.exit(code)
+            return None
+
+        return run_from_command_line
+
+    return decorator
+
+
+def _main(
+    task: Callable[[Context], Any],
+    config_path: str,
+    seeding_function: Optional[Callable[[Any], None]],
+    argv: Sequence[str],
+) -> int:
+    task_dir = os.path.dirname(os.path.abspath(inspect.getfile(task)))
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
+    try:
+        command_line = parse_command_line(argv)
+        config_dir = command_line.config_path or os.path.join(task_dir, config_path)
+        if command_line.help:
+            print(usage(program, _safe_keys(config_dir, command_line)))
+            return 0
+        points = _compose_points(config_dir, command_line, task_dir, seeding_function)
+    except MLXPError as error:
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    if command_line.show_config:
+        for point in points:
+            if len(points) > 1:
+                print(f"# {' '.join(point.overrides)}")
+            print(point.config)
+        return 0
+    if command_line.dry_run:
+        _print_dry_run(points)
+        return 0
+    return _run_points(task, points, seeding_function)
+
+
+def _safe_keys(config_dir: str, command_line: CommandLine) -> List[str]:
+    try:
+        config = load_config(config_dir, command_line.config_name)
+    except MLXPError as error:
+        return [f"(cannot read the config: {error})"]
+    return _leaf_keys(config)
+
+
+def _leaf_keys(tree: Dict[str, Any], prefix: str = "") -> List[str]:
+    keys = []
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            keys.extend(_leaf_keys(value, f"{prefix}{key}."))
+        else:
+            keys.append(f"{prefix}{key}={format_value(value)}")
+    return keys
+
+
+# --- composing ------------------------------------------------------------------------------
+
+
+def _compose_points(
+    config_dir: str,
+    command_line: CommandLine,
+    task_dir: str,
+    seeding_function: Optional[Callable[[Any], None]],
+) -> List[_Point]:
+    """Every sweep point's config and settings, checked before anything runs."""
+    base_config = load_config(config_dir, command_line.config_name)
+    base_settings = load_settings(config_dir)
+    warned: set = set()
+    points = []
+    for point in expand_sweep(command_line.overrides):
+        config = copy.deepcopy(base_config)
+        settings = copy.deepcopy(base_settings)
+        # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
+        for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
+            _apply(override, config, settings, warned, config_dir)
+        texts = [override.text for override in point]
+        config = resolve(config)
+        if seeding_function is not None and "seed" not in config:
+            raise ConfigKeyError(
+                "a seeding_function was given but the config has no 'seed' option;"
+                " add 'seed: 0' to config.yaml",
+                key="seed",
+            )
+        _anchor_paths(settings, task_dir)
+        points.append(_Point(config=config, settings=settings, overrides=texts))
+    return points
+
+
+def _apply(
+    override: Override, config: ConfigDict, settings: ConfigDict, warned: set, config_dir: str
+) -> None:
+    key, kind = override.key, override.kind
+    value = override.value if override.values else None
+    if key.startswith(SETTINGS_PREFIX):
+        if kind == "delete":
+            raise ConfigKeyError(f"mlxp settings cannot be deleted: {key!r}", key=key)
+        set_setting(settings, key[len(SETTINGS_PREFIX):], value)
+        return
+    found, _ = lookup(config, key)
+    if kind == "delete":
+        remove(config, key)
+    elif kind == "add" and found:
+        raise ConfigKeyError(
+            f"cannot add {key!r}: it is already in the config; use {key}=... or ++{key}=...",
+            key=key,
+        )
+    elif kind == "set" and not found:
+        suggestion = closest_key(config, key)
+        if settings.strict_overrides:
+            raise ConfigKeyError(
+                f"unknown option {key!r} (mlxp.strict_overrides is on); use +{key}=... to add"
+                " it",
+                key=key,
+                suggestions=[suggestion] if suggestion else [],
+            )
+        if key not in warned:
+            warned.add(key)
+            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+            config_file = os.path.relpath(os.path.join(config_dir, "config.yaml"))
+            print(
+                f"mlxp: warning: {key!r} is not in {config_file}; adding it{hint}",
+                file=sys.stderr,
+            )
+        assign(config, key, value)
+    else:
+        assign(config, key, value)
+
+
+def _anchor_paths(settings: ConfigDict, task_dir: str) -> None:
+    """Relative paths in the settings are relative to the task's file, not the cwd."""
+    for section, key in (("logger", "parent_log_dir"), ("version_manager", "parent_work_dir")):
+        path = os.path.expanduser(settings[section][key])
+        settings[section][key] = os.path.normpath(os.path.join(task_dir, path))
+
+
+def _print_dry_run(points: List[_Point]) -> None:
+    next_ids: Dict[str, int] = {}
+    for number, point in enumerate(points, start=1):
+        parent = point.settings.logger.parent_log_dir
+        forced = point.settings.logger.forced_log_id
+        if forced >= 0:
+            log_id = forced
+        else:
+            log_id = next_ids.get(parent) or max(_layout.run_ids(parent), default=0) + 1
+            next_ids[parent] = log_id + 1
+        location = _display(os.path.join(parent, str(log_id)))
+        print(f"[{number}/{len(points)}] {location} {' '.join(point.overrides)}".rstrip())
+
+
+def _display(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _run_points(
+    task: Callable[[Context], Any],
+    points: List[_Point],
+    seeding_function: Optional[Callable[[Any], None]],
+) -> int:
+    if len(points) == 1:
+        _run_one(task, points[0], seeding_function, reraise=True)
+        return 0
+    failed: List[str] = []
+    completed = 0
+    for number, point in enumerate(points, start=1):
+        logger = _make_logger(point)
+        where = _display(logger.log_dir) if logger else "(no logger)"
+        print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
+              file=sys.stderr)
+        if _run_one(task, point, seeding_function, reraise=False, logger=logger):
+            completed += 1
+        else:
+            failed.append(where)
+    summary = f"{len(points)} runs: {completed} COMPLETE"
+    if failed:
+        summary += f", {len(failed)} FAILED ({', '.join(failed)})"
+    print(summary, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _make_logger(point: _Point) -> Optional[Logger]:
+    settings = point.settings
+    if not settings.use_logger:
+        return None
+    logger = Logger(
+        settings.logger.parent_log_dir,
+        settings.logger.forced_log_id,
+        settings.logger.log_streams_to_file,
+        info={"current_file_path": os.path.abspath(sys.argv[0]), "overrides": point.overrides},
+    )
+    logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
+    logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+    return logger
+
+
+def _run_one(
+    task: Callable[[Context], Any],
+    point: _Point,
+    seeding_function: Optional[Callable[[Any], None]],
+    reraise: bool,
+    logger: Optional[Logger] = None,
+) -> bool:
+    """Run one point; True when it completed. With ``reraise`` the task's exception escapes."""
+    if logger is None:
+        logger = _make_logger(point)
+    context = Context(
+        config=point.config,
+        logger=logger,
+        info=logger.get_info() if logger else {},
+        mlxp=point.settings,
+    )
+    try:
+        if seeding_function is not None:
+            seeding_function(point.config.seed)
+        task(context)
+    except SystemExit as exit_request:
+        if exit_request.code in (0, None):
+            _finish(logger, None)
+            if reraise:
+                raise
+            return True
+        _finish(logger, f"SystemExit: exit code {exit_request.code}")
+        if reraise:
+            raise
+        return False
+    except BaseException as error:
+        _finish(logger, f"{type(error).__name__}: {error}")
+        if reraise:
+            raise
+        traceback.print_exc()
+        return False
+    _finish(logger, None)
+    return True
+
+
+def _finish(logger: Optional[Logger], error: Optional[str]) -> None:
+    if logger is None:
+        return
+    logger.close()
+    logger.set_status(_layout.FAILED if error else _layout.COMPLETE, error=error)

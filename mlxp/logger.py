@@ -1,0 +1,365 @@
+"""Logger: one run directory, its metadata, metrics, artifacts and checkpoints.
+
+Usable on its own in any script (``with mlxp.Logger() as logger: ...``) and created by the
+launcher for each run. A metric line is written whole or not at all; metadata and artifact
+files are replaced atomically, so a crash never leaves a torn file. See docs/logging.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import json
+import os
+import socket
+import sys
+import traceback
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from mlxp import _layout
+from mlxp._metrics import MetricsLog, recorded_metric_keys
+from mlxp._signals import RunInterrupted, deferred_signals
+from mlxp._streams import StreamTee
+from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.artifacts import RunArtifacts, register_artifact_type
+from mlxp.errors import RunDirectoryError
+
+# Fields of a previous session that a resumed run keeps, whatever the new session says.
+_KEPT_ON_RESUME = ("start_date", "start_time", "overrides", "scheduler")
+
+
+class Logger:
+    """A run directory ``<parent_log_dir>/<log_id>/`` with metadata, metrics and artifacts.
+
+    Args:
+        parent_log_dir: where run directories go; created if missing.
+        forced_log_id: ``>= 0`` uses that run directory; ``-1`` allocates the next free id.
+        log_streams_to_file: also copy stdout/stderr to ``log.stdout``/``log.stderr``.
+        info: extra fields for ``info.yaml`` (the launcher's provenance).
+        resume: continue run ``forced_log_id``: metrics are appended, status goes back to
+            RUNNING, ``info.yaml`` counts ``resumes``. Starts the run if it never ran.
+
+    Raises:
+        RunDirectoryError: ``forced_log_id`` names a run holding metrics or artifacts and
+            ``resume`` is false; or ``resume`` without ``forced_log_id``.
+    """
+
+    def __init__(
+        self,
+        parent_log_dir: str = "./logs",
+        forced_log_id: int = -1,
+        log_streams_to_file: bool = False,
+        *,
+        info: Optional[Dict[str, Any]] = None,
+        resume: bool = False,
+    ) -> None:
+        self._parent_log_dir = os.path.abspath(os.path.expanduser(parent_log_dir))
+        recorded: Optional[Dict[str, Any]] = None
+        if forced_log_id >= 0:
+            self._log_id = forced_log_id
+            self._log_dir = os.path.join(self._parent_log_dir, str(forced_log_id))
+            recorded = _claim_run_dir(self._log_dir, forced_log_id, resume)
+        elif resume:
+            raise RunDirectoryError(
+                "resume needs the id of the run to continue: set mlxp.logger.forced_log_id"
+                " (Logger(..., forced_log_id=N, resume=True))",
+                path=self._parent_log_dir,
+            )
+        else:
+            self._log_id, self._log_dir = _layout.allocate_run_dir(self._parent_log_dir)
+        self._metadata_dir = os.path.join(self._log_dir, _layout.METADATA_DIR)
+        self._metrics_dir = os.path.join(self._log_dir, _layout.METRICS_DIR)
+        self._artifacts_dir = os.path.join(self._log_dir, _layout.ARTIFACTS_DIR)
+        for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
+            os.makedirs(directory, exist_ok=True)
+        self.log_streams_to_file = log_streams_to_file
+        self._metrics = MetricsLog(
+            self._metrics_dir, recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
+        )
+        self._artifacts = RunArtifacts(self._artifacts_dir)
+        self._info = self._initial_info()
+        kept = self._continue_info(recorded, resume) if recorded else ()
+        self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
+        self._write_info()
+        self._tee: Optional[StreamTee] = None
+        if log_streams_to_file:
+            self._tee = StreamTee(
+                os.path.join(self._log_dir, _layout.STDOUT_FILE),
+                os.path.join(self._log_dir, _layout.STDERR_FILE),
+            )
+
+    # --- paths ---------------------------------------------------------------------------
+    @property
+    def log_id(self) -> int:
+        """The run's id, the name of its directory."""
+        return self._log_id
+
+    @property
+    def parent_log_dir(self) -> str:
+        """The absolute directory that holds every run directory."""
+        return self._parent_log_dir
+
+    @property
+    def log_dir(self) -> str:
+        """The absolute path of the run directory."""
+        return self._log_dir
+
+    @property
+    def metadata_dir(self) -> str:
+        """``<log_dir>/metadata``: config.yaml, info.yaml, mlxp.yaml."""
+        return self._metadata_dir
+
+    @property
+    def metrics_dir(self) -> str:
+        """``<log_dir>/metrics``: one JSON Lines file per log name."""
+        return self._metrics_dir
+
+    @property
+    def artifacts_dir(self) -> str:
+        """``<log_dir>/artifacts``: one directory per artifact type."""
+        return self._artifacts_dir
+
+    # --- metadata ------------------------------------------------------------------------
+    def _initial_info(self) -> Dict[str, Any]:
+        start = _now()
+        return {
+            "status": _layout.RUNNING,
+            "current_file_path": os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "",
+            "executable": sys.executable,
+            "hostname": socket.gethostname(),
+            "process_id": os.getpid(),
+            "start_date": start[0],
+            "start_time": start[1],
+            "end_date": None,
+            "end_time": None,
+            "work_dir": os.getcwd(),
+            "logger": {
+                "log_id": self._log_id,
+                "log_dir": self._log_dir,
+                "metrics_dir": self._metrics_dir,
+                "metadata_dir": self._metadata_dir,
+                "artifacts_dir": self._artifacts_dir,
+            },
+            "scheduler": None,
+            "version_manager": None,
+            "user": _user(),
+            "cmd": " ".join([os.path.basename(sys.executable), *sys.argv]),
+            "overrides": [],
+            "python_version": sys.version.split()[0],
+            "mlxp_version": getattr(sys.modules.get("mlxp"), "__version__", "unknown"),
+            "error": None,
+        }
+
+    def _continue_info(self, recorded: Dict[str, Any], resume: bool) -> Tuple[str, ...]:
+        """Carry a previous session's fields over; returns those the caller must not replace.
+
+        A resumed run keeps everything but this process's own fields, and counts ``resumes``.
+        A directory made by a submission (STARTING) or left empty keeps its ``scheduler``.
+        """
+        fresh = self._info
+        if resume and recorded.get("status") != _layout.STARTING:
+            kept = tuple(key for key in _KEPT_ON_RESUME if recorded.get(key))
+            self._info = {**recorded, **{k: v for k, v in fresh.items() if k not in kept}}
+            self._info["resumes"] = int(recorded.get("resumes") or 0) + 1
+            return kept
+        if recorded.get("scheduler"):
+            fresh["scheduler"] = recorded["scheduler"]
+            return ("scheduler",)
+        return ()
+
+    def get_info(self) -> Dict[str, Any]:
+        """A copy of what ``metadata/info.yaml`` holds."""
+        return json.loads(json.dumps(self._info))  # type: ignore[no-any-return]
+
+    def update_info(self, **fields: Any) -> None:
+        """Merge ``fields`` into ``info.yaml`` and rewrite it atomically."""
+        self._info.update(fields)
+        self._write_info()
+
+    def set_status(self, status: str, error: Optional[str] = None) -> None:
+        """Record ``status`` (and, when finished, the end date and time) in ``info.yaml``."""
+        fields: Dict[str, Any] = {"status": status, "error": error}
+        if status in (_layout.COMPLETE, _layout.FAILED):
+            fields["end_date"], fields["end_time"] = _now()
+        self.update_info(**fields)
+
+    def _write_info(self) -> None:
+        self.write_metadata(_layout.INFO_FILE, dump_yaml(self._info))
+
+    def write_metadata(self, file_name: str, text: str) -> None:
+        """Atomically replace ``metadata/<file_name>`` with ``text``."""
+        _layout.atomic_write_text(os.path.join(self._metadata_dir, file_name), text)
+
+    # --- metrics -------------------------------------------------------------------------
+    def log_metrics(self, metrics: Dict[str, Any], log_name: str = "train") -> None:
+        """Append ``metrics`` as one JSON line to ``metrics/<log_name>.json``.
+
+        The line is built and checked before anything is written, then written with a single
+        ``write`` to a file opened for appending, so a bad value or a killed process never
+        leaves half a line. numpy/torch scalars become numbers; NaN and inf are written as
+        Python's json reads them back (``NaN``, ``Infinity``).
+
+        Raises:
+            InvalidNameError: ``log_name`` is protected or not a plain file name.
+            MetricValueError: ``metrics`` is not a mapping, or a value cannot be written as
+                JSON (the error names its key). Nothing is written.
+        """
+        self._metrics.log(metrics, log_name)
+
+    def flush(self) -> None:
+        """fsync every open metrics file, so the lines survive a machine crash too."""
+        self._metrics.flush()
+
+    def close(self) -> None:
+        """fsync and close the metrics files and stop copying stdout/stderr; idempotent."""
+        try:
+            self._metrics.close()
+        finally:
+            if self._tee is not None:
+                self._tee.close()
+                self._tee = None
+
+    # --- artifacts and checkpoints -----------------------------------------------------------
+    def log_artifacts(self, artifact: Any, artifact_name: str, artifact_type: str) -> str:
+        """Save ``artifact`` atomically to ``artifacts/<artifact_type>/<artifact_name><suffix>``.
+
+        Returns:
+            The path of the file written.
+
+        Raises:
+            InvalidNameError: the name is absolute or contains ``..`` (nothing is written).
+            ArtifactError: the type is unknown or cannot save this object.
+            MissingDependencyError: the type's package (numpy, torch, pillow) is missing.
+        """
+        return self._artifacts.log(artifact, artifact_name, artifact_type)
+
+    def load_artifacts(self, artifact_name: str, artifact_type: Optional[str] = None) -> Any:
+        """Load an artifact of this run; its type is looked up when not given.
+
+        Raises:
+            ArtifactError: there is no such artifact, or its type is ambiguous or unknown.
+        """
+        return self._artifacts.load(artifact_name, artifact_type)
+
+    def log_checkpoint(self, checkpoint: Any, log_name: str = "last_ckpt") -> str:
+        """Pickle ``checkpoint`` atomically to ``artifacts/pickle/<log_name>.pkl``.
+
+        A process killed while this runs leaves the previous checkpoint intact.
+        """
+        return self._artifacts.log(checkpoint, log_name, "pickle")
+
+    def load_checkpoint(self, log_name: str = "last_ckpt") -> Any:
+        """The checkpoint saved as ``log_name``, or None when there is none yet (a fresh run)."""
+        path = self._artifacts.find(log_name, "pickle")
+        return None if path is None else self._artifacts.load(log_name, "pickle")
+
+    @staticmethod
+    def register_artifact_type(
+        name: str, save: Callable[[Any, str], None], load: Callable[[str], Any]
+    ) -> None:
+        """MLXP's method spelling of ``mlxp.artifacts.register_artifact_type``."""
+        register_artifact_type(name, save, load)
+
+    # --- end of the run ----------------------------------------------------------------------
+    def finish(self, error: Optional[BaseException] = None) -> None:
+        """Close, then record COMPLETE, or FAILED with ``error`` described in ``info.yaml``.
+
+        ``sys.exit(0)`` counts as COMPLETE. SIGTERM/SIGINT are held back meanwhile, so a
+        second signal cannot leave the run RUNNING.
+        """
+        description = describe_exit(error)
+        with deferred_signals():
+            try:
+                self.close()
+                if description is not None and error is not None and self.log_streams_to_file:
+                    _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
+            finally:
+                status = _layout.COMPLETE if description is None else _layout.FAILED
+                self.set_status(status, error=description)
+
+    def __enter__(self) -> "Logger":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        self.finish(exc)
+
+
+DefaultLogger = Logger
+
+
+def describe_exit(error: Optional[BaseException]) -> Optional[str]:
+    """How a run ended, for ``info.yaml``'s ``error``: None when it completed.
+
+    ``SystemExit`` with code 0/None is a success; a signal reads ``terminated by SIGTERM``.
+    """
+    if error is None:
+        return None
+    if isinstance(error, SystemExit):
+        if error.code in (0, None):
+            return None
+        return f"SystemExit: exit code {error.code}"
+    if isinstance(error, RunInterrupted):
+        return str(error)
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted by SIGINT (KeyboardInterrupt)"
+    return f"{type(error).__name__}: {error}"
+
+
+def read_run_config(log_dir: str) -> Dict[str, Any]:
+    """The config recorded in ``<log_dir>/metadata/config.yaml``, or ``{}`` if there is none.
+
+    The launcher compares it with a resumed run's composed config.
+    """
+    path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.CONFIG_FILE)
+    loaded = load_yaml_file(path) if os.path.isfile(path) else None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str, Any]]:
+    """Create or reuse ``log_dir``; the previous ``info.yaml`` if any.
+
+    Reuse without ``resume`` is refused once the run holds data, so two runs never mix.
+    """
+    os.makedirs(log_dir, exist_ok=True)
+    info_path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
+    loaded = load_yaml_file(info_path) if os.path.isfile(info_path) else None
+    recorded = loaded if isinstance(loaded, dict) else None
+    if not resume and _holds_run_data(log_dir):
+        status = recorded.get("status", "unknown") if recorded else "unknown"
+        raise RunDirectoryError(
+            f"run directory {log_dir} already holds the metrics or artifacts of run {log_id}"
+            f" (status {status})\n  to continue it, add mlxp.resume=true (Logger(...,"
+            " resume=True)); for a new run, choose another mlxp.logger.forced_log_id or -1",
+            path=log_dir,
+        )
+    return recorded
+
+
+def _holds_run_data(log_dir: str) -> bool:
+    for sub_dir, suffix in ((_layout.METRICS_DIR, _layout.METRIC_SUFFIX), (_layout.ARTIFACTS_DIR, "")):
+        try:
+            names = os.listdir(os.path.join(log_dir, sub_dir))
+        except FileNotFoundError:
+            continue
+        if any(not name.startswith(".") and name.endswith(suffix) for name in names):
+            return True
+    return False
+
+
+def _append_traceback(path: str, error: BaseException) -> None:
+    """Put the task's traceback in ``log.stderr``: Python prints it only after the copy stopped."""
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    with open(path, "a", encoding="utf-8") as stream:
+        stream.write(text)
+
+
+def _now() -> Tuple[str, str]:
+    now = datetime.datetime.now()
+    return now.strftime("%d/%m/%Y"), now.strftime("%H:%M:%S")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return str(os.getuid())

@@ -1,0 +1,152 @@
+"""What a row loads on first access: metric columns (JSON Lines files) and artifacts.
+
+A run's ``metrics/<log_name>.json`` is read once, when the first of its columns is asked for,
+and kept: the other columns of the same file then cost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import warnings
+from typing import Any, Dict, List, Tuple
+
+from mlxp import _layout
+from mlxp.errors import ArtifactError
+
+
+def _parse_lines(text: str, path: str) -> List[Dict[str, Any]]:
+    """Parse JSON Lines text, skipping what a crash or a concurrent writer can leave.
+
+    An unterminated last line is a line still being written (or a torn write): it is used
+    only if it already parses, since no proper prefix of a JSON object is itself one.
+    """
+    complete, _, tail = text.rpartition("\n")
+    if complete.strip():
+        try:  # one C-level parse for the whole file: 10x faster than one call per line
+            records = json.loads("[" + complete.replace("\n", ",") + "]")
+            if all(isinstance(record, dict) for record in records):
+                return records + _parse_tail(tail)
+        except ValueError:
+            pass
+    records = []
+    bad_lines = []
+    for number, line in enumerate(complete.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            bad_lines.append(number)
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            bad_lines.append(number)
+    if bad_lines:
+        shown = ", ".join(str(n) for n in bad_lines[:5]) + (" ..." if len(bad_lines) > 5 else "")
+        warnings.warn(f"{path}: skipped {len(bad_lines)} malformed line(s): {shown}", stacklevel=4)
+    return records + _parse_tail(tail)
+
+
+def _parse_tail(tail: str) -> List[Dict[str, Any]]:
+    if not tail.strip():
+        return []
+    try:
+        record = json.loads(tail)
+    except ValueError:
+        return []
+    return [record] if isinstance(record, dict) else []
+
+
+def read_metric_columns(path: str) -> Dict[str, List[Any]]:
+    """``{key: [values in logged order]}`` for one metrics file; a missing file gives ``{}``.
+
+    A key missing from some lines has fewer values than there are lines, as in MLXP.
+    """
+    try:
+        with open(path, "rb") as stream:
+            text = stream.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    columns: Dict[str, List[Any]] = {}
+    for record in _parse_lines(text, path):
+        for key, value in record.items():
+            column = columns.get(key)
+            if column is None:
+                columns[key] = [value]
+            else:
+                column.append(value)
+    return columns
+
+
+class RunMetrics:
+    """The metric files of one run, each read on first use and then kept."""
+
+    __slots__ = ("metrics_dir", "_files")
+
+    def __init__(self, log_dir: str) -> None:
+        self.metrics_dir = os.path.join(log_dir, _layout.METRICS_DIR)
+        self._files: Dict[str, Dict[str, List[Any]]] = {}
+
+    def column(self, log_name: str, key: str) -> List[Any]:
+        """The values of ``key`` in ``metrics/<log_name>.json`` (a fresh list each call)."""
+        columns = self._files.get(log_name)
+        if columns is None:
+            path = os.path.join(self.metrics_dir, log_name + _layout.METRIC_SUFFIX)
+            columns = self._files[log_name] = read_metric_columns(path)
+        return list(columns.get(key, ()))
+
+
+class Artifact:
+    """A file a run logged with ``log_artifacts``; ``load()`` reads it."""
+
+    __slots__ = ("name", "artifact_type", "path")
+
+    def __init__(self, name: str, artifact_type: str, path: str) -> None:
+        self.name = name
+        self.artifact_type = artifact_type
+        self.path = path
+
+    def load(self) -> Any:
+        """Read the artifact with the loader of its type.
+
+        Raises:
+            ArtifactError: no loader knows this artifact type.
+        """
+        try:
+            from mlxp.artifacts import load_artifact  # type: ignore[attr-defined]
+        except ImportError:
+            return _load_builtin(self.path, self.artifact_type)
+        return load_artifact(self.path, self.artifact_type)
+
+    def __repr__(self) -> str:
+        return f"Artifact({self.artifact_type}:{self.name})"
+
+
+def _load_builtin(path: str, artifact_type: str) -> Any:
+    kind = artifact_type
+    if kind not in ("pickle", "json"):
+        suffix = os.path.splitext(path)[1]
+        kind = {".pkl": "pickle", ".pickle": "pickle", ".json": "json"}.get(suffix, kind)
+    if kind == "pickle":
+        with open(path, "rb") as stream:
+            return pickle.load(stream)
+    if kind == "json":
+        with open(path, encoding="utf-8") as stream:
+            return json.load(stream)
+    raise ArtifactError(
+        f"cannot load {path}: no loader for artifact type {artifact_type!r}",
+        path=path,
+        artifact_type=artifact_type,
+    )
+
+
+def resolve(spec: Tuple[str, str, str], log_dir: str, metrics: RunMetrics) -> Any:
+    """The value of a lazy column ``spec`` (see ``index.lazy_columns``) of the run at ``log_dir``."""
+    kind, group, name = spec
+    if kind == "metric":
+        return metrics.column(group, name)
+    path = os.path.join(log_dir, _layout.ARTIFACTS_DIR, group, *name.split("/"))
+    return Artifact(name, group, path)

@@ -1,0 +1,122 @@
+"""``Reader``: query the runs under a parent log directory.
+
+    reader = Reader("./logs")
+    results = reader.filter("config.optimizer.lr <= 1. & info.status == 'COMPLETE'")
+    results[0]["train.loss"]      # read from metrics/train.json on first access
+
+The index of the runs is kept in ``<dst_dir>/.mlxp_index.json`` and updated incrementally
+(see ``mlxp.reader.index``); runs that cannot be read are skipped and named in one warning.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Dict, List, Optional
+
+from mlxp.errors import ReaderError
+from mlxp.reader.frame import DataDict, DataFrame
+from mlxp.reader.index import IndexedRun, update_index
+from mlxp.reader.query import SEARCHABLE_PREFIXES, compile_query
+
+RESULT_FORMATS = ("datadict", "pandas")
+
+
+class Reader:
+    """The runs under ``src_dir``, indexed once and then kept up to date incrementally.
+
+    Args:
+        src_dir: the parent log directory, holding ``<log_id>/`` run directories.
+        dst_dir: where to keep the index file (default: ``src_dir``). If it cannot be written,
+            the Reader still works and warns that the index was not saved.
+        refresh: ignore the saved index and read every run again.
+    """
+
+    def __init__(self, src_dir: str, dst_dir: Optional[str] = None, refresh: bool = False) -> None:
+        self.src_dir = os.path.abspath(src_dir)
+        self.dst_dir = os.path.abspath(dst_dir) if dst_dir is not None else self.src_dir
+        runs, save_error = update_index(self.src_dir, self.dst_dir, refresh=refresh)
+        self._runs: List[IndexedRun] = [run for run in runs if run.data is not None]
+        self.skipped: Dict[str, str] = {
+            os.path.join(self.src_dir, str(run.log_id)): str(run.error)
+            for run in runs
+            if run.data is None
+        }
+        """Run directories that could not be read, with the reason."""
+        self._fields: Optional[Dict[str, str]] = None
+        if self.skipped:
+            listing = "\n".join(f"  {path}: {reason}" for path, reason in self.skipped.items())
+            warnings.warn(
+                f"skipped {len(self.skipped)} run director{'y' if len(self.skipped) == 1 else 'ies'}"
+                f" that could not be read:\n{listing}",
+                stacklevel=2,
+            )
+        if save_error:
+            warnings.warn(f"{save_error}; the next Reader will read every run again", stacklevel=2)
+
+    def __len__(self) -> int:
+        """The number of readable runs."""
+        return len(self._runs)
+
+    def __repr__(self) -> str:
+        return f"Reader({self.src_dir!r}: {len(self)} runs)"
+
+    @property
+    def fields(self) -> Dict[str, str]:
+        """Every column of every run -> its type name(s) (``'float'``, ``'metric'`` ...), sorted."""
+        if self._fields is None:
+            types: Dict[str, set] = {}
+            lazy_sets: Dict[int, Dict[str, Any]] = {}
+            for run in self._runs:
+                assert run.data is not None  # only readable runs are kept
+                for name, value in run.data.fields.items():
+                    types.setdefault(name, set()).add(
+                        "None" if value is None else type(value).__name__
+                    )
+                lazy_sets.setdefault(id(run.data.lazy), run.data.lazy)
+            for lazy in lazy_sets.values():
+                for name, spec in lazy.items():
+                    types.setdefault(name, set()).add(spec[0])
+            self._fields = {name: " | ".join(sorted(types[name])) for name in sorted(types)}
+        return dict(self._fields)
+
+    @property
+    def searchable(self) -> Dict[str, str]:
+        """The fields a query can use (``config.*`` and ``info.*``) -> their type name(s)."""
+        return {k: v for k, v in self.fields.items() if k.startswith(SEARCHABLE_PREFIXES)}
+
+    def filter(
+        self,
+        query_string: str = "",
+        result_format: str = "datadict",
+        *,
+        query: Optional[str] = None,
+    ) -> Any:
+        """The runs matching a query, ordered by log id.
+
+        Args:
+            query_string: e.g. ``"config.optimizer.lr <= 1. & info.status == 'COMPLETE'"``;
+                empty for every run. ``query=`` is accepted as another name for it.
+            result_format: ``"datadict"`` for a ``DataFrame`` whose metric columns load
+                lazily, ``"pandas"`` for a pandas DataFrame with every column loaded.
+
+        Raises:
+            QueryError: the query is malformed (``.column`` says where).
+            ReaderError: an unknown ``result_format``.
+            MissingDependencyError: ``"pandas"`` without pandas installed.
+        """
+        if result_format not in RESULT_FORMATS:
+            raise ReaderError(
+                f"result_format must be 'datadict' or 'pandas', not {result_format!r}"
+            )
+        predicate = compile_query(query if query is not None else query_string)
+        rows = []
+        for run in self._runs:
+            data = run.data
+            assert data is not None  # only readable runs are kept
+            if predicate(data.fields):
+                log_dir = os.path.join(self.src_dir, str(run.log_id))
+                rows.append(DataDict(data.fields, data.lazy, log_dir))
+        frame = DataFrame(rows)
+        return frame.toPandas(lazy=False) if result_format == "pandas" else frame
+

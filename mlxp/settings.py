@@ -1,0 +1,143 @@
+"""mlxp's own settings: the schema, the defaults, ``configs/mlxp.yaml`` and ``mlxp.*`` overrides.
+
+Every key is checked against the schema: an unknown key or a value of the wrong type is an
+error naming the file (or the command line) and the valid choices, because silently falling
+back to a default sends runs to the wrong place.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+from mlxp.config import ConfigDict, closest_key, load_mapping
+from mlxp.errors import SettingsError
+
+SCHEDULER_NAMES = ("slurm", "oar", "torque", "sge", "mwm", "lsf", "local")
+
+# key -> (accepted types, default, allowed values or None)
+_Leaf = Tuple[Tuple[type, ...], Any, Optional[Tuple[Any, ...]]]
+_LINES = (list, str)
+
+SCHEMA: Dict[str, Any] = {
+    "logger": {
+        "parent_log_dir": ((str,), "./logs", None),
+        "forced_log_id": ((int,), -1, None),
+        "log_streams_to_file": ((bool,), False, None),
+    },
+    "version_manager": {
+        "parent_work_dir": ((str,), "./.work_dir", None),
+        "compute_requirements": ((bool,), False, None),
+    },
+    "use_version_manager": ((bool,), False, None),
+    "use_scheduler": ((bool,), False, None),
+    "use_logger": ((bool,), True, None),
+    "interactive_mode": ((bool,), True, None),
+    "resume": ((bool,), False, None),
+    "strict_overrides": ((bool,), False, None),
+    "scheduler": {
+        "name": ((str, type(None)), None, SCHEDULER_NAMES + (None,)),
+        "option_cmd": (_LINES, [], None),
+        "env_cmd": (_LINES, [], None),
+        "post_cmd": (_LINES, [], None),
+        "before_cmd": (_LINES, [], None),
+        "shell_path": ((str,), "/bin/bash", None),
+    },
+}
+
+
+def _is_leaf(entry: Any) -> bool:
+    return isinstance(entry, tuple)
+
+
+def _defaults(schema: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        key: (list(entry[1]) if isinstance(entry[1], list) else entry[1])
+        if _is_leaf(entry)
+        else _defaults(entry)
+        for key, entry in schema.items()
+    }
+
+
+def default_settings() -> ConfigDict:
+    """The settings every run starts from (see docs/configuration-and-overrides.md)."""
+    return ConfigDict(_defaults(SCHEMA))
+
+
+def _schema_keys(schema: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    flat: Dict[str, Any] = {}
+    for key, entry in schema.items():
+        flat[prefix + key] = entry
+        if not _is_leaf(entry):
+            flat.update(_schema_keys(entry, f"{prefix}{key}."))
+    return flat
+
+
+_FLAT_SCHEMA = _schema_keys(SCHEMA)
+
+
+def _type_name(types: Sequence[type]) -> str:
+    names = {list: "a list of lines", str: "a string", int: "an integer", bool: "true or false",
+             type(None): "null"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def set_setting(settings: ConfigDict, key: str, value: Any, source: Optional[str] = None) -> None:
+    """Check ``key`` (dotted, without ``mlxp.``) and ``value`` against the schema, then set it.
+
+    Raises:
+        SettingsError: unknown key, wrong type, or a value outside the allowed choices.
+    """
+    entry = _FLAT_SCHEMA.get(key)
+    where = source or "command line"
+    if entry is None:
+        suggestion = closest_key(_defaults(SCHEMA), key)
+        hint = f" (did you mean 'mlxp.{suggestion}'?)" if suggestion else ""
+        raise SettingsError(
+            f"unknown mlxp setting 'mlxp.{key}'{hint}",
+            key=key,
+            path=where,
+            choices=sorted(f"mlxp.{k}" for k, e in _FLAT_SCHEMA.items() if _is_leaf(e)),
+        )
+    if not _is_leaf(entry):
+        if not isinstance(value, dict):
+            raise SettingsError(
+                f"'mlxp.{key}' must be a mapping with keys {', '.join(entry)}", key=key, path=where
+            )
+        for sub_key, sub_value in value.items():
+            set_setting(settings, f"{key}.{sub_key}", sub_value, source)
+        return
+    types, _, choices = entry
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise SettingsError(
+            f"'mlxp.{key}' must be {_type_name(types)}, not {value!r}", key=key, path=where
+        )
+    if choices is not None and value not in choices:
+        raise SettingsError(
+            f"'mlxp.{key}' cannot be {value!r}",
+            key=key,
+            path=where,
+            choices=[str(c) for c in choices if c is not None],
+        )
+    if isinstance(value, str) and list in types:
+        value = [line for line in value.splitlines() if line.strip()]
+    node = settings
+    *parents, last = key.split(".")
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = ConfigDict()
+        node = node[part]
+    node[last] = value
+
+
+def load_settings(config_dir: str, settings_name: str = "mlxp.yaml") -> ConfigDict:
+    """Defaults updated by ``<config_dir>/mlxp.yaml`` when it exists (its inside of ``mlxp:``)."""
+    settings = default_settings()
+    path = os.path.join(config_dir, settings_name)
+    if os.path.exists(path):
+        data = load_mapping(path)
+        if set(data) == {"mlxp"} and isinstance(data["mlxp"], dict):
+            data = data["mlxp"]  # also accept a file that repeats the section name
+        for key, value in data.items():
+            set_setting(settings, key, value, source=path)
+    return settings

@@ -1,0 +1,225 @@
+"""mlxp.sub.parse_job_script: job scripts taken apart without running them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import pytest
+
+from mlxp.errors import JobScriptError
+from mlxp.sub import ParsedScript, PythonCommand, parse_job_script
+
+# The quick start's script, verbatim (section 5).
+QUICKSTART = """#!/bin/bash
+
+#OAR -l core=1, walltime=6:00:00
+#OAR -t besteffort
+#OAR -t idempotent
+
+python main.py  optimizer.lr=10.,1. seed=1,2
+python main.py  model.num_units=100,200 seed=1,2
+"""
+
+
+def test_quickstart_script() -> None:
+    assert parse_job_script(QUICKSTART, "script.sh") == ParsedScript(
+        path="script.sh",
+        scheduler="oar",
+        shebang="#!/bin/bash",
+        directives=("#OAR -l core=1, walltime=6:00:00", "#OAR -t besteffort", "#OAR -t idempotent"),
+        env_lines=(),
+        commands=(
+            PythonCommand("", "python", "main.py", ("optimizer.lr=10.,1.", "seed=1,2"), line=7),
+            PythonCommand("", "python", "main.py", ("model.num_units=100,200", "seed=1,2"), line=8),
+        ),
+        post_lines=(),
+    )
+
+
+def test_nothing_in_the_script_is_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = "#SBATCH -N 1\ntouch BEFORE\npython main.py a=1\ntouch AFTER\n"
+    parsed = parse_job_script(text, "job.sh")
+    assert parsed.env_lines == ("touch BEFORE",)
+    assert parsed.post_lines == ("touch AFTER",)
+    assert os.listdir(tmp_path) == []
+
+
+def _one(text: str) -> ParsedScript:
+    return parse_job_script("#SBATCH --time=1:00:00\n" + text, "job.sh")
+
+
+# Each case: script body after one #SBATCH line -> fields of the parsed script that matter.
+CASES = [
+    pytest.param(
+        "python main.py \\\n    optimizer.lr=1.,2. \\\n    seed=1\n",
+        {"commands": (PythonCommand("", "python", "main.py", ("optimizer.lr=1.,2.", "seed=1"), line=2),)},
+        id="continuation",
+    ),
+    pytest.param(
+        "srun python3 main.py a=1\n",
+        {"commands": (PythonCommand("srun", "python3", "main.py", ("a=1",), line=2),)},
+        id="srun-prefix",
+    ),
+    pytest.param(
+        "srun -n $SLURM_NTASKS --cpu-bind=cores python3.11 main.py a=1\n",
+        {"commands": (PythonCommand("srun -n $SLURM_NTASKS --cpu-bind=cores", "python3.11", "main.py", ("a=1",), line=2),)},
+        id="srun-prefix-with-expansion",
+    ),
+    pytest.param(
+        "mpirun -np 4 /opt/venv/bin/python train.py\n",
+        {"commands": (PythonCommand("mpirun -np 4", "/opt/venv/bin/python", "train.py", (), line=2),)},
+        id="mpirun-absolute-interpreter",
+    ),
+    pytest.param(
+        "CUDA_VISIBLE_DEVICES=0,1 python main.py\n",
+        {"commands": (PythonCommand("CUDA_VISIBLE_DEVICES=0,1", "python", "main.py", (), line=2),)},
+        id="assignment-prefix",
+    ),
+    pytest.param(
+        "python -u -X dev -m pkg.train a=1 b=2\n",
+        {"commands": (PythonCommand("", "python", "pkg.train", ("a=1", "b=2"), line=2, options=("-u", "-X", "dev"), module=True),)},
+        id="module",
+    ),
+    pytest.param(
+        "python -um pkg.train\n",
+        {"commands": (PythonCommand("", "python", "pkg.train", (), line=2, options=("-u",), module=True),)},
+        id="module-in-flag-cluster",
+    ),
+    pytest.param(
+        "python -Wignore -OO main.py\n",
+        {"commands": (PythonCommand("", "python", "main.py", (), line=2, options=("-W", "ignore", "-OO")),)},
+        id="options-attached-value",
+    ),
+    pytest.param(
+        "python main.py 'data.name=a b' data.sep=\"x;y\" x=a\\ b note='#1' c=d#e  # a comment\n",
+        {"commands": (PythonCommand("", "python", "main.py", ("data.name=a b", "data.sep=x;y", "x=a b", "note=#1", "c=d#e"), line=2),)},
+        id="quoting-and-comment",
+    ),
+    pytest.param(
+        "python main.py price='$5' cmd='`x`' cost=5$\n",
+        {"commands": (PythonCommand("", "python", "main.py", ("price=$5", "cmd=`x`", "cost=5$"), line=2),)},
+        id="dollar-that-does-not-expand",
+    ),
+    pytest.param(
+        "module load cuda  # gpu\nsource venv/bin/activate\nexport A=1\nA=1\nB=2 C=3\ncd /scratch\n"
+        "echo $HOSTNAME > host.txt\npython main.py\ncd ..\necho done | tee -a log\n",
+        {
+            "env_lines": ("module load cuda  # gpu", "source venv/bin/activate", "export A=1", "echo $HOSTNAME > host.txt"),
+            "post_lines": ("echo done | tee -a log",),
+            "dropped": ((5, "A=1"), (6, "B=2 C=3"), (7, "cd /scratch"), (10, "cd ..")),
+        },
+        id="env-and-post-lines",
+    ),
+    pytest.param(
+        "python a.py\necho between\npython b.py\n",
+        {"post_lines": ("echo between",), "commands": (PythonCommand("", "python", "a.py", (), line=2), PythonCommand("", "python", "b.py", (), line=4))},
+        id="line-between-commands-is-post",
+    ),
+    pytest.param(
+        "module load python3\nmodule load python/3.11\nsrun hostname\necho python main.py\npython main.py\n",
+        {"env_lines": ("module load python3", "module load python/3.11", "srun hostname", "echo python main.py")},
+        id="python-word-in-other-commands",
+    ),
+    pytest.param(
+        "\n# comment\n   \n##SBATCH --mem=1G\npython main.py\n\n",
+        {"directives": ("#SBATCH --time=1:00:00",), "env_lines": (), "post_lines": ()},
+        id="blank-and-comment-lines",
+    ),
+    pytest.param(
+        "python main.py\n#SBATCH --mem=1G\n",
+        {"directives": ("#SBATCH --time=1:00:00", "#SBATCH --mem=1G")},
+        id="late-directive-still-collected",
+    ),
+    pytest.param(
+        "python main.py a=1\r\necho x\r\n",
+        {"commands": (PythonCommand("", "python", "main.py", ("a=1",), line=2),), "post_lines": ("echo x",)},
+        id="crlf",
+    ),
+    pytest.param(
+        "# a comment \\\npython main.py\n",
+        {"commands": (PythonCommand("", "python", "main.py", (), line=3),)},
+        id="comment-does-not-continue",
+    ),
+]
+
+
+@pytest.mark.parametrize("body, expected", CASES)
+def test_parse(body: str, expected: Dict[str, Any]) -> None:
+    parsed = _one(body)
+    for field, value in expected.items():
+        assert getattr(parsed, field) == value, field
+
+
+@pytest.mark.parametrize(
+    "text, shebang",
+    [
+        pytest.param("#!/usr/bin/env bash\n#SBATCH -N 1\npython m.py\n", "#!/usr/bin/env bash", id="env-bash"),
+        pytest.param("#!/bin/zsh  \n#SBATCH -N 1\npython m.py\n", "#!/bin/zsh", id="zsh"),
+        pytest.param("#SBATCH -N 1\npython m.py\n", "#!/bin/bash", id="default"),
+        pytest.param("\n#!/bin/sh\n#SBATCH -N 1\npython m.py\n", "#!/bin/bash", id="not-on-line-1"),
+    ],
+)
+def test_shebang(text: str, shebang: str) -> None:
+    assert parse_job_script(text, "job.sh").shebang == shebang
+
+
+@pytest.mark.parametrize(
+    "text, scheduler",
+    [
+        pytest.param("#SBATCH -N 1\npython m.py\n", "slurm", id="slurm"),
+        pytest.param("#OAR -l core=1\npython m.py\n", "oar", id="oar"),
+        pytest.param("#PBS -l nodes=1\npython m.py\n", "torque", id="torque"),
+        pytest.param("#$ -cwd\npython m.py\n", "sge", id="sge"),
+        pytest.param("#MSUB -l nodes=1\npython m.py\n", "mwm", id="mwm"),
+        pytest.param("#BSUB -n 1\npython m.py\n", "lsf", id="lsf"),
+    ],
+)
+def test_directives_pick_the_scheduler(text: str, scheduler: str) -> None:
+    assert parse_job_script(text, "job.sh").scheduler == scheduler
+
+
+def test_argv_of_a_command() -> None:
+    (command,) = _one("srun python -u -m pkg.main a=1\n").commands
+    assert command.argv == ("python", "-u", "-m", "pkg.main", "a=1")
+
+
+ERRORS = [
+    pytest.param("#!/bin/bash\npython main.py\n", None, "no scheduler directive", id="no-directive"),
+    pytest.param(
+        "#SBATCH -N 1\n#OAR -l core=1\npython m.py\n", 2, "#OAR directive in a script for slurm", id="mixed"
+    ),
+    pytest.param("#SBATCH -N 1\necho hi\n", None, "no python command", id="no-python"),
+    pytest.param("#SBATCH -N 1\npython -c 'print(1)'\n", 2, "'python -c' has no script", id="dash-c"),
+    pytest.param("#SBATCH -N 1\npython -u\n", 2, "python command without a script", id="no-script"),
+    pytest.param("#SBATCH -N 1\npython - < in.py\n", 2, "'<' in a python command", id="stdin-script"),
+    pytest.param("#SBATCH -N 1\npython -m\n", 2, "python option -m needs a value", id="dash-m-alone"),
+    pytest.param("#SBATCH -N 1\npython main.py > out.txt\n", 2, "'>' in a python command", id="redirect"),
+    pytest.param("#SBATCH -N 1\npython main.py | tee x\n", 2, "'|' in a python command", id="pipe"),
+    pytest.param("#SBATCH -N 1\npython main.py && echo ok\n", 2, "'&' in a python command", id="and-list"),
+    pytest.param("#SBATCH -N 1\n\npython main.py a=1; echo\n", 3, "';' in a python command", id="semicolon"),
+    pytest.param("#SBATCH -N 1\npython main.py dir=$HOME/x\n", 2, "shell expansion in 'dir=$HOME/x'", id="expansion"),
+    pytest.param("#SBATCH -N 1\npython main.py d=\"${X}\"\n", 2, "shell expansion in 'd=\"${X}\"'", id="expansion-in-double-quotes"),
+    pytest.param("#SBATCH -N 1\npython main.py n=`hostname`\n", 2, "shell expansion in 'n=`hostname`'", id="backticks"),
+    pytest.param("#SBATCH -N 1\npython main.py 'a=1\n", 2, "unterminated ' quote", id="open-quote"),
+    pytest.param("#SBATCH -N 1\npython main.py \\\n  a=\"1\n", 2, 'unterminated " quote', id="open-quote-continued"),
+]
+
+
+@pytest.mark.parametrize("text, line, message", ERRORS)
+def test_errors(text: str, line: Optional[int], message: str) -> None:
+    with pytest.raises(JobScriptError) as info:
+        parse_job_script(text, "job.sh")
+    error = info.value
+    assert message in str(error)
+    assert (error.path, error.line) == ("job.sh", line)
+    where: Tuple[str, ...] = ("job.sh:",) if line is None else (f"job.sh:{line}: ",)
+    assert str(error).startswith(where)
+
+
+def test_error_shows_the_offending_line() -> None:
+    with pytest.raises(JobScriptError) as info:
+        parse_job_script("#SBATCH -N 1\npython main.py | tee x\n", "job.sh")
+    assert str(info.value).splitlines()[1] == "    python main.py | tee x"

@@ -1,0 +1,52 @@
+"""Hypothesis strategies shared by the property tests (one place, as attrs keeps them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from mlxp.overrides import Override, OverrideKind, format_value
+
+# Characters that mean something to the grammar, mixed with plain and non-ASCII text, so that
+# generated strings hit the quoting rules often rather than by luck.
+AWKWARD = ",[]{}()'\"\\ \t\n$:~=#@%^*+-.xyz019éßж日本🚀\u00a0\u2028"
+
+key_parts = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,7}", fullmatch=True) | st.integers(
+    0, 99).map(str)
+keys = st.lists(key_parts, min_size=1, max_size=4).map(".".join)
+
+texts = st.text() | st.text(alphabet=AWKWARD, max_size=12)
+scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats() | texts)
+mapping_keys = texts | st.integers(-1000, 1000)
+
+values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(mapping_keys, children, max_size=4),
+    max_leaves=10,
+)
+
+# Choices of one sweep, all different. Mappings are left out: two with the same items in
+# another order are equal values but are written differently.
+distinct_choices = st.lists(
+    st.recursive(scalars, lambda children: st.lists(children, max_size=3), max_leaves=5),
+    min_size=1,
+    max_size=4,
+    unique_by=format_value,
+)
+
+
+@st.composite
+def overrides(draw: Any, sweep: bool = True) -> Override:
+    """Any override the grammar can write: every kind, scalar or nested values, sweeps."""
+    kind = draw(st.sampled_from(list(OverrideKind)))
+    key = draw(keys)
+    if kind is OverrideKind.DELETE:
+        return Override(kind, key, tuple(draw(st.lists(values, max_size=1))))
+    if sweep and draw(st.booleans()):
+        return Override(kind, key, tuple(draw(distinct_choices)), is_sweep=True)
+    return Override(kind, key, (draw(values),))
+
+
+sweeps = st.lists(overrides(), max_size=4)

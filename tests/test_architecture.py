@@ -1,0 +1,111 @@
+"""The import graph of design.md section 2: imports point down the layers, never up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Dict, Set
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
+
+# Lower layers first; a module may import modules of a lower layer only, plus the
+# same-layer edges listed in SAME_LAYER.
+LAYERS = [
+    {"mlxp.errors"},
+    {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams"},
+    {"mlxp.config", "mlxp.overrides", "mlxp.sweep", "mlxp.settings", "mlxp._cli", "mlxp._metrics"},
+    {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
+    {"mlxp.launcher", "mlxp.sub", "mlxp.status"},
+    {"mlxp", "mlxp.__main__"},
+]
+SAME_LAYER = {
+    ("mlxp.settings", "mlxp.config"),
+    ("mlxp.sweep", "mlxp.overrides"),
+    ("mlxp._cli", "mlxp.overrides"),
+    ("mlxp.logger", "mlxp.artifacts"),
+    ("mlxp.reader", "mlxp.artifacts"),
+}
+FORBIDDEN = {
+    ("mlxp.reader", "mlxp.logger"),
+    ("mlxp.sub", "mlxp.launcher"),
+}
+
+
+def _unit(module: str) -> str:
+    """The layer unit of a module: packages (reader, schedulers) count as one unit."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else module
+
+
+def _module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> Set[str]:
+    found: Set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("mlxp"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlxp"):
+            if node.module != "mlxp":  # ``from mlxp import _layout`` imports mlxp._layout only
+                found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _rank() -> Dict[str, int]:
+    return {unit: index for index, layer in enumerate(LAYERS) for unit in layer}
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _module_name(p))
+def test_imports_point_down(path: Path) -> None:
+    rank = _rank()
+    source = _module_name(path)
+    source_unit = _unit(source)
+    assert source_unit in rank, f"{source} is not placed in a layer of test_architecture.py"
+    for target in _imports(path):
+        target_unit = _unit(target)
+        if target_unit not in rank or target_unit == source_unit:
+            continue  # a name imported from a module, or a sibling inside one package
+        assert (source_unit, target_unit) not in FORBIDDEN, f"{source} must not import {target}"
+        allowed = rank[target_unit] < rank[source_unit] or (source_unit, target_unit) in SAME_LAYER
+        assert allowed, f"{source} (layer {rank[source_unit]}) imports {target} (layer {rank[target_unit]})"
+
+
+def test_scheduler_backends_do_not_import_each_other() -> None:
+    backends = [p for p in (PACKAGE / "schedulers").glob("*.py") if p.stem not in ("__init__", "base")]
+    names = {f"mlxp.schedulers.{p.stem}" for p in backends}
+    for path in backends:
+        own = f"mlxp.schedulers.{path.stem}"
+        assert not (_imports(path) & (names - {own})), f"{own} imports another backend"
+
+
+def test_only_yaml_module_imports_yaml_libraries() -> None:
+    for path in MODULES:
+        if path.name == "_yaml.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "yaml" or n.startswith(("yaml.", "ruamel")) for n in names), path
+
+
+def test_only_shell_module_starts_processes() -> None:
+    for path in MODULES:
+        if path.name == "_shell.py":
+            continue
+        text = path.read_text()
+        assert "import subprocess" not in text and "os.system(" not in text, path

@@ -1,0 +1,29 @@
+"""``import mlxp`` stays light: the standard library and PyYAML, nothing else."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ["pandas", "numpy", "torch", "matplotlib", "ruamel", "ruamel.yaml", "tinydb", "hydra",
+         "omegaconf", "git"]
+
+
+def test_import_mlxp_loads_no_optional_or_heavy_package() -> None:
+    code = (
+        "import sys, json; before = set(sys.modules); import mlxp; "
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    assert "mlxp.launcher" in loaded  # the check is real: mlxp's own modules do show up
+    offenders = [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert offenders == []
+
+
+def test_import_mlxp_installs_no_signal_handler() -> None:
+    code = (
+        "import signal; before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}; "
+        "import mlxp; print(all(signal.getsignal(s) == h for s, h in before.items()))"
+    )
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "True"

@@ -1,0 +1,279 @@
+"""The launcher end to end, run as a user runs it: ``python main.py ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from projects import QUICKSTART, make_project, metrics_lines, read_yaml, run_main
+
+QUICKSTART_OUTPUT = """\
+seed: 0
+num_epoch: 10
+model:
+  num_units: 100
+data:
+  d_int: 10
+  device: cpu
+optimizer:
+  lr: 10.0
+"""
+
+INFO_FIELDS = [
+    "status", "current_file_path", "executable", "hostname", "process_id", "start_date",
+    "start_time", "end_date", "end_time", "work_dir", "logger", "scheduler", "version_manager",
+]
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path) -> Path:
+    project = tmp_path / "my_project"
+    shutil.copytree(QUICKSTART, project, ignore=shutil.ignore_patterns("logs", ".work_dir"))
+    return project
+
+
+def test_quickstart_prints_config_in_file_order_and_writes_the_guides_tree(quickstart: Path) -> None:
+    result = run_main(quickstart)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == QUICKSTART_OUTPUT
+    run = quickstart / "logs" / "1"
+    for name in ("config.yaml", "info.yaml", "mlxp.yaml"):
+        assert (run / "metadata" / name).is_file()
+    assert metrics_lines(run) == [{"epoch": i} for i in range(10)]
+    assert read_yaml(run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["epoch"]}
+    assert read_yaml(run / "metadata" / "config.yaml")["optimizer"] == {"lr": 10.0}
+
+
+def test_info_yaml_keeps_mlxps_fields_in_order_and_adds_provenance(quickstart: Path) -> None:
+    assert run_main(quickstart, "seed=3").returncode == 0
+    info = read_yaml(quickstart / "logs" / "1" / "metadata" / "info.yaml")
+    assert list(info)[: len(INFO_FIELDS)] == INFO_FIELDS
+    assert info["status"] == "COMPLETE"
+    assert info["logger"]["log_id"] == 1
+    assert info["current_file_path"] == str(quickstart / "main.py")
+    assert info["overrides"] == ["seed=3"]
+    assert info["error"] is None
+    for key in ("user", "cmd", "python_version", "mlxp_version"):
+        assert info[key]
+    assert "seed=3" in info["cmd"]
+    assert read_yaml(quickstart / "logs" / "1" / "metadata" / "mlxp.yaml")["use_logger"] is True
+
+
+def test_runs_get_increasing_ids_and_logs_land_next_to_main_py(quickstart: Path, tmp_path: Path) -> None:
+    for _ in range(2):
+        assert run_main(quickstart, cwd=tmp_path).returncode == 0
+    assert sorted(p.name for p in (quickstart / "logs").iterdir()) == ["1", "2"]
+    assert not (tmp_path / "logs").exists()
+
+
+def test_override_of_unknown_key_is_added_with_a_warning_naming_the_closest(quickstart: Path) -> None:
+    result = run_main(quickstart, "optimizer.lr=0.1", "model.num_layers=6")
+    assert result.returncode == 0, result.stderr
+    assert "lr: 0.1" in result.stdout
+    assert "num_layers: 6" in result.stdout
+    assert "'model.num_layers'" in result.stderr and "'model.num_units'" in result.stderr
+    config = read_yaml(quickstart / "logs" / "1" / "metadata" / "config.yaml")
+    assert config["model"] == {"num_units": 100, "num_layers": 6}
+    assert config["optimizer"]["lr"] == 0.1
+
+
+def test_strict_overrides_refuses_unknown_key(quickstart: Path) -> None:
+    result = run_main(quickstart, "model.num_layer=6", "mlxp.strict_overrides=true")
+    assert result.returncode == 2
+    assert "model.num_layer" in result.stderr and "Traceback" not in result.stderr
+    assert not (quickstart / "logs").exists()
+
+
+def test_missing_config_directory_is_created_and_the_run_goes_on(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main="""
+        import mlxp
+
+        @mlxp.launch(config_path="./configs")
+        def task(ctx):
+            print("config is", dict(ctx.config))
+
+        task()
+        """, config=None)
+    result = run_main(project)
+    assert result.returncode == 0, result.stderr
+    assert "config is {}" in result.stdout
+    assert (project / "configs" / "config.yaml").read_text() == ""
+    assert "config.yaml" in result.stderr
+    assert read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")["status"] == "COMPLETE"
+
+
+@pytest.mark.parametrize(
+    "config_text, line, column, words",
+    [
+        pytest.param("a: [1, 2\nb: 3\n", 2, 2, "unterminated list", id="unterminated-list"),
+        pytest.param("model:\n\tunits: 3\n", 2, 1, "tab", id="tab-indent"),
+        pytest.param("a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a'", id="duplicate-key"),
+        pytest.param("- 1\n- 2\n", 1, 1, "top level must be a mapping", id="top-level-list"),
+        pytest.param("a: 'open\n", 2, 1, "unterminated quoted string", id="unterminated-quote"),
+    ],
+)
+def test_malformed_yaml_is_one_clear_line_with_position(
+    tmp_path: Path, config_text: str, line: int, column: int, words: str
+) -> None:
+    project = make_project(tmp_path / "p", config=config_text)
+    result = run_main(project)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"config.yaml:{line}:{column}:" in lines[0]
+    assert words in lines[0]
+    assert not (project / "logs").exists()
+
+
+def test_task_exception_keeps_traceback_exits_1_and_records_failed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main="""
+        import mlxp
+
+        @mlxp.launch()
+        def task(ctx):
+            ctx.logger.log_metrics({"step": 0})
+            raise RuntimeError("diverged at step 0")
+
+        task()
+        """)
+    result = run_main(project)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: diverged at step 0" in result.stderr
+    info = read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["status"] == "FAILED"
+    assert info["error"] == "RuntimeError: diverged at step 0"
+    assert info["end_date"] and info["end_time"]
+
+
+@pytest.mark.parametrize("code, status, returncode", [(0, "COMPLETE", 0), (3, "FAILED", 3)])
+def test_sys_exit_in_task(tmp_path: Path, code: int, status: str, returncode: int) -> None:
+    project = make_project(tmp_path / "p", main=f"""
+        import sys
+        import mlxp
+
+        @mlxp.launch()
+        def task(ctx):
+            sys.exit({code})
+
+        task()
+        """)
+    result = run_main(project)
+    assert result.returncode == returncode
+    assert read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")["status"] == status
+
+
+def test_seeding_function_gets_the_seed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main="""
+        import mlxp
+
+        def seeder(seed):
+            print("seeded with", seed)
+
+        @mlxp.launch(config_path="./configs", seeding_function=seeder)
+        def task(ctx):
+            pass
+
+        task()
+        """, config="seed: 7\n")
+    result = run_main(project, "seed=11")
+    assert result.returncode == 0, result.stderr
+    assert "seeded with 11" in result.stdout
+
+
+def test_use_logger_false_writes_nothing(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main="""
+        import mlxp
+
+        @mlxp.launch()
+        def task(ctx):
+            print("logger is", ctx.logger)
+
+        task()
+        """)
+    result = run_main(project, "mlxp.use_logger=false")
+    assert result.returncode == 0, result.stderr
+    assert "logger is None" in result.stdout
+    assert not (project / "logs").exists()
+
+
+def test_settings_from_mlxp_yaml_and_command_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", files={"configs/mlxp.yaml": "logger:\n  parent_log_dir: ./runs\n"})
+    assert run_main(project).returncode == 0
+    assert (project / "runs" / "1" / "metadata" / "info.yaml").is_file()
+    assert run_main(project, "+mlxp.logger.parent_log_dir=./other").returncode == 0
+    assert (project / "other" / "1").is_dir()
+    assert run_main(project, "mlxp.logger.forced_log_id=7").returncode == 0
+    assert (project / "runs" / "7" / "metrics" / "train.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "mlxp_yaml, args, words",
+    [
+        pytest.param("logger:\n  parent_dir: x\n", [], ["mlxp.yaml", "logger.parent_dir",
+                     "mlxp.logger.parent_log_dir"], id="unknown-key-in-file"),
+        pytest.param("use_logger: 3\n", [], ["mlxp.yaml", "use_logger", "true or false"],
+                     id="wrong-type-in-file"),
+        pytest.param("", ["mlxp.use_loger=false"], ["mlxp.use_loger", "mlxp.use_logger"],
+                     id="unknown-key-on-command-line"),
+        pytest.param("", ["mlxp.scheduler.name=pbs"], ["scheduler.name", "slurm"],
+                     id="bad-choice"),
+    ],
+)
+def test_bad_settings_name_file_key_and_choices(tmp_path: Path, mlxp_yaml: str, args, words) -> None:
+    files = {"configs/mlxp.yaml": mlxp_yaml} if mlxp_yaml else {}
+    project = make_project(tmp_path / "p", files=files)
+    result = run_main(project, *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert not (project / "logs").exists()
+
+
+def test_config_name_and_config_path_flags(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", files={
+        "configs/small.yaml": "num_epoch: 1\n", "elsewhere/config.yaml": "num_epoch: 3\n"})
+    result = run_main(project, "--config-name", "small")
+    assert result.returncode == 0, result.stderr
+    assert len(metrics_lines(project / "logs" / "1")) == 1
+    result = run_main(project, "-cp", str(project / "elsewhere"))
+    assert result.returncode == 0, result.stderr
+    assert len(metrics_lines(project / "logs" / "2")) == 3
+
+
+def test_interpolation_is_resolved_and_stored_resolved(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", config="""
+        num_epoch: 1
+        data:
+          root: ${oc.env:DATA_ROOT,/data}
+          train: ${data.root}/train
+        width: 8
+        hidden: ${width}
+        """)
+    result = run_main(project, env={"DATA_ROOT": "/scratch"})
+    assert result.returncode == 0, result.stderr
+    config = read_yaml(project / "logs" / "1" / "metadata" / "config.yaml")
+    assert config["data"] == {"root": "/scratch", "train": "/scratch/train"}
+    assert config["hidden"] == 8
+
+
+def test_thirty_two_concurrent_launches_get_distinct_run_directories(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    processes = [
+        subprocess.Popen([sys.executable, str(project / "main.py")], cwd=str(project),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(32)
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    runs = sorted(int(p.name) for p in (project / "logs").iterdir())
+    assert runs == list(range(1, 33))
+    pids = {read_yaml(project / "logs" / str(i) / "metadata" / "info.yaml")["process_id"] for i in runs}
+    assert len(pids) == 32
+    for i in runs:
+        assert len(metrics_lines(project / "logs" / str(i))) == 2

@@ -1,0 +1,138 @@
+"""Sweep expansion: order, duplicates, sizes, indexing, and how points read."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List
+
+import pytest
+
+from mlxp.overrides import Override, parse_overrides
+from mlxp.sweep import Sweep, expand_sweep, format_point
+
+
+def sweep_of(*arguments: str) -> Sweep:
+    return expand_sweep(parse_overrides(arguments))
+
+
+def lines(*arguments: str) -> List[str]:
+    return [format_point(point) for point in sweep_of(*arguments)]
+
+
+def values(*arguments: str) -> List[tuple]:
+    return [tuple(o.value for o in point) for point in sweep_of(*arguments)]
+
+
+def test_first_argument_varies_slowest_as_in_the_quick_start() -> None:
+    assert lines("optimizer.lr=10.,1.", "seed=1,2") == [
+        "optimizer.lr=10. seed=1",  # the quick start's logs/1/script.sh line
+        "optimizer.lr=10. seed=2",
+        "optimizer.lr=1. seed=1",
+        "optimizer.lr=1. seed=2",
+    ]
+    assert values("optimizer.lr=10.,1.", "seed=1,2") == [(10.0, 1), (10.0, 2), (1.0, 1), (1.0, 2)]
+
+
+def test_overrides_that_are_not_sweeps_appear_in_every_point() -> None:
+    assert lines("a=1,2", "+b.c=x", "~d", "e=3,4") == [
+        "a=1 +b.c=x ~d e=3", "a=1 +b.c=x ~d e=4", "a=2 +b.c=x ~d e=3", "a=2 +b.c=x ~d e=4",
+    ]
+
+
+def test_a_key_given_twice_keeps_the_last_value_at_the_later_position() -> None:
+    assert lines("a=1,2", "b=3", "a=5") == ["b=3 a=5"]
+    # Applying a point in order must give what the arguments say: a.x ends up 3.
+    assert lines("a.x=2", "a={x: 1}", "a.x=3") == ["a={x: 1} a.x=3"]
+
+
+def test_the_last_argument_wins_whatever_its_kind() -> None:
+    assert lines("a=1", "~a") == ["~a"]
+    assert lines("~a", "+a=1,2") == ["+a=1", "+a=2"]
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        pytest.param(["x=[1,2],[3,4]"], [([1, 2],), ([3, 4],)], id="sweep-of-two-lists"),
+        pytest.param(["data.device='a,b'"], [("a,b",)], id="quoted-comma-is-one-point"),
+        pytest.param(["optimizer.lr=[1,2]"], [([1, 2],)], id="a-list-is-one-point"),
+        pytest.param(["seed=range(1,4)"], [(1,), (2,), (3,)], id="range"),
+        pytest.param(["seed=choice(5,6)"], [(5,), (6,)], id="choice"),
+        pytest.param(["seed=choice(5)"], [(5,)], id="choice-of-one"),
+        pytest.param(["a=${x},${y}"], [("${x}",), ("${y}",)], id="interpolations"),
+        pytest.param(["a=${oc.env:X,1}"], [("${oc.env:X,1}",)], id="env-default"),
+        pytest.param([], [()], id="no-overrides-is-one-empty-point"),
+    ],
+)
+def test_points(arguments: List[str], expected: List[tuple]) -> None:
+    assert values(*arguments) == expected
+
+
+@pytest.mark.parametrize(
+    "arguments, size",
+    [
+        pytest.param(["a=1"], 1, id="single"),
+        pytest.param(["a=1,2,3", "b=x,y"], 6, id="product"),
+        pytest.param(["a=1,2", "a=3,4,5"], 3, id="duplicate-key"),
+        pytest.param(["a=range(0,1000)", "b=range(0,1000)", "c=range(0,1000)"], 10**9,
+                     id="billion"),
+    ],
+)
+def test_size_is_known_without_expanding(arguments: List[str], size: int) -> None:
+    sweep = sweep_of(*arguments)
+    assert len(sweep) == sweep.size == size
+
+
+def test_indexing_matches_iteration_and_needs_no_expansion() -> None:
+    sweep = sweep_of("a=1,2,3", "b=x,y", "c=true")
+    points = list(sweep)
+    assert [sweep[i] for i in range(len(sweep))] == points
+    assert sweep[-1] == points[-1] and sweep[1:4] == points[1:4] and sweep[::-2] == points[::-2]
+    huge = sweep_of("a=range(0,1000)", "b=range(0,1000)", "c=range(0,1000)")
+    assert [o.value for o in huge[123_456_789]] == [123, 456, 789]
+
+
+@pytest.mark.parametrize("index", [6, -7, 100])
+def test_index_out_of_range(index: int) -> None:
+    with pytest.raises(IndexError):
+        sweep_of("a=1,2,3", "b=x,y")[index]
+
+
+def test_a_sweep_larger_than_len_allows_still_has_a_size_and_points() -> None:
+    sweep = sweep_of(*(f"k{i}=range(0,1000)" for i in range(7)))
+    assert sweep.size == 10**21 > sys.maxsize
+    with pytest.raises(OverflowError):
+        len(sweep)
+    assert [o.value for o in sweep[sweep.size - 1]] == [999] * 7
+
+
+def test_a_sweep_can_be_iterated_again_in_the_same_order() -> None:
+    sweep = sweep_of("a=3,1,2", "b=range(0,3)")
+    assert list(sweep) == list(sweep)
+
+
+def test_points_do_not_share_mutable_values() -> None:
+    first, second = sweep_of("x=[1]", "seed=1,2")
+    value: Any = first[0].value
+    value.append(2)
+    assert second[0].value == [1]
+
+
+def test_each_override_of_a_point_is_one_valid_argument() -> None:
+    sweep = sweep_of("lr=range(0,1,0.5)", "name=x y,'a,b'", "+c=[1, 2]")
+    for point in sweep:
+        assert tuple(parse_overrides([o.text for o in point])) == point
+    assert format_point(sweep[0]) == "lr=0.0 name=x y +c=[1, 2]"
+    assert format_point(sweep[-1]) == "lr=0.5 name='a,b' +c=[1, 2]"
+
+
+def test_points_of_built_overrides_use_the_canonical_spelling() -> None:
+    sweep = expand_sweep([Override("set", "a", ("x,y", 1.0), is_sweep=True)])
+    assert [format_point(p) for p in sweep] == ["a='x,y'", "a=1.0"]
+
+
+def test_expand_sweep_takes_any_iterable_and_repr_says_what_it_is() -> None:
+    sweep = expand_sweep(o for o in parse_overrides(["a=1,2", "b=3"]))
+    assert repr(sweep) == "<Sweep of 2 points over a, b>"
+    assert repr(expand_sweep([])) == "<Sweep of 1 point over no keys>"
+    assert [o.key for o in sweep.overrides] == ["a", "b"]
