@@ -8,7 +8,6 @@ the tree in docs/logging.md. Ids are 1 + the largest all-digit name, claimed wit
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Iterator, List, Tuple
 
 METADATA_DIR = "metadata"
@@ -60,10 +59,16 @@ def allocate_run_dir(parent_log_dir: str, first_candidate: int = 0) -> Tuple[int
         return candidate, path
 
 
+def display_path(path: str) -> str:
+    """``path`` relative to the working directory when it is below it (``logs/3``)."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def atomic_write(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half."""
     directory, name = os.path.split(path)
-    tmp_path = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp_path = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     # os.open with 0o666 honours the umask, unlike tempfile.mkstemp's 0o600.
     fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

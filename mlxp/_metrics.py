@@ -103,6 +103,24 @@ class MetricsLog:
             os.path.join(keys_dir, _layout.METRIC_KEYS_FILE), dump_yaml(recorded)
         )
 
+    def sizes(self) -> Dict[str, int]:
+        """The byte size of every metrics file: where each log stands (lines end on a boundary)."""
+        sizes = {}
+        for entry in os.scandir(self._dir):
+            if entry.name.endswith(_layout.METRIC_SUFFIX) and entry.is_file():
+                sizes[entry.name[: -len(_layout.METRIC_SUFFIX)]] = entry.stat().st_size
+        return sizes
+
+    def rewind(self, sizes: Dict[str, int]) -> None:
+        """Cut every metrics file back to ``sizes`` (a log missing from it back to empty).
+
+        Lines logged after a checkpoint describe work a resumed run is about to redo.
+        """
+        for name, size in self.sizes().items():
+            target = sizes.get(name, 0)
+            if size > target:
+                os.truncate(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), target)
+
     def flush(self) -> None:
         """fsync every open file, so the lines survive a machine crash too."""
         for stream in self._files.values():

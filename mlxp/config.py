@@ -6,7 +6,6 @@ keys are also attributes at every level, and which prints as block YAML in the f
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -152,6 +151,8 @@ def iter_leaf_keys(tree: Dict[str, Any], prefix: str = "") -> Iterator[str]:
 
 
 def _close(key: str, tree: Dict[str, Any]) -> List[str]:
+    import difflib  # only on the error path: it costs a few milliseconds to import
+
     return difflib.get_close_matches(key, list(iter_leaf_keys(tree)), n=1, cutoff=0.6)
 
 

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import os
 import sys
-import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
-from mlxp._yaml import dump_yaml
 from mlxp._cli import CommandLine, parse_command_line, usage
+from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, remove, resolve
 from mlxp.errors import ConfigKeyError, MLXPError
 from mlxp.logger import Logger
 from mlxp.overrides import Override, format_value
-from mlxp.settings import load_settings, set_setting
+from mlxp.settings import SCHEDULER_ENV, load_settings, set_setting
 from mlxp.sweep import expand_sweep
 
 Task = TypeVar("Task", bound=Callable[..., Any])
@@ -49,11 +47,16 @@ class Context:
 
 @dataclass
 class _Point:
-    """One fully composed run: what to run and how to describe it."""
+    """One fully composed run: its overrides, config and settings."""
 
+    point: Tuple[Override, ...]
     config: ConfigDict
     settings: ConfigDict
-    overrides: List[str]
+
+    @property
+    def overrides(self) -> List[str]:
+        """The point's overrides as the user wrote them."""
+        return [override.text for override in self.point]
 
 
 def launch(
@@ -90,7 +93,7 @@ def _main(
     seeding_function: Optional[Callable[[Any], None]],
     argv: Sequence[str],
 ) -> int:
-    task_dir = os.path.dirname(os.path.abspath(inspect.getfile(task)))
+    task_dir = os.path.dirname(os.path.abspath(task.__code__.co_filename))
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
     try:
         command_line = parse_command_line(argv)
@@ -108,10 +111,24 @@ def _main(
                 print(f"# {' '.join(point.overrides)}")
             print(point.config)
         return 0
+    if any(point.settings.use_scheduler for point in points):
+        from mlxp._submit import submit_points  # schedulers load only when submitting
+
+        return submit_points(points, _forwarded_flags(command_line), command_line.dry_run)
     if command_line.dry_run:
         _print_dry_run(points)
         return 0
     return _run_points(task, points, seeding_function)
+
+
+def _forwarded_flags(command_line: CommandLine) -> List[str]:
+    """The flags a submitted job needs to compose the same config."""
+    flags = []
+    if command_line.config_name != "config":
+        flags += ["--config-name", command_line.config_name]
+    if command_line.config_path:
+        flags += ["--config-path", os.path.abspath(command_line.config_path)]
+    return flags
 
 
 def _safe_keys(config_dir: str, command_line: CommandLine) -> List[str]:
@@ -144,6 +161,10 @@ def _compose_points(
     """Every sweep point's config and settings, checked before anything runs."""
     base_config = load_config(config_dir, command_line.config_name)
     base_settings = load_settings(config_dir)
+    if SCHEDULER_ENV in os.environ:
+        from mlxp._submit import take_handed_over_scheduler
+
+        take_handed_over_scheduler(base_settings)
     warned: set = set()
     points = []
     for point in expand_sweep(command_line.overrides):
@@ -152,7 +173,6 @@ def _compose_points(
         # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
         for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
             _apply(override, config, settings, warned, config_dir)
-        texts = [override.text for override in point]
         config = resolve(config)
         if seeding_function is not None and "seed" not in config:
             raise ConfigKeyError(
@@ -161,7 +181,7 @@ def _compose_points(
                 key="seed",
             )
         _anchor_paths(settings, task_dir)
-        points.append(_Point(config=config, settings=settings, overrides=texts))
+        points.append(_Point(point=tuple(point), config=config, settings=settings))
     return points
 
 
@@ -222,13 +242,8 @@ def _print_dry_run(points: List[_Point]) -> None:
         else:
             log_id = next_ids.get(parent) or max(_layout.run_ids(parent), default=0) + 1
             next_ids[parent] = log_id + 1
-        location = _display(os.path.join(parent, str(log_id)))
+        location = _layout.display_path(os.path.join(parent, str(log_id)))
         print(f"[{number}/{len(points)}] {location} {' '.join(point.overrides)}".rstrip())
-
-
-def _display(path: str) -> str:
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
 
 
 # --- running ----------------------------------------------------------------------------
@@ -246,7 +261,7 @@ def _run_points(
     completed = 0
     for number, point in enumerate(points, start=1):
         logger = _make_logger(point)
-        where = _display(logger.log_dir) if logger else "(no logger)"
+        where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
         print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
               file=sys.stderr)
         if _run_one(task, point, seeding_function, reraise=False, logger=logger):
@@ -309,6 +324,8 @@ def _run_one(
         _finish(logger, f"{type(error).__name__}: {error}")
         if reraise:
             raise
+        import traceback
+
         traceback.print_exc()
         return False
     _finish(logger, None)

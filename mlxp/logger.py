@@ -18,14 +18,17 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from mlxp import _layout
 from mlxp._metrics import MetricsLog, recorded_metric_keys
-from mlxp._signals import RunInterrupted, deferred_signals
+from mlxp._signals import RunInterrupted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts import RunArtifacts, register_artifact_type
 from mlxp.errors import RunDirectoryError
 
+__all__ = ["DefaultLogger", "Logger", "RunInterrupted", "read_run_config", "terminate_on_signals"]
+
 # Fields of a previous session that a resumed run keeps, whatever the new session says.
 _KEPT_ON_RESUME = ("start_date", "start_time", "overrides", "scheduler")
+_CHECKPOINT_METRICS = "mlxp_metrics_bytes"  # in a checkpoint's trailer: {log_name: file size}
 
 
 class Logger:
@@ -244,14 +247,29 @@ class Logger:
     def log_checkpoint(self, checkpoint: Any, log_name: str = "last_ckpt") -> str:
         """Pickle ``checkpoint`` atomically to ``artifacts/pickle/<log_name>.pkl``.
 
-        A process killed while this runs leaves the previous checkpoint intact.
+        A process killed while this runs leaves the previous checkpoint intact. The file also
+        records how far each metrics file had got (after the object, invisible to
+        ``pickle.load``), for ``load_checkpoint(rewind_metrics=True)``.
         """
-        return self._artifacts.log(checkpoint, log_name, "pickle")
+        trailer = {_CHECKPOINT_METRICS: self._metrics.sizes()}
+        return self._artifacts.log(checkpoint, log_name, "pickle", trailer=trailer)
 
-    def load_checkpoint(self, log_name: str = "last_ckpt") -> Any:
-        """The checkpoint saved as ``log_name``, or None when there is none yet (a fresh run)."""
-        path = self._artifacts.find(log_name, "pickle")
-        return None if path is None else self._artifacts.load(log_name, "pickle")
+    def load_checkpoint(self, log_name: str = "last_ckpt", rewind_metrics: bool = False) -> Any:
+        """The checkpoint saved as ``log_name``, or None when there is none yet (a fresh run).
+
+        Args:
+            log_name: the checkpoint's name.
+            rewind_metrics: also cut the metrics back to what they were when the checkpoint
+                was saved. A resumed run redoes the epochs after its checkpoint; without this,
+                a run killed between logging an epoch and checkpointing it logs it twice.
+        """
+        found = self._artifacts.load_checkpoint(log_name)
+        if found is None:
+            return None
+        checkpoint, trailer = found
+        if rewind_metrics and isinstance(trailer, dict) and _CHECKPOINT_METRICS in trailer:
+            self._metrics.rewind(trailer[_CHECKPOINT_METRICS])
+        return checkpoint
 
     @staticmethod
     def register_artifact_type(

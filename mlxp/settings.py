@@ -13,6 +13,9 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 from mlxp.config import ConfigDict, closest_key, load_mapping
 from mlxp.errors import SettingsError
 
+#: mlxpsub hands the scheduler section of a job script to the launcher in this variable (JSON).
+SCHEDULER_ENV = "MLXP_SCHEDULER"
+
 SCHEDULER_NAMES = ("slurm", "oar", "torque", "sge", "mwm", "lsf", "local")
 
 # key -> (accepted types, default, allowed values or None)
@@ -42,6 +45,7 @@ SCHEMA: Dict[str, Any] = {
         "post_cmd": (_LINES, [], None),
         "before_cmd": (_LINES, [], None),
         "shell_path": ((str,), "/bin/bash", None),
+        "command_prefix": ((str,), "", None),
     },
 }
 

@@ -17,7 +17,7 @@ LAYERS = [
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams"},
     {"mlxp.config", "mlxp.overrides", "mlxp.sweep", "mlxp.settings", "mlxp._cli", "mlxp._metrics"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
-    {"mlxp.launcher", "mlxp.sub", "mlxp.status"},
+    {"mlxp.launcher", "mlxp._submit", "mlxp.sub", "mlxp.status"},
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
@@ -26,6 +26,7 @@ SAME_LAYER = {
     ("mlxp._cli", "mlxp.overrides"),
     ("mlxp.logger", "mlxp.artifacts"),
     ("mlxp.reader", "mlxp.artifacts"),
+    ("mlxp.launcher", "mlxp._submit"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import AWKWARD, distinct_choices, keys, overrides, sweeps, texts, values
 
+from mlxp.errors import OverrideSyntaxError
 from mlxp.overrides import Override, format_override, format_value, parse_override
 from mlxp.sweep import expand_sweep, format_point
 
@@ -30,6 +31,20 @@ def test_any_text_survives_as_one_string(text: str) -> None:
     parsed = parse_override("k=" + format_value(text))
     assert parsed.values == (text,) and type(parsed.values[0]) is str
     assert not parsed.is_sweep
+
+
+@given(st.sampled_from(["", "k=", "~k=", "+k=", "k=range(", "k=choice(", "k=[", "k={"]),
+       st.text(alphabet=AWKWARD + "0123456789()[]{}rangechoice", max_size=25) | st.text())
+def test_any_text_parses_or_fails_with_a_caret_inside_it(prefix: str, text: str) -> None:
+    argument = prefix + text
+    try:
+        override = parse_override(argument)
+    except OverrideSyntaxError as error:
+        assert 0 <= error.column <= len(argument) and error.argument == argument
+        return
+    assert parse_override(format_override(override)) == override
+    for point in override.expand():
+        assert parse_override(point.text) == point
 
 
 @given(keys, distinct_choices)

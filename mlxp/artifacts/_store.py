@@ -8,12 +8,18 @@ previous version or the new one, never a torn file.
 from __future__ import annotations
 
 import os
+import pickle
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
-from mlxp.artifacts._types import ArtifactType, get_artifact_type, registered_types
+from mlxp.artifacts._types import (
+    ArtifactType,
+    get_artifact_type,
+    load_pickle_with_trailer,
+    registered_types,
+)
 from mlxp.errors import ArtifactError, InvalidNameError
 
 TYPES_FILE = "types.yaml"  # artifacts/.keys/types.yaml: where user types' functions live
@@ -62,8 +68,12 @@ def find_artifact_file(type_dir: str, name: str, kind: ArtifactType) -> Optional
     return None
 
 
-def save_artifact(obj: Any, path: str, kind: ArtifactType) -> None:
-    """Write ``obj`` to ``path`` atomically: temp file in the same directory, fsync, rename."""
+def save_artifact(obj: Any, path: str, kind: ArtifactType, trailer: Any = None) -> None:
+    """Write ``obj`` to ``path`` atomically: temp file in the same directory, fsync, rename.
+
+    ``trailer`` (pickle only) is pickled after ``obj`` in the same file, so it is replaced
+    together with it: a checkpoint's record of the metrics written so far.
+    """
     directory, base = os.path.split(path)
     os.makedirs(directory, exist_ok=True)
     tmp_path = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -72,6 +82,8 @@ def save_artifact(obj: Any, path: str, kind: ArtifactType) -> None:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as stream:
                 kind.write(obj, stream)
+                if trailer is not None:
+                    pickle.dump(trailer, stream, protocol=pickle.HIGHEST_PROTOCOL)
                 stream.flush()
                 os.fsync(stream.fileno())
         elif kind.save is not None:
@@ -187,15 +199,15 @@ class RunArtifacts:
         logical = strip_suffix(name, kind)
         return os.path.join(self._dir, kind.name, logical + kind.file_suffix(obj))
 
-    def log(self, obj: Any, name: str, artifact_type: str) -> str:
-        """Save ``obj`` atomically and index it; returns the file's path."""
+    def log(self, obj: Any, name: str, artifact_type: str, trailer: Any = None) -> str:
+        """Save ``obj`` atomically and index it; returns the file's path (see ``save_artifact``)."""
         kind = get_artifact_type(artifact_type, self._recorded_types())
         path = self.path_for(obj, name, kind)
         types = self._recorded_types()
         if kind.import_paths and types.get(kind.name) != _type_entry(kind):
             types[kind.name] = _type_entry(kind)
             self._write_keys(TYPES_FILE, types)
-        save_artifact(obj, path, kind)
+        save_artifact(obj, path, kind, trailer)
         logical = strip_suffix(name, kind)
         names = self._recorded_names().setdefault(kind.name, [])
         if logical not in names:
@@ -220,6 +232,11 @@ class RunArtifacts:
         if path is None:
             raise ArtifactError(f"no {artifact_type} artifact {name!r} in {self._dir}", name=name)
         return get_artifact_type(artifact_type, self._recorded_types()).load(path)
+
+    def load_checkpoint(self, name: str) -> Optional[Tuple[Any, Any]]:
+        """``(object, trailer)`` of pickled checkpoint ``name``, or None when there is none yet."""
+        path = self.find(name, "pickle")
+        return None if path is None else load_pickle_with_trailer(path)
 
     def infer_type(self, name: str) -> str:
         """The one type under which ``name`` was logged (index first, then the files on disk).

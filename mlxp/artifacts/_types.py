@@ -12,7 +12,7 @@ import json
 import pickle
 import re
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Dict, Optional
+from typing import Any, BinaryIO, Callable, Dict, Optional, Tuple
 
 from mlxp.errors import ArtifactError, InvalidNameError, MissingDependencyError
 
@@ -60,9 +60,18 @@ def _write_pickle(obj: Any, stream: BinaryIO) -> None:
 
 
 def _load_pickle(path: str) -> Any:
+    return load_pickle_with_trailer(path)[0]
+
+
+def load_pickle_with_trailer(path: str) -> Tuple[Any, Any]:
+    """The object pickled in ``path``, and the second pickle after it (None if there is none).
+
+    A checkpoint carries a small trailer after its object; ``pickle.load`` stops at the end
+    of the first object, so any pickle reader still gets the object alone.
+    """
     with open(path, "rb") as stream:
         try:
-            return pickle.load(stream)
+            obj = pickle.load(stream)
         except ModuleNotFoundError as error:
             if error.name == "dill":  # checkpoints written by MLXP 1.0.5 may reference dill
                 raise MissingDependencyError(
@@ -71,6 +80,11 @@ def _load_pickle(path: str) -> Any:
                     package="dill",
                 ) from error
             raise
+        try:
+            trailer = pickle.load(stream)
+        except (EOFError, pickle.UnpicklingError):
+            trailer = None
+    return obj, trailer
 
 
 def _write_json(obj: Any, stream: BinaryIO) -> None:

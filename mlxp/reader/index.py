@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from mlxp import _layout
@@ -29,6 +30,7 @@ METRIC, ARTIFACT = "metric", "artifact"
 PARALLEL_THRESHOLD = 500
 """Below this many runs to read, worker processes cost more than they save."""
 MAX_WORKERS = 8
+RACY_WINDOW_NS = 2_000_000_000
 
 # A lazy column: ("metric", log_name, key) or ("artifact", artifact_type, name).
 LazySpec = Tuple[str, str, str]
@@ -103,6 +105,20 @@ def run_signature(run_dir: str, legacy_key_files: Iterable[str] = ()) -> str:
         tokens.append(_stat_token(keys_dir))
         tokens.extend(_stat_token(os.path.join(keys_dir, name)) for name in legacy_key_files)
     return "|".join(tokens)
+
+
+def _distrust_recent(signature: str) -> str:
+    """Make a signature that can never match again if a file changed in the last moments.
+
+    File systems stamp mtimes with a coarse clock (a few ms), so a file rewritten in place
+    with the same size within one tick keeps its signature. As git does with its "racily
+    clean" entries, such a run is read once more by the next Reader, when it has settled.
+    """
+    recent = time.time_ns() - RACY_WINDOW_NS
+    for token in signature.split("|"):
+        if token != "-" and int(token.rsplit(":", 1)[1]) >= recent:
+            return signature + "|racy"
+    return signature
 
 
 def _load_mapping(path: str, what: str, required: bool) -> Dict[Any, Any]:
@@ -191,10 +207,11 @@ def read_run(run_dir: str) -> IndexedRun:
         metrics = _read_metric_keys(run_dir, key_files)
         artifacts = _read_artifact_names(run_dir)
     except _UnreadableRun as error:
-        return IndexedRun(log_id, signature, legacy, None, str(error))
+        reason = str(error).replace(run_dir + os.sep, "")  # the warning names the run already
+        return IndexedRun(log_id, _distrust_recent(signature), legacy, None, reason)
     fields = flatten("info.", info, flatten("config.", config, {}))
     data = RunData(fields, metrics, artifacts, lazy_columns(metrics, artifacts))
-    return IndexedRun(log_id, signature, legacy, data, None)
+    return IndexedRun(log_id, _distrust_recent(signature), legacy, data, None)
 
 
 def lazy_columns(metrics: Dict[str, List[str]], artifacts: Dict[str, List[str]]) -> Dict[str, LazySpec]:

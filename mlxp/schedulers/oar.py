@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+from typing import Optional
 
+from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError
 from mlxp.schedulers.base import Scheduler
 
@@ -21,6 +24,8 @@ class OarScheduler(Scheduler):
     must be executable: oarsub accepts a non-executable one and the job then fails with
     "Permission denied". oarsub takes a directive's value as the rest of the line, verbatim:
     spaces need no quotes, and quotes are kept as part of the value (and refused in paths).
+    ``-S`` takes a command line, split at blanks with no quoting, so the script is submitted
+    as ``./script.sh`` from its own directory (which becomes the job's starting directory).
     An array job prints one ``OAR_JOB_ID=`` line per sub-job; the first is returned.
     """
 
@@ -48,3 +53,19 @@ class OarScheduler(Scheduler):
                 value=path,
             )
         return path
+
+    def run_submit(self, script_path: str, timeout: Optional[float]) -> ShellResult:
+        """``oarsub -S ./<name>`` from the script's directory, whose path may hold blanks.
+
+        oarsub takes the job's launching directory from ``$PWD``, not from the process's
+        working directory, so both are set.
+        """
+        directory, name = os.path.split(script_path)
+        if any(ch.isspace() for ch in name):
+            raise JobScriptError(
+                f"oarsub cannot run a job script whose file name holds a blank: {name!r}",
+                path=script_path,
+            )
+        directory = directory or os.getcwd()
+        env = {**os.environ, "PWD": directory}
+        return run(self.submit_argv(f"./{name}"), cwd=directory, env=env, timeout=timeout)

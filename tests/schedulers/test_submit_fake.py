@@ -20,9 +20,10 @@ from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
 from mlxp.schedulers import cancel, get_scheduler, submit
 
 FAKE = """#!{python}
-import json, sys, time
+import json, os, sys, time
 with open({record!r}, "a") as record:
-    record.write(json.dumps({{"argv": sys.argv[1:], "stdin": sys.stdin.read()}}) + "\\n")
+    call = {{"argv": sys.argv[1:], "stdin": sys.stdin.read(), "cwd": os.getcwd(), "pwd": os.environ.get("PWD")}}
+    record.write(json.dumps(call) + "\\n")
 time.sleep({sleep})
 sys.stdout.write({stdout!r})
 sys.stderr.write({stderr!r})
@@ -33,6 +34,8 @@ sys.exit({status})
 class Call(NamedTuple):
     argv: List[str]
     stdin: str
+    cwd: str
+    pwd: str
 
 
 class FakeCommands:
@@ -87,7 +90,7 @@ def script(tmp_path: Path) -> Path:
             "oarsub",
             "[ADMISSION RULE] Modify resource description with type constraints\nOAR_JOB_ID=42\n",
             "42",
-            ["-S", "{script}"],
+            ["-S", "./script.sh"],
             id="oar",
         ),
         pytest.param("torque", "qsub", "1234.torque-server\n", "1234.torque-server", ["{script}"], id="torque"),
@@ -110,16 +113,39 @@ def test_submit_parses_the_job_id(
 def test_bsub_gets_the_script_on_stdin(fake: FakeCommands, script: Path) -> None:
     calls = fake.install("bsub", stdout="Job <5> is submitted to default queue <normal>.\n")
     submit(get_scheduler("lsf"), str(script))
-    assert calls() == [Call(argv=[], stdin="#!/bin/bash\n#SBATCH --time=1\necho hi\n")]
+    assert [call.stdin for call in calls()] == ["#!/bin/bash\n#SBATCH --time=1\necho hi\n"]
 
 
 def test_a_relative_script_path_is_made_absolute(
     fake: FakeCommands, script: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    calls = fake.install("sbatch", stdout="Submitted batch job 3\n")
     monkeypatch.chdir(script.parent)
-    submit(get_scheduler("oar"), "script.sh")
-    assert calls()[0].argv == ["-S", str(script)]
+    submit(get_scheduler("slurm"), "script.sh")
+    assert calls()[0].argv == [str(script)]
+
+
+def test_oarsub_runs_from_the_scripts_directory(fake: FakeCommands, tmp_path: Path) -> None:
+    """oarsub -S splits its argument at blanks, so the path never goes through it; oarsub
+    reads its launching directory from $PWD."""
+    calls = fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    script = tmp_path / "my logs" / "3" / "script.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/bash\n#OAR -l core=1\necho hi\n")
+    script.chmod(0o755)
+    assert submit(get_scheduler("oar"), str(script))[0] == "3"
+    directory = str(script.parent)
+    assert calls() == [Call(argv=["-S", "./script.sh"], stdin="", cwd=directory, pwd=directory)]
+
+
+def test_oar_refuses_a_script_name_with_a_blank(fake: FakeCommands, tmp_path: Path) -> None:
+    calls = fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    script = tmp_path / "my script.sh"
+    script.write_text("#!/bin/bash\n")
+    script.chmod(0o755)
+    with pytest.raises(JobScriptError, match="file name holds a blank"):
+        submit(get_scheduler("oar"), str(script))
+    assert calls() == []
 
 
 def test_a_refused_job_raises_with_the_schedulers_message(fake: FakeCommands, script: Path) -> None:
@@ -215,7 +241,7 @@ def test_a_non_executable_script_is_fine_for_the_others(
 def test_cancel_is_one_call(fake: FakeCommands, scheduler: str, command: str, argv: List[str]) -> None:
     calls = fake.install(command)
     cancel(get_scheduler(scheduler), ["12", "13"])
-    assert calls() == [Call(argv=argv, stdin="")]
+    assert [(call.argv, call.stdin) for call in calls()] == [(argv, "")]
 
 
 def test_cancel_nothing_runs_nothing(fake: FakeCommands) -> None:

@@ -1,0 +1,169 @@
+"""Submit mode: each sweep point becomes a run directory with a job script, handed to a scheduler.
+
+The launcher has already composed and checked every point. Here each point gets its run
+directory (status STARTING), an executable ``script.sh`` that re-runs the task with that
+point's overrides pinned to that directory, and one submission. A refused submission marks its
+run FAILED with the scheduler's message and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Dict, List, Sequence, Tuple
+
+from mlxp import _layout
+from mlxp._yaml import dump_yaml
+from mlxp.config import ConfigDict
+from mlxp.errors import MLXPError, SettingsError
+from mlxp.logger import Logger
+from mlxp.overrides import format_value
+from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script, submit
+from mlxp.settings import SCHEDULER_ENV, set_setting
+
+# Overrides that steer the submission itself; the job's own command line leaves them out.
+_SUBMIT_ONLY = ("mlxp.use_scheduler", "mlxp.scheduler.", "mlxp.logger.forced_log_id",
+                "mlxp.logger.parent_log_dir")
+
+
+def take_handed_over_scheduler(settings: ConfigDict) -> None:
+    """Apply the scheduler section mlxpsub put in the environment, and remove it from there.
+
+    Removing it keeps it out of the jobs' environment (SLURM exports the submitter's).
+    """
+    handed_over = os.environ.pop(SCHEDULER_ENV, None)
+    if handed_over is None:
+        return
+    try:
+        section = json.loads(handed_over)
+    except ValueError as error:
+        raise SettingsError(f"{SCHEDULER_ENV} is not valid JSON: {error}", key="scheduler") from error
+    set_setting(settings, "scheduler", section, source=f"${SCHEDULER_ENV}")
+    set_setting(settings, "use_scheduler", True, source=f"${SCHEDULER_ENV}")
+
+
+def scheduler_of(settings: ConfigDict) -> Scheduler:
+    """The backend named by ``mlxp.scheduler.name``; an error if submit mode has none."""
+    name = settings.scheduler.name
+    if not name:
+        raise SettingsError(
+            "mlxp.use_scheduler=true needs a scheduler: set mlxp.scheduler.name (slurm, oar,"
+            " torque, sge, mwm, lsf or local), or submit with mlxpsub script.sh",
+            key="scheduler.name",
+        )
+    return get_scheduler(name)
+
+
+def job_command(overrides: Sequence[Any], flags: Sequence[str], log_id: int, parent: str
+                ) -> List[str]:
+    """The job's command: this interpreter, the task's script, the point, the pinned run dir."""
+    kept = [o.text for o in overrides if not o.key.startswith(_SUBMIT_ONLY)]
+    return [
+        sys.executable,
+        sys.argv[0],
+        *flags,
+        *kept,
+        f"mlxp.logger.forced_log_id={log_id}",
+        "mlxp.logger.parent_log_dir=" + format_value(parent),
+        "mlxp.use_scheduler=false",
+    ]
+
+
+def _directives(scheduler: Scheduler, lines: Sequence[str]) -> Tuple[str, ...]:
+    """MLXP's ``option_cmd`` held options without the prefix; full lines are kept as they are."""
+    prefix = scheduler.directive or "#"
+    return tuple(line if line.lstrip().startswith("#") else f"{prefix} {line}" for line in lines)
+
+
+def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: List[str]
+             ) -> JobSpec:
+    """What ``script.sh`` of the run in ``log_dir`` holds."""
+    section = settings.scheduler
+    parent = os.path.dirname(log_dir)
+    return JobSpec(
+        job_name=f"{os.path.basename(parent)}/{os.path.basename(log_dir)}",
+        stdout_path=os.path.join(log_dir, _layout.STDOUT_FILE),
+        stderr_path=os.path.join(log_dir, _layout.STDERR_FILE),
+        command=tuple(command),
+        work_dir=os.getcwd(),
+        directives=_directives(scheduler, section.option_cmd),
+        env_lines=tuple(section.env_cmd) + tuple(section.before_cmd),
+        post_lines=tuple(section.post_cmd),
+        command_prefix=section.get("command_prefix", ""),
+        shebang=f"#!{section.shell_path}",
+    )
+
+
+class _Submitter:
+    """Allocates run directories and submits points one after another."""
+
+    def __init__(self, flags: Sequence[str]) -> None:
+        self.flags = list(flags)
+        self.next_ids: Dict[str, int] = {}
+        self.failed: List[str] = []
+
+    def allocate(self, parent: str, forced_log_id: int, dry_run: bool) -> Tuple[int, str]:
+        if forced_log_id >= 0:
+            return forced_log_id, os.path.join(parent, str(forced_log_id))
+        first = self.next_ids.get(parent, 0)
+        if dry_run:
+            log_id = first or max(_layout.run_ids(parent), default=0) + 1
+            path = os.path.join(parent, str(log_id))
+        else:
+            log_id, path = _layout.allocate_run_dir(parent, first_candidate=first)
+        self.next_ids[parent] = log_id + 1
+        return log_id, path
+
+    def submit_point(self, point: Any, dry_run: bool) -> None:
+        settings = point.settings
+        scheduler = scheduler_of(settings)
+        parent = settings.logger.parent_log_dir
+        log_id, log_dir = self.allocate(parent, settings.logger.forced_log_id, dry_run)
+        command = job_command(point.point, self.flags, log_id, parent)
+        script = render_script(scheduler, job_spec(scheduler, settings, log_dir, command))
+        where = _layout.display_path(log_dir)
+        if dry_run:
+            print(f"# {where}: {scheduler.name} job script\n{script}")
+            return
+        logger = Logger(parent, log_id, info={
+            "status": _layout.STARTING,
+            "current_file_path": os.path.abspath(sys.argv[0]),
+            "overrides": point.overrides,
+            "scheduler": {"name": scheduler.name, "job_id": None, "submit_output": None},
+        })
+        logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
+        logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+        script_path = os.path.join(log_dir, _layout.JOB_SCRIPT)
+        _layout.atomic_write_text(script_path, script)
+        os.chmod(script_path, 0o755)
+        try:
+            job_id, output = submit(scheduler, script_path)
+        except MLXPError as error:
+            output = getattr(error, "output", "") or ""
+            logger.update_info(scheduler={"name": scheduler.name, "job_id": None,
+                                          "submit_output": output})
+            logger.set_status(_layout.FAILED, error=str(error))
+            self.failed.append(where)
+            print(f"{where}  {scheduler.name} refused the job: {str(error).splitlines()[0]}",
+                  file=sys.stderr)
+            return
+        logger.update_info(scheduler={"name": scheduler.name, "job_id": job_id,
+                                      "submit_output": output})
+        print(f"{where}  {scheduler.name} job {job_id}", flush=True)
+
+
+def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> int:
+    """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
+
+    Returns the exit code: 0 when every job was submitted, 1 when any was refused.
+    """
+    submitter = _Submitter(flags)
+    for point in points:
+        submitter.submit_point(point, dry_run)
+    if submitter.failed:
+        print(f"{len(points)} jobs: {len(points) - len(submitter.failed)} submitted,"
+              f" {len(submitter.failed)} FAILED ({', '.join(submitter.failed)})", file=sys.stderr)
+        return 1
+    return 0
+

@@ -1,0 +1,348 @@
+"""mlxp.Logger on its own: run directories, info.yaml, metrics, and their failure modes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlxp.errors import InvalidNameError, MetricValueError
+from mlxp.logger import DefaultLogger, Logger
+from projects import read_yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def lines(path: Path) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def run_python(code: str, cwd: Path, *args: str, **kwargs: Any) -> subprocess.Popen:
+    script = cwd / "script.py"
+    script.write_text(textwrap.dedent(code))
+    return subprocess.Popen([sys.executable, str(script), *args], cwd=str(cwd), **kwargs)
+
+
+# --- the run directory ----------------------------------------------------------------------
+
+
+def test_standalone_logger_makes_the_run_tree_and_records_complete(tmp_path: Path) -> None:
+    with Logger(str(tmp_path / "logs")) as logger:
+        assert logger.log_id == 1
+        assert logger.log_dir == str(tmp_path / "logs" / "1")
+        assert logger.parent_log_dir == str(tmp_path / "logs")
+        for name in ("metadata", "metrics", "artifacts"):
+            assert getattr(logger, f"{name}_dir") == str(tmp_path / "logs" / "1" / name)
+        assert logger.get_info()["status"] == "RUNNING"
+        logger.log_metrics({"epoch": 0})
+    info = read_yaml(tmp_path / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["status"] == "COMPLETE" and info["error"] is None
+    assert info["end_date"] and info["end_time"]
+    assert info["logger"]["log_id"] == 1
+    assert Logger(str(tmp_path / "logs")).log_id == 2
+
+
+def test_default_logger_is_logger_with_mlxps_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert DefaultLogger is Logger
+    assert Logger().log_dir == str(tmp_path / "logs" / "1")
+
+
+@pytest.mark.parametrize(
+    "raise_, status, error",
+    [
+        pytest.param(None, "COMPLETE", None, id="normal-exit"),
+        pytest.param(SystemExit(0), "COMPLETE", None, id="sys-exit-0"),
+        pytest.param(SystemExit(None), "COMPLETE", None, id="sys-exit-none"),
+        pytest.param(SystemExit(3), "FAILED", "SystemExit: exit code 3", id="sys-exit-3"),
+        pytest.param(ValueError("bad lr"), "FAILED", "ValueError: bad lr", id="exception"),
+        pytest.param(KeyboardInterrupt(), "FAILED", "interrupted by SIGINT (KeyboardInterrupt)",
+                     id="ctrl-c"),
+    ],
+)
+def test_context_manager_records_how_the_block_ended(
+    tmp_path: Path, raise_: BaseException, status: str, error: str
+) -> None:
+    try:
+        with Logger(str(tmp_path)) as logger:
+            if raise_ is not None:
+                raise raise_
+    except BaseException as caught:  # the logger records, it never swallows
+        assert caught is raise_
+    info = read_yaml(Path(logger.metadata_dir) / "info.yaml")
+    assert (info["status"], info["error"]) == (status, error)
+
+
+def test_get_info_is_a_copy_and_update_info_rewrites_the_file(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path), info={"overrides": ["lr=1"]})
+    logger.get_info()["logger"]["log_id"] = 99
+    assert logger.get_info()["logger"]["log_id"] == 1
+    logger.update_info(note="hello")
+    info = read_yaml(Path(logger.metadata_dir) / "info.yaml")
+    assert info["note"] == "hello" and info["overrides"] == ["lr=1"]
+
+
+def test_64_concurrent_processes_get_64_distinct_ids(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    code = f"""
+        import os, sys, time
+        from mlxp.logger import Logger
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.005)
+        print(Logger({str(tmp_path / "logs")!r}).log_id)
+    """
+    script = tmp_path / "claim.py"
+    script.write_text(textwrap.dedent(code))
+    processes = [
+        subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+        for _ in range(64)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    ids = [int(p.communicate(timeout=120)[0]) for p in processes]
+    assert sorted(ids) == list(range(1, 65))
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def test_metrics_are_json_lines_and_keys_file_lists_sorted_keys(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({"epoch": 0, "loss": 1.5})
+    logger.log_metrics({"loss": 1.0, "epoch": 1, "acc": 0.5})
+    logger.log_metrics({"step": 3}, log_name="valid")
+    metrics = Path(logger.metrics_dir)
+    assert lines(metrics / "train.json") == [
+        {"epoch": 0, "loss": 1.5}, {"loss": 1.0, "epoch": 1, "acc": 0.5}]
+    assert lines(metrics / "valid.json") == [{"step": 3}]
+    assert read_yaml(metrics / ".keys" / "metrics.yaml") == {
+        "train": ["acc", "epoch", "loss"], "valid": ["step"]}
+
+
+def test_keys_file_is_rewritten_only_when_a_new_key_appears(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+    keys_file = Path(logger.metrics_dir) / ".keys" / "metrics.yaml"
+    logger.log_metrics({"epoch": 0, "loss": 1.0})
+    first = keys_file.stat().st_ino  # atomic rewrites replace the inode
+    for i in range(1, 5):
+        logger.log_metrics({"loss": 0.5, "epoch": i})
+    assert keys_file.stat().st_ino == first
+    logger.log_metrics({"epoch": 5, "acc": 1.0})
+    assert keys_file.stat().st_ino != first
+
+
+def test_nan_and_inf_are_written_so_json_reads_them_back(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({"nan": math.nan, "inf": math.inf, "ninf": -math.inf})
+    (line,) = lines(Path(logger.metrics_dir) / "train.json")
+    assert math.isnan(line["nan"]) and line["inf"] == math.inf and line["ninf"] == -math.inf
+
+
+class FakeTensor:
+    """Duck-typed like a 0-d torch tensor: ``ndim`` and ``item()``, nothing JSON knows."""
+
+    ndim = 0
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def item(self) -> float:
+        return self.value
+
+
+def test_numpy_and_tensor_scalars_become_python_numbers(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({
+        "f32": np.float32(0.5), "i64": np.int64(7), "b": np.bool_(True), "f64": np.float64(2.5),
+        "zero_d": np.array(3.0), "tensor": FakeTensor(1.25), "nested": [np.int32(1), {"x": np.float16(2)}],
+        "nan32": np.float32("nan"),
+    })
+    (line,) = lines(Path(logger.metrics_dir) / "train.json")
+    assert line["f32"] == 0.5 and line["i64"] == 7 and line["b"] is True and line["f64"] == 2.5
+    assert line["zero_d"] == 3.0 and line["tensor"] == 1.25
+    assert line["nested"] == [1, {"x": 2.0}] and math.isnan(line["nan32"])
+
+
+@pytest.mark.parametrize(
+    "metrics, key",
+    [
+        pytest.param({"ok": 1, "bad": object()}, "bad", id="object"),
+        pytest.param({"bad": {1, 2}}, "bad", id="set"),
+        pytest.param({"bad": [1, object()]}, "bad[1]", id="in-list"),
+        pytest.param({"bad": {"inner": b"bytes"}}, "bad.inner", id="in-dict"),
+        pytest.param({3: 1.0}, 3, id="non-string-key"),
+    ],
+)
+def test_a_bad_value_raises_naming_its_key_and_writes_nothing(
+    tmp_path: Path, metrics: Dict[Any, Any], key: Any
+) -> None:
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({"epoch": 0})
+    with pytest.raises(MetricValueError) as caught:
+        logger.log_metrics(metrics)
+    assert caught.value.key == key and repr(key) in str(caught.value)
+    logger.log_metrics({"epoch": 2})
+    assert lines(Path(logger.metrics_dir) / "train.json") == [{"epoch": 0}, {"epoch": 2}]
+    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["epoch"]}
+
+
+def test_a_multi_dimensional_array_is_refused_with_a_hint(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    with pytest.raises(MetricValueError, match=r"'weights'.*tolist"):
+        Logger(str(tmp_path)).log_metrics({"weights": np.zeros(3)})
+
+
+def test_a_circular_value_is_refused(tmp_path: Path) -> None:
+    loop: List[Any] = []
+    loop.append(loop)
+    with pytest.raises(MetricValueError, match="nested too deeply"):
+        Logger(str(tmp_path)).log_metrics({"loop": loop})
+
+
+def test_metrics_must_be_a_mapping(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+    with pytest.raises(MetricValueError, match="mapping"):
+        logger.log_metrics(["epoch"])  # type: ignore[arg-type]
+    assert not (Path(logger.metrics_dir) / "train.json").read_text()
+
+
+@pytest.mark.parametrize("name", ["info", "config", "mlxp", "artifacts"])
+def test_protected_log_names_are_refused(tmp_path: Path, name: str) -> None:
+    logger = Logger(str(tmp_path))
+    with pytest.raises(InvalidNameError, match="reserved"):
+        logger.log_metrics({"a": 1}, log_name=name)
+    assert os.listdir(logger.metrics_dir) == []
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "../x", ".hidden", "a\\b"])
+def test_log_names_that_are_not_plain_file_names_are_refused(tmp_path: Path, name: str) -> None:
+    logger = Logger(str(tmp_path))
+    with pytest.raises(InvalidNameError, match="plain file name"):
+        logger.log_metrics({"a": 1}, log_name=name)
+    assert os.listdir(logger.metrics_dir) == []
+
+
+def test_a_torn_last_line_left_by_another_writer_is_ended_before_appending(tmp_path: Path) -> None:
+    (tmp_path / "7" / "metrics").mkdir(parents=True)
+    (tmp_path / "7" / "metrics" / "train.json").write_text('{"epoch": 0}\n{"epo')
+    logger = Logger(str(tmp_path), forced_log_id=7, resume=True)
+    logger.log_metrics({"epoch": 1})
+    assert (tmp_path / "7" / "metrics" / "train.json").read_text().splitlines()[-1] == '{"epoch": 1}'
+
+
+def test_flush_and_close_fsync_the_metrics_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({"a": 1})
+    logger.log_metrics({"b": 1}, log_name="valid")
+    synced: List[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    logger.flush()
+    assert len(synced) == 2
+    logger.close()
+    assert len(synced) == 4
+    logger.close()  # idempotent
+    logger.log_metrics({"a": 2})  # logging after close reopens the file
+    assert len(lines(Path(logger.metrics_dir) / "train.json")) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(metrics=st.dictionaries(st.text(), json_values, max_size=5))
+def test_any_json_value_round_trips_as_one_line(tmp_path_factory: pytest.TempPathFactory, metrics: Dict[str, Any]) -> None:
+    logger = Logger(str(tmp_path_factory.mktemp("logs")))
+    logger.log_metrics(metrics)
+    text = (Path(logger.metrics_dir) / "train.json").read_text()
+    assert text.count("\n") == 1 and json.loads(text) == metrics
+
+
+# --- processes that die -----------------------------------------------------------------------
+
+
+def test_sigkill_while_logging_leaves_only_whole_lines(tmp_path: Path) -> None:
+    code = """
+        import sys
+        from mlxp.logger import Logger
+        logger = Logger("logs", forced_log_id=1, resume=True)
+        i = 0
+        while True:
+            logger.log_metrics({"i": i, "loss": 1.0 / (i + 1), "tag": "x" * (i % 300)})
+            if i == 1000:
+                print("ready", flush=True)
+            i += 1
+    """
+    for delay in (0.0, 0.05, 0.13, 0.31):
+        process = run_python(code, tmp_path, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        text = (tmp_path / "logs" / "1" / "metrics" / "train.json").read_text()
+        assert text.endswith("\n")
+        assert all(isinstance(json.loads(line), dict) for line in text.splitlines())
+
+
+def test_log_streams_to_file_copies_python_c_and_child_output(tmp_path: Path) -> None:
+    code = """
+        import os, subprocess, sys
+        from mlxp.logger import Logger
+        print("before")
+        with Logger("logs", log_streams_to_file=True) as logger:
+            print("from print")
+            os.write(1, b"from fd 1\\n")
+            subprocess.run([sys.executable, "-c", "print('from a child')"], check=True)
+            print("to stderr", file=sys.stderr)
+        print("after")
+    """
+    process = run_python(code, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.splitlines() == ["before", "from print", "from fd 1", "from a child", "after"]
+    assert err.splitlines() == ["to stderr"]
+    run = tmp_path / "logs" / "1"
+    assert (run / "log.stdout").read_text().splitlines() == ["from print", "from fd 1", "from a child"]
+    assert (run / "log.stderr").read_text() == "to stderr\n"
+
+
+def test_log_streams_to_file_keeps_the_traceback_of_a_failed_run(tmp_path: Path) -> None:
+    code = """
+        from mlxp.logger import Logger
+        with Logger("logs", log_streams_to_file=True):
+            raise RuntimeError("diverged")
+    """
+    process = run_python(code, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "RuntimeError: diverged" in err
+    assert "RuntimeError: diverged" in (tmp_path / "logs" / "1" / "log.stderr").read_text()
+    assert read_yaml(tmp_path / "logs" / "1" / "metadata" / "info.yaml")["error"] == "RuntimeError: diverged"
+
+
+def test_a_stream_already_going_to_its_file_is_not_copied_twice(tmp_path: Path) -> None:
+    (tmp_path / "logs" / "5").mkdir(parents=True)
+    code = """
+        from mlxp.logger import Logger
+        with Logger("logs", forced_log_id=5, log_streams_to_file=True):
+            print("once")
+    """
+    with open(tmp_path / "logs" / "5" / "log.stdout", "w") as job_output:  # a scheduler's --output
+        process = run_python(code, tmp_path, stdout=job_output)
+        assert process.wait(timeout=60) == 0
+    assert (tmp_path / "logs" / "5" / "log.stdout").read_text() == "once\n"
