@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, Tuple
 
-__all__ = ["ShellResult", "run", "spawn_background"]
+__all__ = ["ShellResult", "run", "run_attached", "spawn_background"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,27 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise TimeoutError(f"{args[0]} did not finish within {timeout:g} s and was killed") from exc
     return ShellResult(tuple(args), done.returncode, done.stdout, done.stderr)
+
+
+def run_attached(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> int:
+    """Run ``argv`` to completion on this process's terminal (its output is not captured).
+
+    Returns:
+        The exit status.
+
+    Raises:
+        FileNotFoundError: ``argv[0]`` is not an executable on ``PATH``.
+    """
+    args = _checked(argv)
+    try:
+        return subprocess.call(args, cwd=cwd, env=None if env is None else dict(env))
+    except FileNotFoundError as exc:
+        raise _not_found(args, cwd) from exc
 
 
 def spawn_background(

@@ -7,17 +7,21 @@ command to the launcher's submit mode is ``main(argv)``, below the parser.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import sys
 from dataclasses import dataclass
-from typing import List, NoReturn, Optional, Tuple
+from typing import List, NoReturn, Optional, Sequence, Tuple
 
-from mlxp.errors import JobScriptError
+from mlxp._shell import run_attached
+from mlxp.errors import JobScriptError, MLXPError, UsageError
+from mlxp.settings import SCHEDULER_ENV
 from mlxp.schedulers.base import DEFAULT_SHEBANG
 from mlxp.schedulers import available, detect_scheduler, get_scheduler
 
-__all__ = ["ParsedScript", "PythonCommand", "parse_job_script"]
+__all__ = ["ParsedScript", "PythonCommand", "main", "parse_job_script"]
 
 #: commands that may come before ``python`` on a command line and are kept with it.
 LAUNCHERS = frozenset(
@@ -327,5 +331,82 @@ class _Words:
         )
 
 
-# main(argv) -- reading the file, handing each PythonCommand to the launcher's submit mode,
-# printing one line per job and the exit status -- is added by the mlxpsub issue.
+# --- the command ------------------------------------------------------------------------------
+
+USAGE = "usage: mlxpsub [--dry-run] script.sh"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``mlxpsub [--dry-run] script.sh``: submit every sweep point of the script's commands.
+
+    Each python command runs once, with this interpreter, in submit mode: it checks its
+    config and every sweep point, then writes and submits one job per point. Returns the
+    exit status: 0 when every job was submitted, 1 when any was refused, 2 for usage errors.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        dry_run, path = _parse_arguments(arguments)
+        if dry_run is None:
+            print(USAGE + "\n\n" + (__doc__ or "").strip())
+            return 0
+        parsed = _read_script(path)
+    except MLXPError as error:
+        print(f"mlxpsub: error: {error}", file=sys.stderr)
+        return error.exit_code
+    for number, text in parsed.dropped:
+        print(f"mlxpsub: note: {path}:{number}: left out {text!r}: each job runs in the"
+              " submit directory", file=sys.stderr)
+    failed = False
+    for command in parsed.commands:
+        section = {
+            "name": parsed.scheduler,
+            "option_cmd": list(parsed.directives),
+            "env_cmd": list(parsed.env_lines),
+            "post_cmd": list(parsed.post_lines),
+            "shell_path": parsed.shebang[2:].strip(),
+            "command_prefix": command.prefix,
+        }
+        target = ["-m", command.script] if command.module else [command.script]
+        child = [sys.executable, *command.options, *target, *command.arguments]
+        if dry_run:
+            child.append("--dry-run")
+        environment = {**os.environ, SCHEDULER_ENV: json.dumps(section)}
+        try:
+            status = run_attached(child, env=environment)
+        except OSError as error:
+            print(f"mlxpsub: error: {path}:{command.line}: {error}", file=sys.stderr)
+            status = 1
+        if status == 2:  # the command's own usage error: the rest would fail alike
+            return 2
+        failed = failed or status != 0
+    return 1 if failed else 0
+
+
+def _parse_arguments(arguments: List[str]) -> Tuple[Optional[bool], str]:
+    """``(dry_run, script path)``; ``(None, "")`` for ``--help``."""
+    if "-h" in arguments or "--help" in arguments:
+        return None, ""
+    dry_run = "--dry-run" in arguments
+    rest = [a for a in arguments if a != "--dry-run"]
+    unknown = [a for a in rest if a.startswith("-")]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}\n  {USAGE}")
+    if len(rest) != 1:
+        what = "missing the job script" if not rest else f"one job script at a time, got {rest}"
+        raise UsageError(f"{what}\n  {USAGE}")
+    return dry_run, rest[0]
+
+
+def _read_script(path: str) -> ParsedScript:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except FileNotFoundError as error:
+        raise UsageError(f"no such job script: {path}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read the job script {path}: {error}") from error
+    return parse_job_script(text, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

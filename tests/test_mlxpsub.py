@@ -1,0 +1,216 @@
+"""mlxpsub end to end: job scripts parsed (never run), one job per sweep point, fake submitters."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fakes import FakeCommands
+from mlxp import sub
+from projects import QUICKSTART, make_project, read_yaml
+
+SUBMIT_OUTPUT = {  # what each real submit command prints (schedulers.md, the design table)
+    "slurm": ("sbatch", "Submitted batch job 1234\n", "1234"),
+    "oar": ("oarsub", "[ADMISSION RULE] Modify resource description with type constraints\n"
+                      "OAR_JOB_ID=42\n", "42"),
+    "torque": ("qsub", "1234.torque-server\n", "1234.torque-server"),
+    "sge": ("qsub", 'Your job 77 ("logs_1") has been submitted\n', "77"),
+    "mwm": ("msub", "\nMoab.123\n\n", "Moab.123"),
+    "lsf": ("bsub", "Job <5> is submitted to default queue <normal>.\n", "5"),
+}
+DIRECTIVE = {"slurm": "#SBATCH --time=10:00", "oar": "#OAR -l core=1", "torque": "#PBS -l nodes=1",
+             "sge": "#$ -l h_rt=00:10:00", "mwm": "#MSUB -l nodes=1", "lsf": "#BSUB -W 10"}
+HEADER = {  # name, stderr, stdout directives of logs/1
+    "slurm": ["#SBATCH --job-name=logs/1", "#SBATCH --error={log}/log.stderr", "#SBATCH --output={log}/log.stdout"],
+    "oar": ["#OAR -n logs/1", "#OAR -E {log}/log.stderr", "#OAR -O {log}/log.stdout"],
+    "torque": ["#PBS -N logs/1", "#PBS -e {log}/log.stderr", "#PBS -o {log}/log.stdout"],
+    "sge": ["#$ -N logs_1", "#$ -e {log}/log.stderr", "#$ -o {log}/log.stdout"],
+    "mwm": ["#MSUB -N logs/1", "#MSUB -e {log}/log.stderr", "#MSUB -o {log}/log.stdout"],
+    "lsf": ["#BSUB -J logs/1", "#BSUB -e {log}/log.stderr", "#BSUB -o {log}/log.stdout"],
+}
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCommands:
+    return FakeCommands(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    project = tmp_path / "my project"  # a space in the path on purpose
+    shutil.copytree(QUICKSTART, project, ignore=shutil.ignore_patterns("logs", ".work_dir"))
+    monkeypatch.chdir(project)
+    return project
+
+
+def test_quickstart_oar_script_makes_eight_jobs_with_the_guides_scripts(
+    quickstart: Path, fake: FakeCommands, capfd
+) -> None:
+    calls = fake.install("oarsub", stdout=SUBMIT_OUTPUT["oar"][1])
+    assert sub.main(["script.sh"]) == 0
+    runs = sorted((quickstart / "logs").iterdir(), key=lambda p: int(p.name))
+    assert [p.name for p in runs] == [str(i) for i in range(1, 9)]
+    assert len(calls()) == 8
+    log = quickstart / "logs" / "1"
+    lines = (log / "script.sh").read_text().splitlines()
+    assert lines[:7] == [
+        "#!/bin/bash",
+        "#OAR -n logs/1",
+        f"#OAR -E {log}/log.stderr",  # OAR reads the rest of the line verbatim
+        f"#OAR -O {log}/log.stdout",
+        "#OAR -l core=1, walltime=6:00:00",
+        "#OAR -t besteffort",
+        "#OAR -t idempotent",
+    ]
+    assert f"cd '{quickstart}'" in lines
+    command = lines[-1].split()
+    assert command[0] == sys.executable and command[1] == "main.py"
+    assert command[2:4] == ["optimizer.lr=10.", "seed=1"]
+    assert "mlxp.logger.forced_log_id=1" in command and "mlxp.use_scheduler=false" in command
+    assert (log / "script.sh").stat().st_mode & 0o111
+    assert capfd.readouterr().out.splitlines() == [f"logs/{i}  oar job 42" for i in range(1, 9)]
+    points = [read_yaml(run / "metadata" / "config.yaml") for run in runs]
+    assert [(c["optimizer"]["lr"], c["model"]["num_units"], c["seed"]) for c in points] == [
+        (10.0, 100, 1), (10.0, 100, 2), (1.0, 100, 1), (1.0, 100, 2),
+        (10.0, 100, 1), (10.0, 100, 2), (10.0, 200, 1), (10.0, 200, 2),
+    ]
+    info = read_yaml(log / "metadata" / "info.yaml")
+    assert info["status"] == "STARTING"
+    assert info["scheduler"]["name"] == "oar" and info["scheduler"]["job_id"] == "42"
+
+
+@pytest.mark.parametrize("scheduler", sorted(SUBMIT_OUTPUT))
+def test_every_backend_renders_its_flags_and_records_its_job_id(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, scheduler: str
+) -> None:
+    command, output, job_id = SUBMIT_OUTPUT[scheduler]
+    calls = fake.install(command, stdout=output)
+    project = make_project(tmp_path / "p", files={"script.sh": f"""\
+        #!/usr/bin/env bash
+        {DIRECTIVE[scheduler]}
+        module load cuda
+        python main.py seed=1,2
+        echo done
+        """}, config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    log = project / "logs" / "1"
+    lines = (log / "script.sh").read_text().splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert lines[1:4] == [line.format(log=log) for line in HEADER[scheduler]]
+    assert lines[4] == DIRECTIVE[scheduler]
+    assert lines[5:8] == ["", "module load cuda", f"cd {project}"]
+    assert lines[-1] == "echo done"
+    assert read_yaml(log / "metadata" / "info.yaml")["scheduler"]["job_id"] == job_id
+    assert len(calls()) == 2
+    if scheduler == "lsf":
+        assert calls()[0].stdin == (log / "script.sh").read_text()
+
+
+def test_values_reach_the_job_quoted_and_the_script_is_never_run(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.install("sbatch", stdout="Submitted batch job 9\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #SBATCH --time=10:00
+        touch X_BEFORE
+        python main.py "data.device=a b;touch PWNED"
+        touch X_AFTER
+        """}, config="num_epoch: 1\ndata:\n  device: cpu\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    log = project / "logs" / "1"
+    assert read_yaml(log / "metadata" / "config.yaml")["data"]["device"] == "a b;touch PWNED"
+    assert "'data.device=a b;touch PWNED'" in (log / "script.sh").read_text()
+    assert not any((project / name).exists() for name in ("X_BEFORE", "X_AFTER", "PWNED"))
+    # the job itself, run by hand here, gets the exact string and runs nothing else
+    subprocess.run(["bash", str(log / "script.sh")], check=True)
+    assert read_yaml(log / "metadata" / "info.yaml")["status"] == "COMPLETE"
+    assert read_yaml(log / "metadata" / "config.yaml")["data"]["device"] == "a b;touch PWNED"
+    assert (project / "X_BEFORE").exists() and not (project / "PWNED").exists()
+
+
+def test_a_refused_submission_leaves_a_failed_run_and_the_others_go_on(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.install("sbatch", stderr="sbatch: error: Invalid --time specification\n", status=255)
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #SBATCH --time=abc
+        python main.py seed=1,2
+        """}, config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 1
+    for run in ("1", "2"):
+        info = read_yaml(project / "logs" / run / "metadata" / "info.yaml")
+        assert info["status"] == "FAILED"
+        assert "Invalid --time specification" in info["error"]
+        assert "Invalid --time specification" in info["scheduler"]["submit_output"]
+
+
+def test_dry_run_prints_every_script_and_writes_nothing(
+    quickstart: Path, fake: FakeCommands, capfd
+) -> None:
+    calls = fake.install("oarsub", stdout="OAR_JOB_ID=1\n")
+    assert sub.main(["--dry-run", "script.sh"]) == 0
+    out = capfd.readouterr().out
+    assert out.count("#!/bin/bash") == 8
+    # each python command is listed on its own, as if it were submitted alone
+    assert out.count("# logs/4: oar job script") == 2
+    assert not (quickstart / "logs").exists() and calls() == []
+
+
+@pytest.mark.parametrize(
+    "arguments, script, words",
+    [
+        pytest.param([], None, "missing the job script", id="no-argument"),
+        pytest.param(["nope.sh"], None, "no such job script: nope.sh", id="missing-file"),
+        pytest.param(["script.sh"], "#!/bin/bash\npython main.py\n", "no scheduler directive",
+                     id="no-directive"),
+        pytest.param(["script.sh"], "#SBATCH --time=1\n#OAR -l core=1\npython main.py\n",
+                     "#OAR", id="mixed-schedulers"),
+        pytest.param(["--frob", "script.sh"], None, "unknown option '--frob'", id="unknown-option"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, arguments, script, words
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if script is not None:
+        (tmp_path / "script.sh").write_text(script)
+    assert sub.main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlxpsub: error: ") and words in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_override_stops_before_any_submission(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #SBATCH --time=1
+        python main.py seed=1,2 lr=[1,2
+        """}, config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 2
+    assert calls() == [] and not (project / "logs").exists()
+
+
+def test_installed_command_and_module_entry_point(
+    quickstart: Path, fake: FakeCommands
+) -> None:
+    fake.install("oarsub", stdout="OAR_JOB_ID=5\n")
+    mlxpsub = shutil.which("mlxpsub") or str(Path(sys.executable).parent / "mlxpsub")
+    result = subprocess.run([mlxpsub, "script.sh"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "logs/1  oar job 5"
+    assert len(result.stdout.splitlines()) == 8
+    result = subprocess.run([sys.executable, "-m", "mlxp.sub", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("usage: mlxpsub")
