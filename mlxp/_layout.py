@@ -48,7 +48,10 @@ def allocate_run_dir(parent_log_dir: str, first_candidate: int = 0) -> Tuple[int
     ``first_candidate`` lets a caller that allocates many ids in a row skip the listing.
     """
     os.makedirs(parent_log_dir, exist_ok=True)
-    candidate = max(first_candidate, max(run_ids(parent_log_dir), default=0) + 1)
+    if first_candidate > 0:  # the caller knows the next free id: no need to list again
+        candidate = first_candidate
+    else:
+        candidate = max(run_ids(parent_log_dir), default=0) + 1
     while True:
         path = os.path.join(parent_log_dir, str(candidate))
         try:

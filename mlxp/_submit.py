@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
 from mlxp import _layout
@@ -21,6 +22,8 @@ from mlxp.logger import Logger
 from mlxp.overrides import format_value
 from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script, submit
 from mlxp.settings import SCHEDULER_ENV, set_setting
+
+_PARALLEL_SUBMISSIONS = 8
 
 # Overrides that steer the submission itself; the job's own command line leaves them out.
 _SUBMIT_ONLY = ("mlxp.use_scheduler", "mlxp.scheduler.", "mlxp.logger.forced_log_id",
@@ -95,75 +98,92 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
     )
 
 
-class _Submitter:
-    """Allocates run directories and submits points one after another."""
+@dataclass
+class _Job:
+    """One point, with its run directory allocated and its job script rendered."""
 
-    def __init__(self, flags: Sequence[str]) -> None:
-        self.flags = list(flags)
-        self.next_ids: Dict[str, int] = {}
-        self.failed: List[str] = []
+    point: Any
+    scheduler: Scheduler
+    log_id: int
+    log_dir: str
+    script: str
 
-    def allocate(self, parent: str, forced_log_id: int, dry_run: bool) -> Tuple[int, str]:
-        if forced_log_id >= 0:
-            return forced_log_id, os.path.join(parent, str(forced_log_id))
-        first = self.next_ids.get(parent, 0)
-        if dry_run:
-            log_id = first or max(_layout.run_ids(parent), default=0) + 1
-            path = os.path.join(parent, str(log_id))
-        else:
-            log_id, path = _layout.allocate_run_dir(parent, first_candidate=first)
-        self.next_ids[parent] = log_id + 1
-        return log_id, path
+    @property
+    def where(self) -> str:
+        return _layout.display_path(self.log_dir)
 
-    def submit_point(self, point: Any, dry_run: bool) -> None:
+
+def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> List[_Job]:
+    """Allocate every point's run directory (in order) and render its job script."""
+    next_ids: Dict[str, int] = {}
+    jobs = []
+    for point in points:
         settings = point.settings
-        scheduler = scheduler_of(settings)
         parent = settings.logger.parent_log_dir
-        log_id, log_dir = self.allocate(parent, settings.logger.forced_log_id, dry_run)
-        command = job_command(point.point, self.flags, log_id, parent)
+        log_id = settings.logger.forced_log_id
+        if log_id >= 0:
+            log_dir = os.path.join(parent, str(log_id))
+        elif dry_run:
+            log_id = next_ids.get(parent) or max(_layout.run_ids(parent), default=0) + 1
+            log_dir = os.path.join(parent, str(log_id))
+        else:
+            log_id, log_dir = _layout.allocate_run_dir(parent, first_candidate=next_ids.get(parent, 0))
+        next_ids[parent] = log_id + 1
+        scheduler = scheduler_of(settings)
+        command = job_command(point.point, flags, log_id, parent)
         script = render_script(scheduler, job_spec(scheduler, settings, log_dir, command))
-        where = _layout.display_path(log_dir)
-        if dry_run:
-            print(f"# {where}: {scheduler.name} job script\n{script}")
-            return
-        logger = Logger(parent, log_id, info={
-            "status": _layout.STARTING,
-            "current_file_path": os.path.abspath(sys.argv[0]),
-            "overrides": point.overrides,
-            "scheduler": {"name": scheduler.name, "job_id": None, "submit_output": None},
-        })
-        logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
-        logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
-        script_path = os.path.join(log_dir, _layout.JOB_SCRIPT)
-        _layout.atomic_write_text(script_path, script)
-        os.chmod(script_path, 0o755)
-        try:
-            job_id, output = submit(scheduler, script_path)
-        except MLXPError as error:
-            output = getattr(error, "output", "") or ""
-            logger.update_info(scheduler={"name": scheduler.name, "job_id": None,
-                                          "submit_output": output})
-            logger.set_status(_layout.FAILED, error=str(error))
-            self.failed.append(where)
-            print(f"{where}  {scheduler.name} refused the job: {str(error).splitlines()[0]}",
-                  file=sys.stderr)
-            return
-        logger.update_info(scheduler={"name": scheduler.name, "job_id": job_id,
-                                      "submit_output": output})
-        print(f"{where}  {scheduler.name} job {job_id}", flush=True)
+        jobs.append(_Job(point, scheduler, log_id, log_dir, script))
+    return jobs
+
+
+def _submit_job(job: _Job) -> Tuple[bool, str]:
+    """Write the run's metadata and script, submit it; ``(submitted, line to print)``."""
+    settings = job.point.settings
+    name = job.scheduler.name
+    logger = Logger(settings.logger.parent_log_dir, job.log_id, info={
+        "status": _layout.STARTING,
+        "current_file_path": os.path.abspath(sys.argv[0]),
+        "overrides": job.point.overrides,
+        "scheduler": {"name": name, "job_id": None, "submit_output": None},
+    })
+    logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(job.point.config.to_dict()))
+    logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+    script_path = os.path.join(job.log_dir, _layout.JOB_SCRIPT)
+    _layout.atomic_write_text(script_path, job.script)
+    os.chmod(script_path, 0o755)
+    try:
+        job_id, output = submit(job.scheduler, script_path)
+    except MLXPError as error:
+        output = getattr(error, "output", "") or ""
+        logger.update_info(scheduler={"name": name, "job_id": None, "submit_output": output})
+        logger.set_status(_layout.FAILED, error=str(error))
+        return False, f"{job.where}  {name} refused the job: {str(error).splitlines()[0]}"
+    logger.update_info(scheduler={"name": name, "job_id": job_id, "submit_output": output})
+    return True, f"{job.where}  {name} job {job_id}"
 
 
 def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> int:
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
+    A few submissions run at once: each waits mostly on the scheduler and on fsync, and
+    concurrent fsyncs share the file system's journal commits. Lines print in point order.
     Returns the exit code: 0 when every job was submitted, 1 when any was refused.
     """
-    submitter = _Submitter(flags)
-    for point in points:
-        submitter.submit_point(point, dry_run)
-    if submitter.failed:
-        print(f"{len(points)} jobs: {len(points) - len(submitter.failed)} submitted,"
-              f" {len(submitter.failed)} FAILED ({', '.join(submitter.failed)})", file=sys.stderr)
+    jobs = _plan(points, flags, dry_run)
+    if dry_run:
+        for job in jobs:
+            print(f"# {job.where}: {job.scheduler.name} job script\n{job.script}")
+        return 0
+    from concurrent.futures import ThreadPoolExecutor
+
+    failed = []
+    with ThreadPoolExecutor(max_workers=min(_PARALLEL_SUBMISSIONS, len(jobs))) as pool:
+        for job, (submitted, line) in zip(jobs, pool.map(_submit_job, jobs)):
+            print(line, file=sys.stdout if submitted else sys.stderr, flush=True)
+            if not submitted:
+                failed.append(job.where)
+    if failed:
+        print(f"{len(jobs)} jobs: {len(jobs) - len(failed)} submitted, {len(failed)} FAILED"
+              f" ({', '.join(failed)})", file=sys.stderr)
         return 1
     return 0
-
