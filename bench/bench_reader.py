@@ -193,7 +193,8 @@ def main(argv: List[str]) -> int:
           f"  = {t_warm / t_floor:.3f}x floor  (target < 0.5 s)")
 
     if not os.path.exists(VENV_PYTHON):
-        print(f"(d) skipped: no MLXP 1.0.5 venv at {VENV_PYTHON} (see tests/fixtures/make_mlxp105_fixture.py)")
+        print(f"(d) skipped: no MLXP 1.0.5 venv at {VENV_PYTHON}"
+              " (see tests/fixtures/make_mlxp105_fixture.py)")
         return 0
     small = f"{parent}-legacy{args.original_runs}"
     ensure_runs(small, args.original_runs, legacy=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["ShellResult", "run", "run_attached", "spawn_background"]
 
@@ -134,7 +134,7 @@ def spawn_background(
     return process.pid
 
 
-def _checked(argv: Sequence[str]) -> list:
+def _checked(argv: Sequence[str]) -> List[str]:
     if isinstance(argv, str) or not argv:
         raise TypeError(f"argv must be a non-empty list of strings, not {argv!r}")
     return [os.fspath(arg) for arg in argv]

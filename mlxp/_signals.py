@@ -13,7 +13,7 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 HANDLED_SIGNALS: Tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
 
@@ -58,6 +58,19 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def _install(handler: Callable[[int, Any], None]) -> Dict[int, Any]:
+    previous = {signum: signal.getsignal(signum) for signum in HANDLED_SIGNALS}
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, handler)
+    return previous
+
+
+def _restore(previous: Dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        # None means a handler installed outside Python; the default is the best guess.
+        signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 @contextlib.contextmanager
 def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
     """Raise ``RunInterrupted`` on SIGTERM and SIGINT inside the block; restore handlers after.
@@ -72,9 +85,7 @@ def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous: Dict[int, Any] = {signum: signal.getsignal(signum) for signum in HANDLED_SIGNALS}
-    for signum in HANDLED_SIGNALS:
-        signal.signal(signum, _raise_run_interrupted)
+    previous = _install(_raise_run_interrupted)
     try:
         yield
     except RunInterrupted as interruption:
@@ -83,9 +94,7 @@ def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
         print(f"mlxp: {interruption}", file=sys.stderr)
         raise SystemExit(interruption.exit_code) from interruption
     finally:
-        for signum, handler in previous.items():
-            # None means the handler was installed outside Python; the default is the best guess.
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        _restore(previous)
 
 
 @contextlib.contextmanager
@@ -93,13 +102,19 @@ def deferred_signals() -> Iterator[None]:
     """Hold SIGTERM and SIGINT back while the block runs, then deliver any that arrived.
 
     Used around the final status write, so that a second signal cannot leave a run RUNNING.
-    A no-op where signal masks are unavailable (Windows) or outside the main thread.
+    The handlers are swapped rather than the signals masked: a mask is per thread, and in a
+    process with other threads (torch's, a data loader's) the kernel would hand the signal to
+    one of them, and Python would still run its handler in the main thread. A no-op outside
+    the main thread.
     """
-    if not hasattr(signal, "pthread_sigmask") or not _in_main_thread():
+    if not _in_main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    held: List[int] = []
+    previous = _install(lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _restore(previous)
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)  # now handled as it would have been

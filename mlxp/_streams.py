@@ -41,18 +41,20 @@ class _TeeFd:
                 pass
 
     def _copy(self, read_end: int) -> None:
-        show = True
+        # The pipe must be drained whatever happens to the destinations: once it is full, the
+        # task would block on its next print. A destination that fails (a full disk, a closed
+        # terminal) is dropped and the other one kept.
+        destinations = [self._file_fd, self._saved_fd]
         try:
             while True:
                 data = os.read(read_end, _CHUNK)
                 if not data:
                     return
-                _write_all(self._file_fd, data)
-                if show:
+                for destination in list(destinations):
                     try:
-                        _write_all(self._saved_fd, data)
-                    except OSError:  # the terminal went away (closed pipe): keep the file
-                        show = False
+                        _write_all(destination, data)
+                    except OSError:
+                        destinations.remove(destination)
         finally:
             os.close(read_end)
 
@@ -74,6 +76,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:  # a daemon started with stdout closed: nothing to copy
+        return False
+    return True
+
+
 def _same_file(fd: int, path: str) -> bool:
     """True when ``fd`` already writes to ``path`` (a job whose scheduler redirects there)."""
     try:
@@ -86,14 +96,14 @@ class StreamTee:
     """Copy fd 1 to ``stdout_path`` and fd 2 to ``stderr_path`` until ``close()``.
 
     A stream that already goes to its file (a scheduler job whose ``--output`` is
-    ``log.stdout``) is left alone rather than written twice.
+    ``log.stdout``) is left alone rather than written twice, and a closed one is skipped.
     """
 
     def __init__(self, stdout_path: str, stderr_path: str) -> None:
         self._tees: List[_TeeFd] = []
         try:
             for fd, path, stream in ((1, stdout_path, sys.stdout), (2, stderr_path, sys.stderr)):
-                if not _same_file(fd, path):
+                if _is_open(fd) and not _same_file(fd, path):
                     self._tees.append(_TeeFd(fd, path, stream))
         except BaseException:
             self.close()

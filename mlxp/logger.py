@@ -7,9 +7,9 @@ files are replaced atomically, so a crash never leaves a torn file. See docs/log
 
 from __future__ import annotations
 
+import copy
 import datetime
 import getpass
-import json
 import os
 import socket
 import sys
@@ -24,7 +24,14 @@ from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts import RunArtifacts, register_artifact_type
 from mlxp.errors import RunDirectoryError
 
-__all__ = ["DefaultLogger", "Logger", "RunInterrupted", "read_run_config", "terminate_on_signals"]
+__all__ = [
+    "DefaultLogger",
+    "Logger",
+    "RunInterrupted",
+    "describe_exit",
+    "read_run_config",
+    "terminate_on_signals",
+]
 
 # Fields of a previous session that a resumed run keeps, whatever the new session says.
 _KEPT_ON_RESUME = ("start_date", "start_time", "overrides", "scheduler")
@@ -76,9 +83,8 @@ class Logger:
         for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
             os.makedirs(directory, exist_ok=True)
         self.log_streams_to_file = log_streams_to_file
-        self._metrics = MetricsLog(
-            self._metrics_dir, recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
-        )
+        known_keys = recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
+        self._metrics = MetricsLog(self._metrics_dir, known_keys)
         self._artifacts = RunArtifacts(self._artifacts_dir)
         self._info = self._initial_info()
         kept = self._continue_info(recorded, resume) if recorded else ()
@@ -127,7 +133,7 @@ class Logger:
         start = _now()
         return {
             "status": _layout.RUNNING,
-            "current_file_path": os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "",
+            "current_file_path": _script_path(),
             "executable": sys.executable,
             "hostname": socket.gethostname(),
             "process_id": os.getpid(),
@@ -172,7 +178,7 @@ class Logger:
 
     def get_info(self) -> Dict[str, Any]:
         """A copy of what ``metadata/info.yaml`` holds."""
-        return json.loads(json.dumps(self._info))  # type: ignore[no-any-return]
+        return copy.deepcopy(self._info)
 
     def update_info(self, **fields: Any) -> None:
         """Merge ``fields`` into ``info.yaml`` and rewrite it atomically."""
@@ -273,10 +279,10 @@ class Logger:
 
     @staticmethod
     def register_artifact_type(
-        name: str, save: Callable[[Any, str], None], load: Callable[[str], Any]
+        name: str, save: Callable[[Any, str], None], load: Callable[[str], Any], suffix: str = ""
     ) -> None:
         """MLXP's method spelling of ``mlxp.artifacts.register_artifact_type``."""
-        register_artifact_type(name, save, load)
+        register_artifact_type(name, save, load, suffix)
 
     # --- end of the run ----------------------------------------------------------------------
     def finish(self, error: Optional[BaseException] = None) -> None:
@@ -285,11 +291,11 @@ class Logger:
         ``sys.exit(0)`` counts as COMPLETE. SIGTERM/SIGINT are held back meanwhile, so a
         second signal cannot leave the run RUNNING.
         """
-        description = describe_exit(error)
         with deferred_signals():
+            description = describe_exit(error)
             try:
                 self.close()
-                if description is not None and error is not None and self.log_streams_to_file:
+                if self.log_streams_to_file and error is not None and description:
                     _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
                 status = _layout.COMPLETE if description is None else _layout.FAILED
@@ -354,21 +360,30 @@ def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str
 
 
 def _holds_run_data(log_dir: str) -> bool:
-    for sub_dir, suffix in ((_layout.METRICS_DIR, _layout.METRIC_SUFFIX), (_layout.ARTIFACTS_DIR, "")):
-        try:
-            names = os.listdir(os.path.join(log_dir, sub_dir))
-        except FileNotFoundError:
-            continue
-        if any(not name.startswith(".") and name.endswith(suffix) for name in names):
-            return True
+    """Whether a metrics file has a line or an artifact file exists (index files aside)."""
+    checks = ((_layout.METRICS_DIR, _layout.METRIC_SUFFIX), (_layout.ARTIFACTS_DIR, ""))
+    for sub_dir, suffix in checks:
+        for root, dirs, files in os.walk(os.path.join(log_dir, sub_dir)):
+            dirs[:] = [name for name in dirs if not name.startswith(".")]
+            for name in files:
+                path = os.path.join(root, name)
+                if not name.startswith(".") and name.endswith(suffix) and os.path.getsize(path):
+                    return True
     return False
 
 
 def _append_traceback(path: str, error: BaseException) -> None:
     """Put the task's traceback in ``log.stderr``: Python prints it only after the copy stopped."""
+    if isinstance(error, SystemExit):  # Python prints no traceback for it either
+        return
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(text)
+
+
+def _script_path() -> str:
+    script = sys.argv[0] if sys.argv else ""
+    return "" if script in ("", "-c") else os.path.abspath(script)  # "-c": python -c CODE
 
 
 def _now() -> Tuple[str, str]:

@@ -346,3 +346,52 @@ def test_a_stream_already_going_to_its_file_is_not_copied_twice(tmp_path: Path) 
         process = run_python(code, tmp_path, stdout=job_output)
         assert process.wait(timeout=60) == 0
     assert (tmp_path / "logs" / "5" / "log.stdout").read_text() == "once\n"
+
+
+# --- the documented example -------------------------------------------------------------------
+
+EXAMPLE = REPO / "examples" / "logging" / "standalone.py"
+
+
+def test_the_standalone_example_runs_crashes_resumes_and_reads_back(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(EXAMPLE), "--logs", str(tmp_path / "logs"), *args],
+                              capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
+
+    fresh = run()
+    assert fresh.returncode == 0 and fresh.stdout.startswith("run 1: w = 2.9531"), fresh.stderr
+    crashed = run("--id", "7", "--crash-at", "3")
+    assert crashed.returncode == 1 and "simulated crash during epoch 3" in crashed.stderr
+    assert read_yaml(tmp_path / "logs" / "7" / "metadata" / "info.yaml")["status"] == "FAILED"
+    resumed = run("--id", "7")
+    assert resumed.returncode == 0 and resumed.stdout.startswith("run 7: w = 2.9531"), resumed.stderr
+    info = read_yaml(tmp_path / "logs" / "7" / "metadata" / "info.yaml")
+    assert (info["status"], info["resumes"]) == ("COMPLETE", 1)
+
+    reader_module = pytest.importorskip("mlxp.reader")
+    runs = reader_module.Reader(str(tmp_path / "logs")).filter("info.status == 'COMPLETE'")
+    assert [row["info.logger.log_id"] for row in runs] == [1, 7]
+    for row in runs:
+        assert row["train.epoch"] == [0, 1, 2, 3, 4, 5]
+        assert row["artifact.json.result.json"].load() == {"w": 2.953125, "epochs": 6}
+        assert row["artifact.pickle.last_ckpt.pkl"].load() == {"epoch": 5, "w": 2.953125}
+
+
+def test_docs_show_the_example_verbatim() -> None:
+    assert EXAMPLE.read_text() in (REPO / "docs" / "logging.md").read_text()
+
+
+def test_a_closed_terminal_does_not_block_the_task_and_the_file_gets_everything(tmp_path: Path) -> None:
+    code = """
+        from mlxp.logger import Logger
+        with Logger("logs", log_streams_to_file=True):
+            for i in range(20_000):  # far more than a pipe holds
+                print(f"line {i}")
+    """
+    process = run_python(code, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # the reader of our stdout goes away (`python task.py | head -0`)
+    process.wait(timeout=60)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    text = (tmp_path / "logs" / "1" / "log.stdout").read_text()
+    assert text.splitlines() == [f"line {i}" for i in range(20_000)]

@@ -161,7 +161,8 @@ def _names_in(entry: Any) -> List[str]:
 class RunArtifacts:
     """The artifacts of one run: write and read them, and keep ``artifacts/.keys`` current.
 
-    ``artifacts.yaml`` is ``{artifact_type: [sorted names]}``, names without suffix;
+    ``artifacts.yaml`` is ``{artifact_type: [sorted file names]}``, relative to
+    ``artifacts/<type>/`` and with their suffix (``last_ckpt.pkl``; MLXP 1.0.5 had none);
     ``types.yaml`` records ``{type: {save, load, suffix}}`` for each user type in use.
     """
 
@@ -193,25 +194,20 @@ class RunArtifacts:
         os.makedirs(self._keys_dir, exist_ok=True)
         _layout.atomic_write_text(os.path.join(self._keys_dir, file_name), dump_yaml(data))
 
-    def path_for(self, obj: Any, name: str, kind: ArtifactType) -> str:
-        """Where ``obj`` saved as ``name`` goes (checks the name first)."""
-        check_artifact_name(name)
-        logical = strip_suffix(name, kind)
-        return os.path.join(self._dir, kind.name, logical + kind.file_suffix(obj))
-
     def log(self, obj: Any, name: str, artifact_type: str, trailer: Any = None) -> str:
         """Save ``obj`` atomically and index it; returns the file's path (see ``save_artifact``)."""
+        check_artifact_name(name)
         kind = get_artifact_type(artifact_type, self._recorded_types())
-        path = self.path_for(obj, name, kind)
+        file_name = strip_suffix(name, kind) + kind.file_suffix(obj)
+        path = os.path.join(self._dir, kind.name, file_name)
         types = self._recorded_types()
         if kind.import_paths and types.get(kind.name) != _type_entry(kind):
             types[kind.name] = _type_entry(kind)
             self._write_keys(TYPES_FILE, types)
         save_artifact(obj, path, kind, trailer)
-        logical = strip_suffix(name, kind)
         names = self._recorded_names().setdefault(kind.name, [])
-        if logical not in names:
-            names.append(logical)
+        if file_name not in names:
+            names.append(file_name)
             names.sort()
             self._write_keys(_layout.ARTIFACT_KEYS_FILE, self._recorded_names())
         return path
@@ -222,7 +218,11 @@ class RunArtifacts:
         if artifact_type is None:
             artifact_type = self.infer_type(name)
         kind = get_artifact_type(artifact_type, self._recorded_types())
-        return find_artifact_file(os.path.join(self._dir, kind.name), strip_suffix(name, kind), kind)
+        return self._find_file(name, kind)
+
+    def _find_file(self, name: str, kind: ArtifactType) -> Optional[str]:
+        type_dir = os.path.join(self._dir, kind.name)
+        return find_artifact_file(type_dir, strip_suffix(name, kind), kind)
 
     def load(self, name: str, artifact_type: Optional[str] = None) -> Any:
         """Load artifact ``name``; its type is looked up in ``artifacts.yaml`` when not given."""
@@ -245,15 +245,14 @@ class RunArtifacts:
             ArtifactError: no artifact of that name, or several types have one.
         """
         check_artifact_name(name)
-        kinds = [*registered_types().values()]
-        candidates = {name, *(strip_suffix(name, kind) for kind in kinds)}
-        indexed = [t for t, names in self._recorded_names().items() if candidates & set(names)]
+        kinds = registered_types()
+        indexed = [
+            artifact_type for artifact_type, names in self._recorded_names().items()
+            if any(_same_artifact(known, name, kinds.get(artifact_type)) for known in names)
+        ]
         if len(indexed) == 1:
             return indexed[0]
-        on_disk = [
-            kind.name for kind in kinds
-            if find_artifact_file(os.path.join(self._dir, kind.name), strip_suffix(name, kind), kind)
-        ]
+        on_disk = [kind.name for kind in kinds.values() if self._find_file(name, kind)]
         found = indexed or on_disk
         if len(found) == 1:
             return found[0]
@@ -264,9 +263,17 @@ class RunArtifacts:
                 name=name,
             )
         raise ArtifactError(
-            f"no artifact {name!r} in {self._dir}; logged so far: {self._recorded_names() or 'none'}",
+            f"no artifact {name!r} in {self._dir}; logged so far:"
+            f" {self._recorded_names() or 'none'}",
             name=name,
         )
+
+
+def _same_artifact(recorded: str, name: str, kind: Optional[ArtifactType]) -> bool:
+    """Whether ``name`` (with or without suffix) means the recorded file name."""
+    if recorded == name:
+        return True
+    return kind is not None and strip_suffix(recorded, kind) == strip_suffix(name, kind)
 
 
 def _type_entry(kind: ArtifactType) -> Dict[str, Any]:

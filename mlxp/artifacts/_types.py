@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Callable, Dict, Optional, Tuple
 from mlxp.errors import ArtifactError, InvalidNameError, MissingDependencyError
 
 _TYPE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_SUFFIX = re.compile(r"^\.[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def load_pickle_with_trailer(path: str) -> Tuple[Any, Any]:
             raise
         try:
             trailer = pickle.load(stream)
-        except (EOFError, pickle.UnpicklingError):
+        except Exception:  # no trailer, or bytes some other tool appended: only a hint is lost
             trailer = None
     return obj, trailer
 
@@ -173,7 +174,7 @@ def _import_path(function: Callable[..., Any], role: str, type_name: str) -> str
         problem = "is not callable"
     elif not module or not qualname:
         problem = "has no module and qualified name (a functools.partial or a callable object?)"
-    elif qualname == "<lambda>" or "<lambda>" in qualname:
+    elif "<lambda>" in qualname:
         problem = "is a lambda"
     elif "<locals>" in qualname:
         problem = "is defined inside another function"
@@ -195,7 +196,8 @@ def resolve_import_path(import_path: str, type_name: str) -> Any:
         for part in qualname.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as error:
-        hint = " (it was defined in a script; move it to a module)" if module_name == "__main__" else ""
+        in_script = module_name == "__main__"
+        hint = " (defined in the script that ran; move it to a module)" if in_script else ""
         raise ArtifactError(
             f"artifact type {type_name!r}: cannot import {import_path}{hint}; call"
             f" mlxp.register_artifact_type({type_name!r}, save, load) first"
@@ -217,7 +219,7 @@ def register_artifact_type(
 
     Raises:
         ArtifactError: a lambda or local function; a built-in or already-registered name.
-        InvalidNameError: ``name`` cannot be a directory name.
+        InvalidNameError: ``name`` cannot be a directory name, or ``suffix`` is not ``.x``.
     """
     if not _TYPE_NAME.match(name or ""):
         raise InvalidNameError(
@@ -225,14 +227,16 @@ def register_artifact_type(
             " with '.' or '-'",
             name=name,
         )
+    if suffix and not _SUFFIX.match(suffix):
+        raise InvalidNameError(f"suffix {suffix!r} must look like '.txt'", name=suffix)
     if name in BUILTIN_TYPES:
         raise ArtifactError(f"artifact type {name!r} is built in and cannot be replaced")
     paths = {"save": _import_path(save, "save", name), "load": _import_path(load, "load", name)}
     known = _registry.get(name)
-    if known is not None and known.import_paths != paths:
+    if known is not None and (known.import_paths, known.suffix) != (paths, suffix):
         raise ArtifactError(
-            f"artifact type {name!r} is already registered with other functions"
-            f" ({known.import_paths}); pick another name"
+            f"artifact type {name!r} is already registered with other functions or suffix"
+            f" ({known.import_paths}, suffix {known.suffix!r}); pick another name"
         )
     _registry[name] = ArtifactType(name, suffix, load, save=save, import_paths=paths)
 

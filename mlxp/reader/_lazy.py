@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import warnings
 from typing import Any, Dict, List, Tuple
 
@@ -46,7 +45,7 @@ def _parse_lines(text: str, path: str) -> List[Dict[str, Any]]:
             bad_lines.append(number)
     if bad_lines:
         shown = ", ".join(str(n) for n in bad_lines[:5]) + (" ..." if len(bad_lines) > 5 else "")
-        warnings.warn(f"{path}: skipped {len(bad_lines)} malformed line(s): {shown}", stacklevel=4)
+        warnings.warn(f"{path}: skipped {len(bad_lines)} malformed line(s): {shown}", stacklevel=6)
     return records + _parse_tail(tail)
 
 
@@ -136,6 +135,8 @@ def _load_builtin(path: str, artifact_type: str) -> Any:
         suffix = os.path.splitext(path)[1]
         kind = {".pkl": "pickle", ".pickle": "pickle", ".json": "json"}.get(suffix, kind)
     if kind == "pickle":
+        import pickle
+
         with open(path, "rb") as stream:
             return pickle.load(stream)
     if kind == "json":
@@ -149,7 +150,7 @@ def _load_builtin(path: str, artifact_type: str) -> Any:
 
 
 def resolve(spec: Tuple[str, str, str], log_dir: str, metrics: RunMetrics) -> Any:
-    """The value of a lazy column ``spec`` (see ``index.lazy_columns``) of the run at ``log_dir``."""
+    """The value of lazy column ``spec`` (see ``index.lazy_columns``) of the run at ``log_dir``."""
     kind, group, name = spec
     if kind == "metric":
         return metrics.column(group, name)

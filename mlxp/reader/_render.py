@@ -6,7 +6,6 @@ metrics file.
 
 from __future__ import annotations
 
-import html
 from typing import Any, List, Sequence
 
 from mlxp.errors import MissingDependencyError
@@ -68,6 +67,8 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], labels: Se
 
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], labels: Sequence[str]) -> str:
     """An HTML table of at most ``MAX_ROWS`` rows, every column shown."""
+    import html  # only notebooks need it; it costs milliseconds at import
+
     parts: List[str] = ['<table class="mlxp-frame" border="1">', "<thead><tr><th></th>"]
     parts.extend(f"<th>{html.escape(str(column))}</th>" for column in columns)
     parts.append("</tr></thead><tbody>")

@@ -8,104 +8,14 @@ artifact columns on first access; pandas is imported only by ``toPandas()``.
 
 from __future__ import annotations
 
-import difflib
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple, Union
 
-from mlxp.errors import ColumnError, ReaderError
+from mlxp.errors import ReaderError
 from mlxp.reader import _maps, _render
-from mlxp.reader._lazy import RunMetrics, resolve
-from mlxp.reader.index import METRIC, LazySpec
+from mlxp.reader._row import MISSING, DataDict, column_error
 
-_PLACEHOLDERS = {METRIC: "METRIC"}
-_ARTIFACT_PLACEHOLDER = "ARTIFACT"
-_MISSING = object()
+__all__ = ["DataDict", "DataFrame", "GroupedDataFrame"]
 GroupKey = Tuple[Any, ...]
-
-
-def _column_error(column: str, known: Iterable[str]) -> ColumnError:
-    suggestions = difflib.get_close_matches(column, list(known), n=2)
-    return ColumnError(f"unknown column {column!r}", column=column, suggestions=suggestions)
-
-
-class DataDict(Mapping[str, Any]):
-    """One run (or one result row) as a read-only mapping of column name to value.
-
-    Metric columns (``train.loss``) read ``metrics/train.json`` on first access; artifact
-    columns (``artifact.pickle.last_ckpt.pkl``) give an ``Artifact`` whose ``load()`` reads it.
-    ``log_dir`` is the run directory, or None for rows computed by a map.
-    """
-
-    __slots__ = ("_values", "_lazy", "_metrics", "log_dir")
-
-    def __init__(
-        self,
-        values: Dict[str, Any],
-        lazy: Optional[Dict[str, LazySpec]] = None,
-        log_dir: Optional[str] = None,
-    ) -> None:
-        self._values = values
-        self._lazy = lazy if lazy and log_dir else {}
-        self._metrics = RunMetrics(log_dir) if self._lazy and log_dir else None
-        self.log_dir = log_dir
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._values.get(key, _MISSING)
-        if value is not _MISSING:
-            return value
-        spec = self._lazy.get(key)
-        if spec is None:
-            raise _column_error(key, self)
-        return resolve(spec, self.log_dir, self._metrics)  # type: ignore[arg-type]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value of ``key``, or ``default`` if the row has no such column."""
-        return self[key] if key in self else default
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._values or key in self._lazy
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._values
-        for key in self._lazy:
-            if key not in self._values:
-                yield key
-
-    def __len__(self) -> int:
-        return len(self._values) + sum(1 for key in self._lazy if key not in self._values)
-
-    def peek(self, key: str, default: Any = None) -> Any:
-        """The value of ``key`` without loading: lazy columns give ``'METRIC'``/``'ARTIFACT'``."""
-        value = self._values.get(key, _MISSING)
-        if value is not _MISSING:
-            return value
-        spec = self._lazy.get(key)
-        if spec is None:
-            return default
-        return _PLACEHOLDERS.get(spec[0], _ARTIFACT_PLACEHOLDER)
-
-    def flat(self) -> Dict[str, Any]:
-        """All columns as a plain dict, lazy ones as placeholders (nothing is loaded)."""
-        return {key: self.peek(key) for key in self}
-
-    def with_columns(self, extra: Mapping[str, Any]) -> "DataDict":
-        """A copy with ``extra`` columns added; loaded metrics are shared, not read again."""
-        row = DataDict({**self._values, **extra})
-        row._lazy, row._metrics, row.log_dir = self._lazy, self._metrics, self.log_dir
-        return row
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DataDict):
-            return NotImplemented
-        return self.log_dir == other.log_dir and self.flat() == other.flat()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.flat())
-
-    def _repr_html_(self) -> str:
-        columns = list(self)
-        return _render.html_table(columns, [[self.peek(c) for c in columns]], ["0"])
 
 
 def _to_list(keys: Union[str, Sequence[str]]) -> List[str]:
@@ -126,6 +36,8 @@ def _hashable(value: Any) -> Any:
 def _same(first: Any, other: Any) -> bool:
     if first is other:
         return True
+    if isinstance(first, float) and isinstance(other, float) and first != first:
+        return other != other  # NaN in every row does not vary
     try:
         return bool(first == other)
     except (TypeError, ValueError):  # numpy arrays compare elementwise
@@ -162,10 +74,10 @@ class DataFrame(List[DataDict]):
         Raises:
             ColumnError: no row has this column.
         """
-        values = [row[key] if key in row else _MISSING for row in self]
-        if self and all(value is _MISSING for value in values):
-            raise _column_error(key, self.keys())
-        return [None if value is _MISSING else value for value in values]
+        values = [row[key] if key in row else MISSING for row in self]
+        if self and all(value is MISSING for value in values):
+            raise column_error(key, self.keys())
+        return [None if value is MISSING else value for value in values]
 
     def keys(self) -> List[str]:
         """The column names of all rows, in order of first appearance."""
@@ -177,7 +89,7 @@ class DataFrame(List[DataDict]):
         for key in self.keys():
             if not key.startswith(start_key):
                 continue
-            values = [row[key] if key in row else _MISSING for row in self]
+            values = [row[key] if key in row else MISSING for row in self]
             if any(not _same(values[0], value) for value in values[1:]):
                 differing.append(key)
         return differing
@@ -193,7 +105,7 @@ class DataFrame(List[DataDict]):
             known = self.keys()
             for key in keys:
                 if key not in known:
-                    raise _column_error(key, known)
+                    raise column_error(key, known)
         groups: Dict[GroupKey, List[DataDict]] = {}
         for row in self:
             group = tuple(_hashable(row.get(key)) for key in keys)
@@ -219,7 +131,9 @@ class DataFrame(List[DataDict]):
             ReaderError: an unknown ``map_type`` or a malformed map.
         """
         if map_type not in _maps.MAP_TYPES:
-            raise ReaderError(f"map_type must be one of {', '.join(_maps.MAP_TYPES)}, not {map_type!r}")
+            raise ReaderError(
+                f"map_type must be one of {', '.join(_maps.MAP_TYPES)}, not {map_type!r}"
+            )
         normal = _maps.normalize_maps(maps, map_type)
         if map_type == "Rowwise":
             rows = _maps.rowwise(self, normal)
@@ -240,9 +154,8 @@ class DataFrame(List[DataDict]):
 
     def map(self, maps: _maps.Maps) -> "DataFrame":
         """Pointwise maps: ``function(row[col])`` for each row and column."""
-        return DataFrame(
-            DataDict(values) for values in _maps.pointwise(self, _maps.normalize_maps(maps, "Pointwise"))
-        )
+        rows = _maps.pointwise(self, _maps.normalize_maps(maps, "Pointwise"))
+        return DataFrame(DataDict(values) for values in rows)
 
     def filter(
         self, filter_map: _maps.Map, bygroups: Union[None, str, Sequence[str]] = None
@@ -255,7 +168,7 @@ class DataFrame(List[DataDict]):
             ReaderError: not exactly one map, or its function does not return one boolean per row.
         """
         if bygroups:
-            return self.groupby(bygroups).filter(filter_map, ungroup=True)  # type: ignore[return-value]
+            return self.groupby(bygroups).filter(filter_map, ungroup=True)  # type: ignore[no-any-return]
         normal = _maps.normalize_maps(filter_map, "Generic")
         if len(normal) != 1 or len(normal[0][2]) != 1:
             raise ReaderError("filter takes a single map with a single output")
@@ -269,12 +182,16 @@ class DataFrame(List[DataDict]):
             )
         return DataFrame(row for row, keep in zip(self, mask) if keep)
 
-    def sort(self, by: Union[str, Sequence[str]], ascending: bool = True) -> "DataFrame":
+    def sort(  # type: ignore[override]  # MLXP's signature, not list.sort's
+        self, by: Union[str, Sequence[str]], ascending: bool = True
+    ) -> "DataFrame":
         """Rows sorted by the columns ``by``; rows lacking a value come last."""
         keys = _to_list(by)
         try:
             ordered = sorted(
-                self, key=lambda row: tuple(_sort_value(row.get(k)) for k in keys), reverse=not ascending
+                self,
+                key=lambda row: tuple(_sort_value(row.get(k)) for k in keys),
+                reverse=not ascending,
             )
         except TypeError as error:
             raise ReaderError(f"cannot sort by {keys}: their values are not comparable") from error
@@ -365,7 +282,9 @@ class GroupedDataFrame(Mapping[GroupKey, Any]):
         """``DataFrame.map`` on each group."""
         return self._each("map", maps, ungroup)
 
-    def sort(self, by: Union[str, Sequence[str]], ascending: bool = True, ungroup: bool = False) -> Any:
+    def sort(
+        self, by: Union[str, Sequence[str]], ascending: bool = True, ungroup: bool = False
+    ) -> Any:
         """``DataFrame.sort`` within each group."""
         return self._each("sort", by, ungroup, ascending=ascending)
 

@@ -12,10 +12,9 @@ only, so descending would mix runs of different sweeps under one id.
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
-import multiprocessing
 import os
+import sys
 import threading
 import time
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
@@ -75,6 +74,12 @@ def flatten(prefix: str, mapping: Dict[Any, Any], out: Dict[str, Any]) -> Dict[s
     return out
 
 
+def _artifact_keys_path(run_dir: str) -> str:
+    return os.path.join(
+        run_dir, _layout.ARTIFACTS_DIR, _layout.KEYS_DIR, _layout.ARTIFACT_KEYS_FILE
+    )
+
+
 def _stat_token(path: str) -> str:
     try:
         stat = os.stat(path)
@@ -95,9 +100,7 @@ def run_signature(run_dir: str, legacy_key_files: Iterable[str] = ()) -> str:
     tokens = [
         _stat_token(os.path.join(metadata, _layout.INFO_FILE)),
         _stat_token(os.path.join(metadata, _layout.CONFIG_FILE)),
-        _stat_token(
-            os.path.join(run_dir, _layout.ARTIFACTS_DIR, _layout.KEYS_DIR, _layout.ARTIFACT_KEYS_FILE)
-        ),
+        _stat_token(_artifact_keys_path(run_dir)),
     ]
     metric_keys = _stat_token(os.path.join(keys_dir, _layout.METRIC_KEYS_FILE))
     tokens.append(metric_keys)
@@ -170,8 +173,7 @@ def _read_metric_keys(run_dir: str, key_files: List[str]) -> Dict[str, List[str]
 
 
 def _read_artifact_names(run_dir: str) -> Dict[str, List[str]]:
-    path = os.path.join(run_dir, _layout.ARTIFACTS_DIR, _layout.KEYS_DIR, _layout.ARTIFACT_KEYS_FILE)
-    content = _load_mapping(path, "artifacts/.keys/artifacts.yaml", False)
+    content = _load_mapping(_artifact_keys_path(run_dir), "artifacts/.keys/artifacts.yaml", False)
     artifacts: Dict[str, List[str]] = {}
     for artifact_type, entries in content.items():
         names: List[str] = []
@@ -214,7 +216,9 @@ def read_run(run_dir: str) -> IndexedRun:
     return IndexedRun(log_id, _distrust_recent(signature), legacy, data, None)
 
 
-def lazy_columns(metrics: Dict[str, List[str]], artifacts: Dict[str, List[str]]) -> Dict[str, LazySpec]:
+def lazy_columns(
+    metrics: Dict[str, List[str]], artifacts: Dict[str, List[str]]
+) -> Dict[str, LazySpec]:
     """The lazily loaded columns of a run: ``<log_name>.<key>`` and ``artifact.<type>.<name>``."""
     columns: Dict[str, LazySpec] = {}
     for log_name, keys in metrics.items():
@@ -298,12 +302,14 @@ def _read_runs(run_dirs: List[str]) -> List[IndexedRun]:
 
 
 def _can_fork() -> bool:
-    # Forking is safe only without other threads; spawning would re-run the user's script.
-    return (
-        "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-    )
+    # Forking is safe only without other threads (and on macOS not even then, as far as system
+    # libraries go); spawning instead would re-run the user's script in every worker. A daemon
+    # process (a multiprocessing worker itself) may not have children.
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
 
 
 def read_runs(run_dirs: List[str]) -> List[IndexedRun]:
@@ -315,6 +321,9 @@ def read_runs(run_dirs: List[str]) -> List[IndexedRun]:
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     if len(run_dirs) < PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
         return _read_runs(run_dirs)
+    import concurrent.futures  # imported here: multiprocessing costs ms at `import mlxp`
+    import multiprocessing
+
     size = -(-len(run_dirs) // (workers * 4))
     chunks = [run_dirs[i : i + size] for i in range(0, len(run_dirs), size)]
     context = multiprocessing.get_context("fork")

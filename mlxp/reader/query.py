@@ -36,11 +36,14 @@ _COMPARISONS = {
     "<=": operator.le,
     ">=": operator.ge,
 }
-_CONSTANTS = {"True": True, "true": True, "False": False, "false": False, "None": None, "null": None}
+_CONSTANTS = {
+    "True": True, "true": True, "False": False, "false": False, "None": None, "null": None
+}
 _EXAMPLES = {"config": "config.seed", "info": "info.status"}
 _WORD_HINTS = {"and": "&", "or": "|", "not": "~"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_START = frozenset("0123456789+-.")
 _WORD = re.compile(r"[^\W\d][\w\-]*(?:\.[\w\-]*)*")
 _SYNTAX_HINT = (
     "fields start with 'config.' or 'info.'; compare with == != < > <= >= or in [...];"
@@ -81,6 +84,7 @@ def tokenize(query: str) -> List[Token]:
             continue
         start = position
         pair = query[position : position + 2]
+        number = _NUMBER.match(query, position) if char in _NUMBER_START else None
         if pair in ("==", "!=", "<=", ">="):
             tokens.append(Token("OP", pair, start, pair))
             position += 2
@@ -99,11 +103,11 @@ def tokenize(query: str) -> List[Token]:
         elif char in "'\"":
             value, position = _read_string(query, position)
             tokens.append(Token("VALUE", value, start, query[start:position]))
-        elif (char.isdigit() or char in "+-.") and _NUMBER.match(query, position):
-            text = _NUMBER.match(query, position).group()  # type: ignore[union-attr]
+        elif number:
+            text = number.group()
             is_float = any(c in text for c in ".eE")
             tokens.append(Token("VALUE", float(text) if is_float else int(text), start, text))
-            position += len(text)
+            position = number.end()
         else:
             word_match = _WORD.match(query, position)
             if word_match is None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from mlxp.errors import ReaderError
 from mlxp.reader.frame import DataDict, DataFrame
-from mlxp.reader.index import IndexedRun, update_index
+from mlxp.reader.index import RunData, update_index
 from mlxp.reader.query import SEARCHABLE_PREFIXES, compile_query
 
 RESULT_FORMATS = ("datadict", "pandas")
@@ -30,13 +30,24 @@ class Reader:
         dst_dir: where to keep the index file (default: ``src_dir``). If it cannot be written,
             the Reader still works and warns that the index was not saved.
         refresh: ignore the saved index and read every run again.
+
+    Raises:
+        ReaderError: ``src_dir`` is not a directory.
     """
 
     def __init__(self, src_dir: str, dst_dir: Optional[str] = None, refresh: bool = False) -> None:
         self.src_dir = os.path.abspath(src_dir)
         self.dst_dir = os.path.abspath(dst_dir) if dst_dir is not None else self.src_dir
+        if not os.path.isdir(self.src_dir):
+            raise ReaderError(
+                f"no such directory: {self.src_dir}\n  a Reader reads the parent directory of"
+                " the run directories, such as ./logs",
+                path=self.src_dir,
+            )
         runs, save_error = update_index(self.src_dir, self.dst_dir, refresh=refresh)
-        self._runs: List[IndexedRun] = [run for run in runs if run.data is not None]
+        self._runs: List[Tuple[int, RunData]] = [
+            (run.log_id, run.data) for run in runs if run.data is not None
+        ]
         self.skipped: Dict[str, str] = {
             os.path.join(self.src_dir, str(run.log_id)): str(run.error)
             for run in runs
@@ -45,9 +56,10 @@ class Reader:
         """Run directories that could not be read, with the reason."""
         self._fields: Optional[Dict[str, str]] = None
         if self.skipped:
+            count = len(self.skipped)
             listing = "\n".join(f"  {path}: {reason}" for path, reason in self.skipped.items())
             warnings.warn(
-                f"skipped {len(self.skipped)} run director{'y' if len(self.skipped) == 1 else 'ies'}"
+                f"skipped {count} run director{'y' if count == 1 else 'ies'}"
                 f" that could not be read:\n{listing}",
                 stacklevel=2,
             )
@@ -65,15 +77,14 @@ class Reader:
     def fields(self) -> Dict[str, str]:
         """Every column of every run -> its type name(s) (``'float'``, ``'metric'`` ...), sorted."""
         if self._fields is None:
-            types: Dict[str, set] = {}
+            types: Dict[str, Set[str]] = {}
             lazy_sets: Dict[int, Dict[str, Any]] = {}
-            for run in self._runs:
-                assert run.data is not None  # only readable runs are kept
-                for name, value in run.data.fields.items():
+            for _, data in self._runs:
+                for name, value in data.fields.items():
                     types.setdefault(name, set()).add(
                         "None" if value is None else type(value).__name__
                     )
-                lazy_sets.setdefault(id(run.data.lazy), run.data.lazy)
+                lazy_sets.setdefault(id(data.lazy), data.lazy)
             for lazy in lazy_sets.values():
                 for name, spec in lazy.items():
                     types.setdefault(name, set()).add(spec[0])
@@ -111,11 +122,9 @@ class Reader:
             )
         predicate = compile_query(query if query is not None else query_string)
         rows = []
-        for run in self._runs:
-            data = run.data
-            assert data is not None  # only readable runs are kept
+        for log_id, data in self._runs:
             if predicate(data.fields):
-                log_dir = os.path.join(self.src_dir, str(run.log_id))
+                log_dir = os.path.join(self.src_dir, str(log_id))
                 rows.append(DataDict(data.fields, data.lazy, log_dir))
         frame = DataFrame(rows)
         return frame.toPandas(lazy=False) if result_format == "pandas" else frame

@@ -66,7 +66,8 @@ def register_scheduler(cls: Type[Scheduler]) -> Type[Scheduler]:
         )
     if cls.name in _registry:
         raise SchedulerError(
-            f"a scheduler named {cls.name!r} is already registered ({_registry[cls.name].__name__})",
+            f"a scheduler named {cls.name!r} is already registered"
+            f" ({_registry[cls.name].__name__})",
             name=cls.name,
         )
     for other in _registry.values():
@@ -133,7 +134,8 @@ def detect_scheduler(
             raise JobScriptError(
                 f"{path}:{number}: {backend.directive} directive in a script for"
                 f" {first.name} ({first.directive} at line {first_number}); use one scheduler"
-                f"\n    line {first_number}: {first_line.strip()}\n    line {number}: {line.strip()}",
+                f"\n    line {first_number}: {first_line.strip()}"
+                f"\n    line {number}: {line.strip()}",
                 path=path,
                 line=number,
                 other_line=first_number,

@@ -205,8 +205,9 @@ class Scheduler:
         """
         found = self.job_id_pattern.search(output)
         if found is None:
+            command = self.submit_command[0] if self.submit_command else "the submit command"
             raise SubmissionError(
-                f"no {self.name} job id in the output of {self.submit_command[0]}:\n"
+                f"no {self.name} job id in the output of {command}:\n"
                 + _indent(output or "(no output)"),
                 output=output,
             )

@@ -25,6 +25,8 @@ class SgeScheduler(Scheduler):
     stderr_flag = "-e "
     submit_command = ("qsub",)
     cancel_command = ("qdel",)
-    job_id_pattern = re.compile(r"^Your job(?:-array)? (\d+)\S* \(.*\) has been submitted", re.MULTILINE)
+    job_id_pattern = re.compile(
+        r"^Your job(?:-array)? (\d+)\S* \(.*\) has been submitted", re.MULTILINE
+    )
     job_name_forbidden = "/:@\\*?"
     job_name_starts_with_letter = True

@@ -89,7 +89,8 @@ def make_run(
     os.makedirs(metadata, exist_ok=True)
     if config is not None:
         write_file(os.path.join(metadata, "config.yaml"), dump_yaml(config))
-    write_file(os.path.join(metadata, "info.yaml"), dump_yaml({**default_info(parent, log_id), **(info or {})}))
+    full_info = {**default_info(parent, log_id), **(info or {})}
+    write_file(os.path.join(metadata, "info.yaml"), dump_yaml(full_info))
     keys: Dict[str, List[str]] = {}
     for log_name, rows in (metrics or {}).items():
         write_file(os.path.join(run_dir, "metrics", f"{log_name}.json"), metrics_lines(rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import pickle
@@ -80,7 +81,8 @@ def test_only_changed_runs_are_read_again(tmp_path, reads) -> None:
 def test_new_metric_keys_are_noticed(tmp_path, reads) -> None:
     make_sweep(str(tmp_path))
     Reader(str(tmp_path))
-    make_run(str(tmp_path), 3, config={"seed": 3}, metrics={"train": [{"loss": 1.0}], "eval": [{"acc": 0.5}]})
+    metrics = {"train": [{"loss": 1.0}], "eval": [{"acc": 0.5}]}
+    make_run(str(tmp_path), 3, config={"seed": 3}, metrics=metrics)
     reads.clear()
     reader = Reader(str(tmp_path))
     assert reads == [3]
@@ -145,7 +147,8 @@ def test_unreadable_runs_are_skipped_and_named_in_one_warning(tmp_path, reads) -
     assert message.startswith("skipped 3 run directories that could not be read")
     for log_id in (2, 3, 4):
         assert os.path.join(str(tmp_path), str(log_id)) in message
-    assert "2: metadata/config.yaml:2:1: unterminated list" in message and "no metadata/info.yaml" in message
+    assert "2: metadata/config.yaml:2:1: unterminated list" in message
+    assert "no metadata/info.yaml" in message
     assert "not a mapping" in message and os.path.join(str(tmp_path), "5") not in message
     assert len(reader) == 1 and sorted(reader.skipped) == [
         os.path.join(str(tmp_path), str(i)) for i in (2, 3, 4)
@@ -181,8 +184,15 @@ def test_only_direct_all_digit_children_are_runs(tmp_path) -> None:
     assert [row.log_dir for row in reader.filter()] == [os.path.join(str(tmp_path), "1")]
 
 
-def test_missing_src_dir_gives_no_runs(tmp_path) -> None:
-    assert len(Reader(str(tmp_path / "nothing"), dst_dir=str(tmp_path / "index"))) == 0
+def test_missing_src_dir_is_an_error_and_not_created(tmp_path) -> None:
+    with pytest.raises(ReaderError, match="no such directory") as caught:
+        Reader(str(tmp_path / "nothing"))
+    assert caught.value.path == str(tmp_path / "nothing")
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_empty_src_dir_has_no_runs(tmp_path) -> None:
+    assert len(Reader(str(tmp_path))) == 0 and Reader(str(tmp_path)).filter() == []
 
 
 def test_index_kept_in_dst_dir(tmp_path, reads) -> None:
@@ -407,3 +417,28 @@ def test_mlxp105_key_file_rewritten_in_place_is_noticed(tmp_path, reads) -> None
     reads.clear()
     row = Reader(str(tmp_path)).filter()[0]
     assert reads == [1] and "train.acc" in row
+
+
+def test_many_new_runs_are_read_by_worker_processes(tmp_path, monkeypatch) -> None:
+    if not index._can_fork():
+        pytest.skip("worker processes are used only on Linux without other threads")
+    make_sweep(str(tmp_path), count=12)
+    write_file(str(tmp_path / "5" / "metadata" / "info.yaml"), "[unclosed\n")
+    sequential = index.read_runs([str(tmp_path / str(i)) for i in range(1, 13)])
+    monkeypatch.setattr(index, "PARALLEL_THRESHOLD", 2)
+    pools = []
+    real_pool = concurrent.futures.ProcessPoolExecutor
+
+    def recording_pool(*args, **kwargs):
+        pools.append(args)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", recording_pool)
+    with pytest.warns(UserWarning, match="skipped 1 run directory"):
+        reader = Reader(str(tmp_path))
+    assert pools and len(reader) == 11
+    parallel = index.read_runs([str(tmp_path / str(i)) for i in range(1, 13)])
+    def outcome(runs):
+        return [(run.log_id, run.data, run.error) for run in runs]
+
+    assert outcome(parallel) == outcome(sequential)

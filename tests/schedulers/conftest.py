@@ -12,8 +12,9 @@ import difflib
 import functools
 import os
 import shutil
+import socket
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import pytest
 
@@ -21,11 +22,31 @@ from mlxp._shell import run
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
 
+
+def _slurm_node_up(out: str) -> bool:
+    return bool(set(out.split()) & {"idle", "mix", "alloc", "comp"})
+
+
+def _sge_queue_up(out: str) -> bool:
+    # "all.q@vm  BIP  0/0/2  0.08  lx-amd64": a sixth column holds states such as 'au'.
+    rows = (line.split() for line in out.splitlines() if "@" in line.split(" ", 1)[0])
+    return any(len(row) == 5 and row[3] != "-NA-" for row in rows)
+
+
+def _oar_server_up(out: str) -> bool:
+    # oarnodes reads the database; jobs also need Almighty, listening on port 6666.
+    try:
+        socket.create_connection(("127.0.0.1", 6666), timeout=2).close()
+    except OSError:
+        return False
+    return "Alive" in out
+
+
 # name -> (commands that must exist, probe argv, test of the probe's stdout)
-_PROBES = {
-    "slurm": (("sbatch", "squeue", "scancel"), ("sinfo", "-h", "-o", "%a"), lambda out: "up" in out.split()),
-    "sge": (("qsub", "qconf", "qacct"), ("qstat", "-f"), lambda out: "@" in out),
-    "oar": (("oarsub", "oarstat", "oardel"), ("oarnodes", "-s"), lambda out: "Alive" in out),
+_PROBES: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...], Callable[[str], bool]]] = {
+    "slurm": (("sbatch", "squeue", "scancel"), ("sinfo", "-h", "-o", "%t"), _slurm_node_up),
+    "sge": (("qsub", "qconf", "qacct"), ("qstat", "-f"), _sge_queue_up),
+    "oar": (("oarsub", "oarstat", "oardel"), ("oarnodes", "-s"), _oar_server_up),
 }
 _OAR_CONF = "/etc/oar/oar.conf"
 
@@ -47,7 +68,8 @@ def scheduler_problem(name: str) -> Optional[str]:
     if name == "oar" and _oar_purges_tmp():
         return (
             "OAR runs with its stock job resource manager, which deletes every file of the job's"
-            f" owner in /tmp when a job ends; no job is submitted. Restart it with: bash ci/schedulers/start-oar.sh"
+            " owner in /tmp when a job ends; no job is submitted. Restart it with:"
+            " bash ci/schedulers/start-oar.sh"
         )
     return None
 
@@ -55,7 +77,9 @@ def scheduler_problem(name: str) -> Optional[str]:
 def _oar_purges_tmp() -> bool:
     try:
         with open(_OAR_CONF, encoding="utf-8") as handle:
-            return any(line.startswith("JOB_RESOURCE_MANAGER_PROPERTY_DB_FIELD=") for line in handle)
+            return any(
+                line.startswith("JOB_RESOURCE_MANAGER_PROPERTY_DB_FIELD=") for line in handle
+            )
     except OSError:
         return True
 
@@ -95,7 +119,9 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
             path.write_text(text, encoding="utf-8")
             return
         if not path.exists():
-            pytest.fail(f"no golden file {path}; create it with: pytest --update-golden", pytrace=False)
+            pytest.fail(
+                f"no golden file {path}; create it with: pytest --update-golden", pytrace=False
+            )
         expected = path.read_text(encoding="utf-8")
         if text != expected:
             diff = difflib.unified_diff(
@@ -105,10 +131,9 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
                 tofile="rendered",
             )
             pytest.fail(
-                "rendered script differs from its golden file (if intended: pytest --update-golden)\n"
-                + "".join(diff),
+                "rendered script differs from its golden file"
+                " (if intended: pytest --update-golden)\n" + "".join(diff),
                 pytrace=False,
             )
 
     return check
-

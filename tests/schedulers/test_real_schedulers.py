@@ -24,7 +24,11 @@ POLL_LIMIT = 120.0  # seconds; a trivial job takes about 2 s on these single-nod
 def _slurm_state(job_id: str) -> Optional[str]:
     # Plain squeue forgets finished jobs; -t all keeps them for MinJobAge (300 s).
     state = run(["squeue", "-t", "all", "-h", "-j", job_id, "-o", "%T"]).stdout.strip()
-    return state if state in {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"} else None
+    return (
+        state
+        if state in {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"}
+        else None
+    )
 
 
 def _sge_state(job_id: str) -> Optional[str]:
@@ -34,7 +38,11 @@ def _sge_state(job_id: str) -> Optional[str]:
     accounting = run(["qacct", "-j", job_id])
     if accounting.returncode != 0:
         return None
-    fields = dict(line.split(None, 1) for line in accounting.stdout.splitlines() if len(line.split(None, 1)) == 2)
+    fields = dict(
+        line.split(None, 1)
+        for line in accounting.stdout.splitlines()
+        if len(line.split(None, 1)) == 2
+    )
     return f"exit_status {fields.get('exit_status', '?').split()[0]}"  # "137  (Killed)"
 
 
@@ -49,6 +57,17 @@ FINAL_STATE: Dict[str, Callable[[str], Optional[str]]] = {
     "sge": _sge_state,
     "oar": _oar_state,
 }
+
+
+def _running(scheduler: str, job_id: str) -> bool:
+    if scheduler == "slurm":
+        return run(["squeue", "-h", "-j", job_id, "-o", "%T"]).stdout.strip() == "RUNNING"
+    if scheduler == "sge":
+        rows = (line.split() for line in run(["qstat"]).stdout.splitlines())
+        return any(row[:1] == [job_id] and row[4] == "r" for row in rows if len(row) > 4)
+    return run(["oarstat", "-s", "-j", job_id]).stdout.rpartition(":")[2].strip() == "Running"
+
+
 DONE = {"slurm": "COMPLETED", "sge": "exit_status 0", "oar": "Terminated"}
 CANCELLED = {"slurm": {"CANCELLED"}, "sge": {"exit_status 137"}, "oar": {"Error"}}
 WALLTIME = {
@@ -73,6 +92,15 @@ def wait_until_done(scheduler: str, job_id: str) -> str:
             return state
         time.sleep(0.2)
     pytest.fail(f"{scheduler} job {job_id} not finished after {POLL_LIMIT:g} s")
+
+
+def wait_until_running(scheduler: str, job_id: str) -> None:
+    # OAR takes ~20 s to delete a job it is still launching; a running one goes at once.
+    deadline = time.monotonic() + POLL_LIMIT
+    while not _running(scheduler, job_id):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{scheduler} job {job_id} not running after {POLL_LIMIT:g} s")
+        time.sleep(0.2)
 
 
 def write_job(tmp_path: Path, scheduler: str, command: List[str], directives: List[str]) -> Path:
@@ -122,5 +150,6 @@ def test_an_invalid_directive_is_refused(tmp_path: Path, scheduler: str) -> None
 def test_cancel_a_running_job(tmp_path: Path, scheduler: str) -> None:
     script = write_job(tmp_path, scheduler, ["sleep", "300"], [WALLTIME[scheduler]])
     job_id, _ = submit(get_scheduler(scheduler), str(script))
+    wait_until_running(scheduler, job_id)
     cancel(get_scheduler(scheduler), [job_id])
     assert wait_until_done(scheduler, job_id) in CANCELLED[scheduler]

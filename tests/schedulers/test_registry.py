@@ -92,7 +92,9 @@ def test_register_refuses_what_is_not_a_named_backend(registry: None, thing: obj
         pytest.param("#$ -l h_rt=1:00:00\n", "sge", id="sge"),
         pytest.param("#MSUB -l nodes=1\n", "mwm", id="mwm"),
         pytest.param("#BSUB -n 1\n", "lsf", id="lsf"),
-        pytest.param("#!/bin/bash\n\n# notes\n#SBATCH -N 1\n#SBATCH -n 2\n", "slurm", id="after-comments"),
+        pytest.param(
+            "#!/bin/bash\n\n# notes\n#SBATCH -N 1\n#SBATCH -n 2\n", "slurm", id="after-comments"
+        ),
         pytest.param("  #SBATCH -N 1\n", "slurm", id="indented"),
         pytest.param("#SBATCH\n", "slurm", id="bare-prefix"),
         pytest.param("#!/bin/bash\npython main.py\n", None, id="none"),
@@ -157,9 +159,13 @@ def test_job_name(scheduler: str, log_dir: str, expected: str) -> None:
         ),
         pytest.param("torque", "1234.torque-server\n", "1234.torque-server", id="torque"),
         pytest.param("torque", "8\n", "8", id="torque-bare-id"),
-        pytest.param("torque", "1235[].pbs01.example.org\n", "1235[].pbs01.example.org", id="torque-array"),
+        pytest.param(
+            "torque", "1235[].pbs01.example.org\n", "1235[].pbs01.example.org", id="torque-array"
+        ),
         pytest.param("sge", 'Your job 77 ("logs_1") has been submitted\n', "77", id="sge"),
-        pytest.param("sge", 'Your job-array 3.1-4:1 ("arr") has been submitted\n', "3", id="sge-array"),
+        pytest.param(
+            "sge", 'Your job-array 3.1-4:1 ("arr") has been submitted\n', "3", id="sge-array"
+        ),
         pytest.param("mwm", "\nMoab.123\n\n", "Moab.123", id="mwm"),
         pytest.param("mwm", "\n4567\n", "4567", id="mwm-number"),
         pytest.param("lsf", "Job <5> is submitted to default queue <normal>.\n", "5", id="lsf"),
@@ -223,7 +229,13 @@ def test_only_lsf_reads_the_script_on_stdin(tmp_path) -> None:
         pytest.param("sge", "-N ", "logs_1", "#$ -N logs_1", id="sge"),
         pytest.param("lsf", "-J ", "it's", '#BSUB -J "it\'s"', id="single-quote-inside"),
         pytest.param("oar", "-n ", "name with space", "#OAR -n name with space", id="oar-verbatim"),
-        pytest.param("oar", "-l ", "core=1, walltime=1:00:00", "#OAR -l core=1, walltime=1:00:00", id="oar-comma-space"),
+        pytest.param(
+            "oar",
+            "-l ",
+            "core=1, walltime=1:00:00",
+            "#OAR -l core=1, walltime=1:00:00",
+            id="oar-comma-space",
+        ),
     ],
 )
 def test_directive_line(scheduler: str, flag: str, value: str, line: str) -> None:

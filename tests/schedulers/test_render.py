@@ -66,7 +66,7 @@ def hostile_value(scheduler: str) -> JobSpec:
             "main.py",
             "data.device=a b;touch PWNED",
             "model.name=$(touch PWNED)`touch PWNED`",
-            "note=it's \"quoted\" & done",
+            'note=it\'s "quoted" & done',
             "mlxp.logger.forced_log_id=2",
         ),
         work_dir="/root/workdir",
@@ -115,7 +115,12 @@ def test_the_shell_passes_every_argument_through_unchanged(tmp_path: Path) -> No
         job_name="logs/1",
         stdout_path=str(tmp_path / "out put"),
         stderr_path=str(tmp_path / "err"),
-        command=(sys.executable, "-c", "import json, os, sys; print(json.dumps([os.getcwd()] + sys.argv[1:]))", *arguments),
+        command=(
+            sys.executable,
+            "-c",
+            "import json, os, sys; print(json.dumps([os.getcwd()] + sys.argv[1:]))",
+            *arguments,
+        ),
         work_dir=str(work_dir),
     )
     script = tmp_path / "script.sh"
@@ -139,7 +144,11 @@ def test_the_shell_passes_every_argument_through_unchanged(tmp_path: Path) -> No
 )
 def test_line_breaks_cannot_add_lines(field: str, value: object) -> None:
     fields = dict(
-        job_name="logs/1", stdout_path="/o", stderr_path="/e", command=("python", "m.py"), work_dir="/w"
+        job_name="logs/1",
+        stdout_path="/o",
+        stderr_path="/e",
+        command=("python", "m.py"),
+        work_dir="/w",
     )
     fields[field] = value
     with pytest.raises(JobScriptError, match="holds a line break") as info:
@@ -160,7 +169,9 @@ def test_a_newline_inside_an_argument_is_fine() -> None:
     ],
 )
 def test_invalid_specs(fields: Dict[str, object], message: str) -> None:
-    base = dict(job_name="j", stdout_path="/o", stderr_path="/e", command=("python", "m.py"), work_dir="/w")
+    base = dict(
+        job_name="j", stdout_path="/o", stderr_path="/e", command=("python", "m.py"), work_dir="/w"
+    )
     base.update(fields)
     with pytest.raises(JobScriptError, match=message):
         JobSpec(**base)  # type: ignore[arg-type]
@@ -174,7 +185,9 @@ def test_a_string_is_not_a_command() -> None:
 @pytest.mark.parametrize(
     "scheduler, directive, message",
     [
-        pytest.param("slurm", "#OAR -l core=1", "is not a #SBATCH directive for slurm", id="foreign"),
+        pytest.param(
+            "slurm", "#OAR -l core=1", "is not a #SBATCH directive for slurm", id="foreign"
+        ),
         pytest.param("slurm", "--time=1:00:00", "is not a #SBATCH directive", id="no-prefix"),
         pytest.param("local", "echo hi", "local scheduler takes no directives", id="local-command"),
     ],

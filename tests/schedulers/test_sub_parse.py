@@ -55,7 +55,11 @@ def _one(text: str) -> ParsedScript:
 CASES = [
     pytest.param(
         "python main.py \\\n    optimizer.lr=1.,2. \\\n    seed=1\n",
-        {"commands": (PythonCommand("", "python", "main.py", ("optimizer.lr=1.,2.", "seed=1"), line=2),)},
+        {
+            "commands": (
+                PythonCommand("", "python", "main.py", ("optimizer.lr=1.,2.", "seed=1"), line=2),
+            )
+        },
         id="continuation",
     ),
     pytest.param(
@@ -65,12 +69,26 @@ CASES = [
     ),
     pytest.param(
         "srun -n $SLURM_NTASKS --cpu-bind=cores python3.11 main.py a=1\n",
-        {"commands": (PythonCommand("srun -n $SLURM_NTASKS --cpu-bind=cores", "python3.11", "main.py", ("a=1",), line=2),)},
+        {
+            "commands": (
+                PythonCommand(
+                    "srun -n $SLURM_NTASKS --cpu-bind=cores",
+                    "python3.11",
+                    "main.py",
+                    ("a=1",),
+                    line=2,
+                ),
+            )
+        },
         id="srun-prefix-with-expansion",
     ),
     pytest.param(
         "mpirun -np 4 /opt/venv/bin/python train.py\n",
-        {"commands": (PythonCommand("mpirun -np 4", "/opt/venv/bin/python", "train.py", (), line=2),)},
+        {
+            "commands": (
+                PythonCommand("mpirun -np 4", "/opt/venv/bin/python", "train.py", (), line=2),
+            )
+        },
         id="mpirun-absolute-interpreter",
     ),
     pytest.param(
@@ -80,34 +98,73 @@ CASES = [
     ),
     pytest.param(
         "python -u -X dev -m pkg.train a=1 b=2\n",
-        {"commands": (PythonCommand("", "python", "pkg.train", ("a=1", "b=2"), line=2, options=("-u", "-X", "dev"), module=True),)},
+        {
+            "commands": (
+                PythonCommand(
+                    "",
+                    "python",
+                    "pkg.train",
+                    ("a=1", "b=2"),
+                    line=2,
+                    options=("-u", "-X", "dev"),
+                    module=True,
+                ),
+            )
+        },
         id="module",
     ),
     pytest.param(
         "python -um pkg.train\n",
-        {"commands": (PythonCommand("", "python", "pkg.train", (), line=2, options=("-u",), module=True),)},
+        {
+            "commands": (
+                PythonCommand("", "python", "pkg.train", (), line=2, options=("-u",), module=True),
+            )
+        },
         id="module-in-flag-cluster",
     ),
     pytest.param(
         "python -Wignore -OO main.py\n",
-        {"commands": (PythonCommand("", "python", "main.py", (), line=2, options=("-W", "ignore", "-OO")),)},
+        {
+            "commands": (
+                PythonCommand("", "python", "main.py", (), line=2, options=("-W", "ignore", "-OO")),
+            )
+        },
         id="options-attached-value",
     ),
     pytest.param(
         "python main.py 'data.name=a b' data.sep=\"x;y\" x=a\\ b note='#1' c=d#e  # a comment\n",
-        {"commands": (PythonCommand("", "python", "main.py", ("data.name=a b", "data.sep=x;y", "x=a b", "note=#1", "c=d#e"), line=2),)},
+        {
+            "commands": (
+                PythonCommand(
+                    "",
+                    "python",
+                    "main.py",
+                    ("data.name=a b", "data.sep=x;y", "x=a b", "note=#1", "c=d#e"),
+                    line=2,
+                ),
+            )
+        },
         id="quoting-and-comment",
     ),
     pytest.param(
         "python main.py price='$5' cmd='`x`' cost=5$\n",
-        {"commands": (PythonCommand("", "python", "main.py", ("price=$5", "cmd=`x`", "cost=5$"), line=2),)},
+        {
+            "commands": (
+                PythonCommand("", "python", "main.py", ("price=$5", "cmd=`x`", "cost=5$"), line=2),
+            )
+        },
         id="dollar-that-does-not-expand",
     ),
     pytest.param(
         "module load cuda  # gpu\nsource venv/bin/activate\nexport A=1\nA=1\nB=2 C=3\ncd /scratch\n"
         "echo $HOSTNAME > host.txt\npython main.py\ncd ..\necho done | tee -a log\n",
         {
-            "env_lines": ("module load cuda  # gpu", "source venv/bin/activate", "export A=1", "echo $HOSTNAME > host.txt"),
+            "env_lines": (
+                "module load cuda  # gpu",
+                "source venv/bin/activate",
+                "export A=1",
+                "echo $HOSTNAME > host.txt",
+            ),
             "post_lines": ("echo done | tee -a log",),
             "dropped": ((5, "A=1"), (6, "B=2 C=3"), (7, "cd /scratch"), (10, "cd ..")),
         },
@@ -115,12 +172,26 @@ CASES = [
     ),
     pytest.param(
         "python a.py\necho between\npython b.py\n",
-        {"post_lines": ("echo between",), "commands": (PythonCommand("", "python", "a.py", (), line=2), PythonCommand("", "python", "b.py", (), line=4))},
+        {
+            "post_lines": ("echo between",),
+            "commands": (
+                PythonCommand("", "python", "a.py", (), line=2),
+                PythonCommand("", "python", "b.py", (), line=4),
+            ),
+        },
         id="line-between-commands-is-post",
     ),
     pytest.param(
-        "module load python3\nmodule load python/3.11\nsrun hostname\necho python main.py\npython main.py\n",
-        {"env_lines": ("module load python3", "module load python/3.11", "srun hostname", "echo python main.py")},
+        "module load python3\nmodule load python/3.11\nsrun hostname\necho python main.py\n"
+        "python main.py\n",
+        {
+            "env_lines": (
+                "module load python3",
+                "module load python/3.11",
+                "srun hostname",
+                "echo python main.py",
+            )
+        },
         id="python-word-in-other-commands",
     ),
     pytest.param(
@@ -135,7 +206,10 @@ CASES = [
     ),
     pytest.param(
         "python main.py a=1\r\necho x\r\n",
-        {"commands": (PythonCommand("", "python", "main.py", ("a=1",), line=2),), "post_lines": ("echo x",)},
+        {
+            "commands": (PythonCommand("", "python", "main.py", ("a=1",), line=2),),
+            "post_lines": ("echo x",),
+        },
         id="crlf",
     ),
     pytest.param(
@@ -156,7 +230,9 @@ def test_parse(body: str, expected: Dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "text, shebang",
     [
-        pytest.param("#!/usr/bin/env bash\n#SBATCH -N 1\npython m.py\n", "#!/usr/bin/env bash", id="env-bash"),
+        pytest.param(
+            "#!/usr/bin/env bash\n#SBATCH -N 1\npython m.py\n", "#!/usr/bin/env bash", id="env-bash"
+        ),
         pytest.param("#!/bin/zsh  \n#SBATCH -N 1\npython m.py\n", "#!/bin/zsh", id="zsh"),
         pytest.param("#SBATCH -N 1\npython m.py\n", "#!/bin/bash", id="default"),
         pytest.param("\n#!/bin/sh\n#SBATCH -N 1\npython m.py\n", "#!/bin/bash", id="not-on-line-1"),
@@ -187,24 +263,61 @@ def test_argv_of_a_command() -> None:
 
 
 ERRORS = [
-    pytest.param("#!/bin/bash\npython main.py\n", None, "no scheduler directive", id="no-directive"),
     pytest.param(
-        "#SBATCH -N 1\n#OAR -l core=1\npython m.py\n", 2, "#OAR directive in a script for slurm", id="mixed"
+        "#!/bin/bash\npython main.py\n", None, "no scheduler directive", id="no-directive"
+    ),
+    pytest.param(
+        "#SBATCH -N 1\n#OAR -l core=1\npython m.py\n",
+        2,
+        "#OAR directive in a script for slurm",
+        id="mixed",
     ),
     pytest.param("#SBATCH -N 1\necho hi\n", None, "no python command", id="no-python"),
-    pytest.param("#SBATCH -N 1\npython -c 'print(1)'\n", 2, "'python -c' has no script", id="dash-c"),
+    pytest.param(
+        "#SBATCH -N 1\npython -c 'print(1)'\n", 2, "'python -c' has no script", id="dash-c"
+    ),
     pytest.param("#SBATCH -N 1\npython -u\n", 2, "python command without a script", id="no-script"),
-    pytest.param("#SBATCH -N 1\npython - < in.py\n", 2, "'<' in a python command", id="stdin-script"),
-    pytest.param("#SBATCH -N 1\npython -m\n", 2, "python option -m needs a value", id="dash-m-alone"),
-    pytest.param("#SBATCH -N 1\npython main.py > out.txt\n", 2, "'>' in a python command", id="redirect"),
+    pytest.param(
+        "#SBATCH -N 1\npython - < in.py\n", 2, "'<' in a python command", id="stdin-script"
+    ),
+    pytest.param(
+        "#SBATCH -N 1\npython -m\n", 2, "python option -m needs a value", id="dash-m-alone"
+    ),
+    pytest.param(
+        "#SBATCH -N 1\npython main.py > out.txt\n", 2, "'>' in a python command", id="redirect"
+    ),
     pytest.param("#SBATCH -N 1\npython main.py | tee x\n", 2, "'|' in a python command", id="pipe"),
-    pytest.param("#SBATCH -N 1\npython main.py && echo ok\n", 2, "'&' in a python command", id="and-list"),
-    pytest.param("#SBATCH -N 1\n\npython main.py a=1; echo\n", 3, "';' in a python command", id="semicolon"),
-    pytest.param("#SBATCH -N 1\npython main.py dir=$HOME/x\n", 2, "shell expansion in 'dir=$HOME/x'", id="expansion"),
-    pytest.param("#SBATCH -N 1\npython main.py d=\"${X}\"\n", 2, "shell expansion in 'd=\"${X}\"'", id="expansion-in-double-quotes"),
-    pytest.param("#SBATCH -N 1\npython main.py n=`hostname`\n", 2, "shell expansion in 'n=`hostname`'", id="backticks"),
+    pytest.param(
+        "#SBATCH -N 1\npython main.py && echo ok\n", 2, "'&' in a python command", id="and-list"
+    ),
+    pytest.param(
+        "#SBATCH -N 1\n\npython main.py a=1; echo\n", 3, "';' in a python command", id="semicolon"
+    ),
+    pytest.param(
+        "#SBATCH -N 1\npython main.py dir=$HOME/x\n",
+        2,
+        "shell expansion in 'dir=$HOME/x'",
+        id="expansion",
+    ),
+    pytest.param(
+        '#SBATCH -N 1\npython main.py d="${X}"\n',
+        2,
+        "shell expansion in 'd=\"${X}\"'",
+        id="expansion-in-double-quotes",
+    ),
+    pytest.param(
+        "#SBATCH -N 1\npython main.py n=`hostname`\n",
+        2,
+        "shell expansion in 'n=`hostname`'",
+        id="backticks",
+    ),
     pytest.param("#SBATCH -N 1\npython main.py 'a=1\n", 2, "unterminated ' quote", id="open-quote"),
-    pytest.param("#SBATCH -N 1\npython main.py \\\n  a=\"1\n", 2, 'unterminated " quote', id="open-quote-continued"),
+    pytest.param(
+        '#SBATCH -N 1\npython main.py \\\n  a="1\n',
+        2,
+        'unterminated " quote',
+        id="open-quote-continued",
+    ),
 ]
 
 

@@ -7,65 +7,15 @@ manuals), and exits with the real exit status.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import time
 from pathlib import Path
-from typing import Callable, List, NamedTuple
+from typing import Callable, List
 
 import pytest
 
+from fakes import Call, FakeCommands
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
 from mlxp.schedulers import cancel, get_scheduler, submit
-
-FAKE = """#!{python}
-import json, os, sys, time
-with open({record!r}, "a") as record:
-    call = {{"argv": sys.argv[1:], "stdin": sys.stdin.read(), "cwd": os.getcwd(), "pwd": os.environ.get("PWD")}}
-    record.write(json.dumps(call) + "\\n")
-time.sleep({sleep})
-sys.stdout.write({stdout!r})
-sys.stderr.write({stderr!r})
-sys.exit({status})
-"""
-
-
-class Call(NamedTuple):
-    argv: List[str]
-    stdin: str
-    cwd: str
-    pwd: str
-
-
-class FakeCommands:
-    """Installs fake commands in a directory put first on PATH and reads what they got."""
-
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.bin = tmp_path / "bin"
-        self.bin.mkdir()
-        monkeypatch.setenv("PATH", f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}")
-
-    def install(
-        self, name: str, stdout: str = "", stderr: str = "", status: int = 0, sleep: float = 0
-    ) -> Callable[[], List[Call]]:
-        record = self.bin / f"{name}.calls"
-        path = self.bin / name
-        path.write_text(
-            FAKE.format(
-                python=sys.executable, record=str(record), sleep=sleep,
-                stdout=stdout, stderr=stderr, status=status,
-            )
-        )
-        path.chmod(0o755)
-
-        def calls() -> List[Call]:
-            if not record.exists():
-                return []
-            return [Call(**json.loads(line)) for line in record.read_text().splitlines()]
-
-        return calls
-
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCommands:
@@ -84,7 +34,9 @@ def script(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "scheduler, command, output, job_id, argv",
     [
-        pytest.param("slurm", "sbatch", "Submitted batch job 1234\n", "1234", ["{script}"], id="slurm"),
+        pytest.param(
+            "slurm", "sbatch", "Submitted batch job 1234\n", "1234", ["{script}"], id="slurm"
+        ),
         pytest.param(
             "oar",
             "oarsub",
@@ -93,14 +45,36 @@ def script(tmp_path: Path) -> Path:
             ["-S", "./script.sh"],
             id="oar",
         ),
-        pytest.param("torque", "qsub", "1234.torque-server\n", "1234.torque-server", ["{script}"], id="torque"),
-        pytest.param("sge", "qsub", 'Your job 77 ("logs_1") has been submitted\n', "77", ["{script}"], id="sge"),
+        pytest.param(
+            "torque",
+            "qsub",
+            "1234.torque-server\n",
+            "1234.torque-server",
+            ["{script}"],
+            id="torque",
+        ),
+        pytest.param(
+            "sge",
+            "qsub",
+            'Your job 77 ("logs_1") has been submitted\n',
+            "77",
+            ["{script}"],
+            id="sge",
+        ),
         pytest.param("mwm", "msub", "\nMoab.123\n\n", "Moab.123", ["{script}"], id="mwm"),
-        pytest.param("lsf", "bsub", "Job <5> is submitted to default queue <normal>.\n", "5", [], id="lsf"),
+        pytest.param(
+            "lsf", "bsub", "Job <5> is submitted to default queue <normal>.\n", "5", [], id="lsf"
+        ),
     ],
 )
 def test_submit_parses_the_job_id(
-    fake: FakeCommands, script: Path, scheduler: str, command: str, output: str, job_id: str, argv: List[str]
+    fake: FakeCommands,
+    script: Path,
+    scheduler: str,
+    command: str,
+    output: str,
+    job_id: str,
+    argv: List[str],
 ) -> None:
     calls = fake.install(command, stdout=output)
     assert submit(get_scheduler(scheduler), str(script)) == (job_id, output.strip("\n"))
@@ -166,7 +140,8 @@ def test_oar_refusal_with_a_negative_id(fake: FakeCommands, script: Path) -> Non
     fake.install(
         "oarsub",
         stdout="OAR_JOB_ID=-5\n",
-        stderr="[ADMISSION RULE] Set default walltime to 7200.\nThere are not enough resources for your request\n",
+        stderr="[ADMISSION RULE] Set default walltime to 7200.\n"
+        "There are not enough resources for your request\n",
         status=8,
     )
     with pytest.raises(SubmissionError, match="not enough resources") as info:
@@ -221,7 +196,11 @@ def test_a_non_executable_script_is_fine_for_the_others(
     fake: FakeCommands, script: Path, scheduler: str
 ) -> None:
     command = "sbatch" if scheduler == "slurm" else "qsub"
-    output = {"slurm": "Submitted batch job 9\n", "sge": 'Your job 9 ("j") has been submitted\n', "torque": "9.srv\n"}
+    output = {
+        "slurm": "Submitted batch job 9\n",
+        "sge": 'Your job 9 ("j") has been submitted\n',
+        "torque": "9.srv\n",
+    }
     fake.install(command, stdout=output[scheduler])
     script.chmod(0o644)
     assert submit(get_scheduler(scheduler), str(script))[0].startswith("9")
@@ -238,7 +217,9 @@ def test_a_non_executable_script_is_fine_for_the_others(
         ("lsf", "bkill", ["12", "13"]),
     ],
 )
-def test_cancel_is_one_call(fake: FakeCommands, scheduler: str, command: str, argv: List[str]) -> None:
+def test_cancel_is_one_call(
+    fake: FakeCommands, scheduler: str, command: str, argv: List[str]
+) -> None:
     calls = fake.install(command)
     cancel(get_scheduler(scheduler), ["12", "13"])
     assert [(call.argv, call.stdin) for call in calls()] == [(argv, "")]
@@ -281,9 +262,7 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 30) -> bool:
 
 def _write_local_job(tmp_path: Path, body: str) -> Path:
     script = tmp_path / "job.sh"
-    script.write_text(
-        f"#!/bin/bash\nexec >'{tmp_path}/out' 2>'{tmp_path}/err'\n{body}\n"
-    )
+    script.write_text(f"#!/bin/bash\nexec >'{tmp_path}/out' 2>'{tmp_path}/err'\n{body}\n")
     script.chmod(0o755)
     return script
 
@@ -300,7 +279,9 @@ def test_local_runs_the_script_in_the_background(tmp_path: Path) -> None:
 def test_local_cancel_stops_the_job_and_its_children(tmp_path: Path) -> None:
     script = _write_local_job(tmp_path, "sleep 60 & echo $! > child; wait")
     job_id, _ = submit(get_scheduler("local"), str(script))
-    assert _wait_for(lambda: (tmp_path / "child").exists() and (tmp_path / "child").read_text().strip() != "")
+    assert _wait_for(
+        lambda: (tmp_path / "child").exists() and (tmp_path / "child").read_text().strip() != ""
+    )
     child = int((tmp_path / "child").read_text())
     cancel(get_scheduler("local"), [job_id])
 
