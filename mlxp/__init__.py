@@ -7,6 +7,8 @@ to a cluster's scheduler.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlxp.config import ConfigDict
 from mlxp.errors import MLXPError
 from mlxp.launcher import Context, launch
@@ -16,12 +18,29 @@ __version__ = "0.1.0.dev0"
 
 DefaultLogger = Logger
 
+# Imported on first use, so that ``import mlxp`` in a training script stays light.
+_LAZY = {"Reader": "mlxp.reader", "GitVM": "mlxp.vcs"}
+
 __all__ = [
     "ConfigDict",
     "Context",
     "DefaultLogger",
+    "GitVM",
     "Logger",
     "MLXPError",
+    "Reader",
     "__version__",
     "launch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mlxp' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml
@@ -22,6 +23,9 @@ from mlxp.logger import Logger
 from mlxp.overrides import format_value
 from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script, submit
 from mlxp.settings import SCHEDULER_ENV, set_setting
+
+if TYPE_CHECKING:
+    from mlxp.vcs import Snapshot
 
 _PARALLEL_SUBMISSIONS = 8
 
@@ -58,13 +62,14 @@ def scheduler_of(settings: ConfigDict) -> Scheduler:
     return get_scheduler(name)
 
 
-def job_command(overrides: Sequence[Any], flags: Sequence[str], log_id: int, parent: str
-                ) -> List[str]:
+def job_command(overrides: Sequence[Any], flags: Sequence[str], log_id: int, parent: str,
+                snapshot: Optional["Snapshot"] = None) -> List[str]:
     """The job's command: this interpreter, the task's script, the point, the pinned run dir."""
     kept = [o.text for o in overrides if not o.key.startswith(_SUBMIT_ONLY)]
+    script = snapshot.task_path(os.path.abspath(sys.argv[0])) if snapshot else sys.argv[0]
     return [
         sys.executable,
-        sys.argv[0],
+        script,
         *flags,
         *kept,
         f"mlxp.logger.forced_log_id={log_id}",
@@ -79,19 +84,29 @@ def _directives(scheduler: Scheduler, lines: Sequence[str]) -> Tuple[str, ...]:
     return tuple(line if line.lstrip().startswith("#") else f"{prefix} {line}" for line in lines)
 
 
-def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: List[str]
-             ) -> JobSpec:
-    """What ``script.sh`` of the run in ``log_dir`` holds."""
+def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: List[str],
+             snapshot: Optional["Snapshot"] = None) -> JobSpec:
+    """What ``script.sh`` of the run in ``log_dir`` holds.
+
+    With a version-manager snapshot the job runs from it, and finds its launch record through
+    an ``export`` in the script: OAR and SGE do not pass the submitter's environment on.
+    """
     section = settings.scheduler
     parent = os.path.dirname(log_dir)
+    env_lines = tuple(section.env_cmd) + tuple(section.before_cmd)
+    work_dir = os.getcwd()
+    if snapshot is not None:
+        variable, record = next(iter(snapshot.environment().items()))
+        env_lines += (f"export {variable}={shlex.quote(record)}",)
+        work_dir = snapshot.work_dir(work_dir)
     return JobSpec(
         job_name=f"{os.path.basename(parent)}/{os.path.basename(log_dir)}",
         stdout_path=os.path.join(log_dir, _layout.STDOUT_FILE),
         stderr_path=os.path.join(log_dir, _layout.STDERR_FILE),
         command=tuple(command),
-        work_dir=os.getcwd(),
+        work_dir=work_dir,
         directives=_directives(scheduler, section.option_cmd),
-        env_lines=tuple(section.env_cmd) + tuple(section.before_cmd),
+        env_lines=env_lines,
         post_lines=tuple(section.post_cmd),
         command_prefix=section.get("command_prefix", ""),
         shebang=f"#!{section.shell_path}",
@@ -107,13 +122,15 @@ class _Job:
     log_id: int
     log_dir: str
     script: str
+    snapshot: Optional["Snapshot"]
 
     @property
     def where(self) -> str:
         return _layout.display_path(self.log_dir)
 
 
-def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> List[_Job]:
+def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
+          snapshot: Optional["Snapshot"]) -> List[_Job]:
     """Allocate every point's run directory (in order) and render its job script."""
     next_ids: Dict[str, int] = {}
     jobs = []
@@ -130,9 +147,10 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> List[_J
             log_id, log_dir = _layout.allocate_run_dir(parent, first_candidate=next_ids.get(parent, 0))
         next_ids[parent] = log_id + 1
         scheduler = scheduler_of(settings)
-        command = job_command(point.point, flags, log_id, parent)
-        script = render_script(scheduler, job_spec(scheduler, settings, log_dir, command))
-        jobs.append(_Job(point, scheduler, log_id, log_dir, script))
+        command = job_command(point.point, flags, log_id, parent, snapshot)
+        spec = job_spec(scheduler, settings, log_dir, command, snapshot)
+        jobs.append(_Job(point, scheduler, log_id, log_dir, render_script(scheduler, spec),
+                         snapshot))
     return jobs
 
 
@@ -145,9 +163,12 @@ def _submit_job(job: _Job) -> Tuple[bool, str]:
         "current_file_path": os.path.abspath(sys.argv[0]),
         "overrides": job.point.overrides,
         "scheduler": {"name": name, "job_id": None, "submit_output": None},
+        "version_manager": job.snapshot.info() if job.snapshot else None,
     })
     logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(job.point.config.to_dict()))
     logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+    if job.snapshot is not None:
+        job.snapshot.write_run_files(logger.metadata_dir)
     script_path = os.path.join(job.log_dir, _layout.JOB_SCRIPT)
     _layout.atomic_write_text(script_path, job.script)
     os.chmod(script_path, 0o755)
@@ -162,14 +183,15 @@ def _submit_job(job: _Job) -> Tuple[bool, str]:
     return True, f"{job.where}  {name} job {job_id}"
 
 
-def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool) -> int:
+def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
+                  snapshot: Optional["Snapshot"] = None) -> int:
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
     A few submissions run at once: each waits mostly on the scheduler and on fsync, and
     concurrent fsyncs share the file system's journal commits. Lines print in point order.
     Returns the exit code: 0 when every job was submitted, 1 when any was refused.
     """
-    jobs = _plan(points, flags, dry_run)
+    jobs = _plan(points, flags, dry_run, snapshot)
     if dry_run:
         for job in jobs:
             print(f"# {job.where}: {job.scheduler.name} job script\n{job.script}")

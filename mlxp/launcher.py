@@ -12,7 +12,7 @@ import functools
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
@@ -21,8 +21,11 @@ from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, re
 from mlxp.errors import ConfigKeyError, MLXPError
 from mlxp.logger import Logger
 from mlxp.overrides import Override, format_value
-from mlxp.settings import SCHEDULER_ENV, load_settings, set_setting
+from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, load_settings, set_setting
 from mlxp.sweep import expand_sweep
+
+if TYPE_CHECKING:
+    from mlxp.vcs import Snapshot
 
 Task = TypeVar("Task", bound=Callable[..., Any])
 SETTINGS_PREFIX = "mlxp."
@@ -93,32 +96,71 @@ def _main(
     seeding_function: Optional[Callable[[Any], None]],
     argv: Sequence[str],
 ) -> int:
-    task_dir = os.path.dirname(os.path.abspath(task.__code__.co_filename))
+    task_file = os.path.abspath(task.__code__.co_filename)
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
     try:
+        snapshot = _running_snapshot(task_file)
+        # from a snapshot, relative paths still point into the user's own project
+        task_dir = os.path.dirname(snapshot.original_path(task_file) if snapshot else task_file)
         command_line = parse_command_line(argv)
         config_dir = command_line.config_path or os.path.join(task_dir, config_path)
         if command_line.help:
             print(usage(program, _safe_keys(config_dir, command_line)))
             return 0
         points = _compose_points(config_dir, command_line, task_dir, seeding_function)
+        if command_line.show_config:
+            _print_configs(points)
+            return 0
+        submitting = any(point.settings.use_scheduler for point in points)
+        if snapshot is None and not command_line.dry_run and points[0].settings.use_version_manager:
+            snapshot = _prepare_snapshot(points[0].settings, task_file)
+            if not submitting:  # the whole launch runs again, from the snapshot's code
+                return _rerun_from_snapshot(snapshot, task_file, command_line)
     except MLXPError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
-    if command_line.show_config:
-        for point in points:
-            if len(points) > 1:
-                print(f"# {' '.join(point.overrides)}")
-            print(point.config)
-        return 0
-    if any(point.settings.use_scheduler for point in points):
+    if submitting:
         from mlxp._submit import submit_points  # schedulers load only when submitting
 
-        return submit_points(points, _forwarded_flags(command_line), command_line.dry_run)
+        return submit_points(points, _forwarded_flags(command_line), command_line.dry_run,
+                             snapshot)
     if command_line.dry_run:
         _print_dry_run(points)
         return 0
-    return _run_points(task, points, seeding_function)
+    return _run_points(task, points, seeding_function, snapshot)
+
+
+def _print_configs(points: List[_Point]) -> None:
+    for point in points:
+        if len(points) > 1:
+            print(f"# {' '.join(point.overrides)}")
+        print(point.config)
+
+
+def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
+    if SNAPSHOT_ENV not in os.environ:  # the usual case: no need to import mlxp.vcs
+        return None
+    from mlxp.vcs import running_snapshot
+
+    return running_snapshot(task_file)
+
+
+def _prepare_snapshot(settings: ConfigDict, task_file: str) -> "Snapshot":
+    from mlxp.vcs import GitVM
+
+    manager = GitVM(settings.version_manager.parent_work_dir,
+                    settings.version_manager.compute_requirements, settings.interactive_mode)
+    return manager.prepare(task_file)
+
+
+def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: CommandLine) -> int:
+    """Run this same launch again with the snapshot's copy of the task, and its exit code."""
+    from mlxp._shell import run_attached
+
+    argv = [sys.executable, snapshot.task_path(task_file), *_forwarded_flags(command_line),
+            *(override.text for override in command_line.overrides)]
+    return run_attached(argv, cwd=snapshot.work_dir(os.getcwd()),
+                        env={**os.environ, **snapshot.environment()})
 
 
 def _forwarded_flags(command_line: CommandLine) -> List[str]:
@@ -253,14 +295,16 @@ def _run_points(
     task: Callable[[Context], Any],
     points: List[_Point],
     seeding_function: Optional[Callable[[Any], None]],
+    snapshot: Optional["Snapshot"],
 ) -> int:
     if len(points) == 1:
-        _run_one(task, points[0], seeding_function, reraise=True)
+        _run_one(task, points[0], seeding_function, reraise=True,
+                 logger=_make_logger(points[0], snapshot))
         return 0
     failed: List[str] = []
     completed = 0
     for number, point in enumerate(points, start=1):
-        logger = _make_logger(point)
+        logger = _make_logger(point, snapshot)
         where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
         print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
               file=sys.stderr)
@@ -275,18 +319,24 @@ def _run_points(
     return 1 if failed else 0
 
 
-def _make_logger(point: _Point) -> Optional[Logger]:
+def _make_logger(point: _Point, snapshot: Optional["Snapshot"]) -> Optional[Logger]:
     settings = point.settings
     if not settings.use_logger:
         return None
+    info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
+                            "overrides": point.overrides}
+    if snapshot is not None:
+        info["version_manager"] = snapshot.info()
     logger = Logger(
         settings.logger.parent_log_dir,
         settings.logger.forced_log_id,
         settings.logger.log_streams_to_file,
-        info={"current_file_path": os.path.abspath(sys.argv[0]), "overrides": point.overrides},
+        info=info,
     )
     logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
     logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+    if snapshot is not None:
+        snapshot.write_run_files(logger.metadata_dir)
     return logger
 
 
@@ -295,11 +345,9 @@ def _run_one(
     point: _Point,
     seeding_function: Optional[Callable[[Any], None]],
     reraise: bool,
-    logger: Optional[Logger] = None,
+    logger: Optional[Logger],
 ) -> bool:
     """Run one point; True when it completed. With ``reraise`` the task's exception escapes."""
-    if logger is None:
-        logger = _make_logger(point)
     context = Context(
         config=point.config,
         logger=logger,

@@ -15,6 +15,8 @@ from mlxp.errors import SettingsError
 
 #: mlxpsub hands the scheduler section of a job script to the launcher in this variable (JSON).
 SCHEDULER_ENV = "MLXP_SCHEDULER"
+#: a run re-executed from a version-manager snapshot finds its launch record through this.
+SNAPSHOT_ENV = "MLXP_SNAPSHOT"
 
 SCHEDULER_NAMES = ("slurm", "oar", "torque", "sge", "mwm", "lsf", "local")
 

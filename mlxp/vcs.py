@@ -20,13 +20,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from mlxp import _layout, _shell
 from mlxp.errors import VersionManagerError
+from mlxp.settings import SNAPSHOT_ENV
 
 __all__ = ["SNAPSHOT_ENV", "GitVM", "Snapshot", "ask_commit_message", "ask_files_to_add",
            "exclude_from_status", "installed_requirements", "materialise_commit",
            "running_snapshot"]
 
 #: A run re-executed from a snapshot finds its launch record through this variable.
-SNAPSHOT_ENV = "MLXP_SNAPSHOT"
 DIFF_FILE = "git_diff.patch"
 REQUIREMENTS_FILE = "requirements.txt"
 DEFAULT_COMMIT_MESSAGE = "mlxp: commit all changes before a run"
