@@ -5,7 +5,6 @@ Every argument that is not a flag is an override (see docs/configuration-and-ove
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 from mlxp.errors import UsageError
@@ -20,16 +19,16 @@ _VALUE_FLAGS = {
 _SWITCHES = {"--help": "help", "-h": "help", "--cfg": "show_config", "--dry-run": "dry_run"}
 
 
-@dataclass
 class CommandLine:
     """What the user asked for on the command line."""
 
-    overrides: List[Override] = field(default_factory=list)
-    config_name: str = "config"
-    config_path: Optional[str] = None
-    help: bool = False
-    show_config: bool = False
-    dry_run: bool = False
+    def __init__(self) -> None:
+        self.overrides: List[Override] = []
+        self.config_name = "config"
+        self.config_path: Optional[str] = None
+        self.help = False
+        self.show_config = False
+        self.dry_run = False
 
 
 def parse_command_line(argv: Sequence[str]) -> CommandLine:

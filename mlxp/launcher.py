@@ -11,7 +11,6 @@ import copy
 import functools
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
@@ -31,7 +30,6 @@ Task = TypeVar("Task", bound=Callable[..., Any])
 SETTINGS_PREFIX = "mlxp."
 
 
-@dataclass
 class Context:
     """What a task receives: its config, its logger, its run's info and mlxp's settings.
 
@@ -42,19 +40,26 @@ class Context:
         mlxp: mlxp's own settings in effect for this run.
     """
 
-    config: ConfigDict
-    logger: Optional[Logger]
-    info: Dict[str, Any] = field(default_factory=dict)
-    mlxp: ConfigDict = field(default_factory=ConfigDict)
+    def __init__(self, config: ConfigDict, logger: Optional[Logger],
+                 info: Optional[Dict[str, Any]] = None, mlxp: Optional[ConfigDict] = None) -> None:
+        self.config = config
+        self.logger = logger
+        self.info: Dict[str, Any] = info if info is not None else {}
+        self.mlxp = mlxp if mlxp is not None else ConfigDict()
+
+    def __repr__(self) -> str:
+        log_dir = self.logger.log_dir if self.logger else None
+        return f"Context(log_dir={log_dir!r}, config={dict(self.config)!r})"
 
 
-@dataclass
 class _Point:
     """One fully composed run: its overrides, config and settings."""
 
-    point: Tuple[Override, ...]
-    config: ConfigDict
-    settings: ConfigDict
+    def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict
+                 ) -> None:
+        self.point = point
+        self.config = config
+        self.settings = settings
 
     @property
     def overrides(self) -> List[str]:

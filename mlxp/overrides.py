@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
 from enum import Enum
-from typing import Any, Callable, Dict, List, NoReturn, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Sequence, Tuple, Union
 
 from mlxp._yaml import resolve_scalar
 from mlxp.errors import OverrideError, OverrideSyntaxError
@@ -30,9 +28,8 @@ _PREFIX = {OverrideKind.SET: "", OverrideKind.ADD: "+", OverrideKind.FORCE: "++"
            OverrideKind.DELETE: "~"}
 
 
-@dataclass(frozen=True, eq=False)
 class Override:
-    """One command-line argument, parsed.
+    """One command-line argument, parsed; immutable.
 
     Attributes:
         kind: set (``a=v``), add (``+a=v``), force (``++a=v``) or delete (``~a``, ``~a=v``).
@@ -44,29 +41,41 @@ class Override:
 
     Equality ignores ``text`` and ``spellings`` and is strict about types: ``a=1``,
     ``a=1.0`` and ``a=true`` are three different overrides (they write different configs).
+    A plain class rather than a dataclass: ``dataclasses`` would add milliseconds to
+    ``import mlxp``.
     """
 
+    __slots__ = ("kind", "key", "values", "is_sweep", "text", "spellings")
     kind: OverrideKind
     key: str
-    values: Tuple[Any, ...] = ()
-    is_sweep: bool = False
-    text: str = ""
-    spellings: Tuple[str, ...] = field(default=(), repr=False)
+    values: Tuple[Any, ...]
+    is_sweep: bool
+    text: str
+    spellings: Tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        kind = OverrideKind(self.kind)
-        values = tuple(self.values)
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "values", values)
-        if self.is_sweep and (kind is OverrideKind.DELETE or not values):
-            raise OverrideError(f"a sweep of {self.key!r} needs values and cannot delete")
+    def __init__(self, kind: Union[OverrideKind, str], key: str, values: Iterable[Any] = (),
+                 is_sweep: bool = False, text: str = "", spellings: Iterable[str] = ()) -> None:
+        kind = OverrideKind(kind)
+        values = tuple(values)
+        spellings = tuple(spellings)
+        if is_sweep and (kind is OverrideKind.DELETE or not values):
+            raise OverrideError(f"a sweep of {key!r} needs values and cannot delete")
         counts = (0, 1) if kind is OverrideKind.DELETE else (1,)
-        if not self.is_sweep and len(values) not in counts:
-            raise OverrideError(f"override of {self.key!r} needs exactly one value")
-        if self.spellings and len(self.spellings) != len(values):
-            raise OverrideError(f"override of {self.key!r} needs one spelling per value")
-        if not self.text:
+        if not is_sweep and len(values) not in counts:
+            raise OverrideError(f"override of {key!r} needs exactly one value")
+        if spellings and len(spellings) != len(values):
+            raise OverrideError(f"override of {key!r} needs one spelling per value")
+        for name, value in (("kind", kind), ("key", key), ("values", values),
+                            ("is_sweep", is_sweep), ("text", text), ("spellings", spellings)):
+            object.__setattr__(self, name, value)
+        if not text:
             object.__setattr__(self, "text", format_override(self))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Override is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Override is immutable: cannot delete {name!r}")
 
     @property
     def value(self) -> Any:
@@ -456,6 +465,8 @@ class _Parser:
             self.fail("range() over floats needs a step, e.g. range(0,1,0.25)", start)
         else:
             # Decimal steps: range(0,1,0.1) gives 0.3, not 0.30000000000000004.
+            from decimal import ROUND_CEILING, Decimal  # only float ranges need it
+
             first, last, step = (Decimal(repr(number)) for number in numbers)
             steps = (last - first) / step
             count = int(steps.to_integral_value(ROUND_CEILING)) if steps > 0 else 0
