@@ -12,14 +12,14 @@ from typing import Any
 from mlxp.config import ConfigDict
 from mlxp.errors import MLXPError
 from mlxp.launcher import Context, launch
-from mlxp.logger import Logger
+from mlxp.logger import Logger, RunInterrupted, terminate_on_signals
 
 __version__ = "0.1.0.dev0"
 
 DefaultLogger = Logger
 
 # Imported on first use, so that ``import mlxp`` in a training script stays light.
-_LAZY = {"Reader": "mlxp.reader", "GitVM": "mlxp.vcs"}
+_LAZY = {"Reader": "mlxp.reader", "GitVM": "mlxp.vcs", "register_artifact_type": "mlxp.artifacts"}
 
 __all__ = [
     "ConfigDict",
@@ -29,8 +29,11 @@ __all__ = [
     "Logger",
     "MLXPError",
     "Reader",
+    "RunInterrupted",
     "__version__",
     "launch",
+    "register_artifact_type",
+    "terminate_on_signals",
 ]
 
 

@@ -1,9 +1,10 @@
 """The metrics of one run: JSON Lines files written one whole line per system call.
 
 Each ``metrics/<log_name>.json`` stays open, unbuffered and in append mode: a line is encoded
-and checked first, then handed to the kernel in a single ``write``, so a bad value writes
-nothing and a killed process leaves whole lines only. ``metrics/.keys/metrics.yaml`` lists
-the keys ever logged per log name; it is rewritten only when a new key appears.
+and checked first, then handed to the kernel in a single ``write`` that never crosses a page
+boundary, so a bad value writes nothing and a killed process leaves whole lines only.
+``metrics/.keys/metrics.yaml`` lists the keys ever logged per log name; it is rewritten only
+when a new key appears.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-from typing import Any, Callable, Dict, Optional, Set, Tuple
+import threading
+from typing import Any, Callable, Dict, Optional, Set
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
@@ -24,7 +26,24 @@ _MAX_DEPTH = 64
 # dumps' argument checks on the hot path. Its defaults write NaN/Infinity as Python reads them.
 _encode = json.JSONEncoder().encode
 
-_Sink = Tuple[Callable[[bytes], Optional[int]], Set[str]]
+# The kernel copies a write into the page cache one page at a time and gives up between two
+# pages when the process is being killed (SIGKILL), so a line crossing a page boundary can be
+# torn there. A line that would cross one is therefore moved to the next page, the previous
+# line taking the gap as trailing spaces (valid JSON). 4096 divides every page size in use.
+_PAGE = 4096
+
+
+class _File:
+    """One open metrics file and what the hot path needs of it."""
+
+    __slots__ = ("stream", "write", "keys", "end", "patch_fd")
+
+    def __init__(self, stream: Any, keys: Set[str], end: int, patch_fd: int) -> None:
+        self.stream = stream
+        self.write: Callable[[bytes], Optional[int]] = stream.write
+        self.keys = keys  # every key ever logged under this name
+        self.end = end  # where this process's next line will start
+        self.patch_fd = patch_fd  # the same file without O_APPEND, to pad the last line
 
 
 class MetricsLog:
@@ -38,54 +57,45 @@ class MetricsLog:
     def __init__(self, metrics_dir: str, known_keys: Optional[Dict[str, Set[str]]] = None) -> None:
         self._dir = metrics_dir
         self._keys: Dict[str, Set[str]] = dict(known_keys or {})
-        self._files: Dict[str, Any] = {}
-        # log_name -> (bound write of its open file, the keys ever logged under it)
-        self._sinks: Dict[str, _Sink] = {}
+        self._files: Dict[str, _File] = {}
+        # Threads logging at once must not pad a line while another one is being appended.
+        self._lock = threading.Lock()
 
     def log(self, metrics: Dict[str, Any], log_name: str) -> None:
         """Append ``metrics`` as one line to ``<log_name>.json`` (see ``Logger.log_metrics``)."""
-        sink = self._sinks.get(log_name)
-        if sink is None:
-            sink = self._open(log_name)
+        file = self._files.get(log_name)
+        if file is None:
+            file = self._open(log_name)
         if metrics.__class__ is not dict:
             metrics = _as_dict(metrics)
         try:
             line = _encode(metrics)
         except (TypeError, ValueError):  # numpy/torch scalars, or a value that is not JSON
             line = _encode({key: _metric_value(key, value, 0) for key, value in metrics.items()})
-        write, known = sink
-        if not known.issuperset(metrics):
-            self._add_keys(log_name, known, metrics)
+        if not file.keys.issuperset(metrics):
+            self._add_keys(log_name, file.keys, metrics)
         data = (line + "\n").encode()
-        written = write(data)
-        if written != len(data):
-            self._finish_partial_write(log_name, data, written or 0)
+        size = len(data)
+        with self._lock:
+            end = file.end
+            if end % _PAGE + size > _PAGE:
+                end = _start_next_page(file, end, size)
+            written = file.write(data)
+            if written != size:
+                _finish_partial_write(file, data, written or 0)
+            file.end = end + size
 
-    def _open(self, log_name: str) -> _Sink:
+    def _open(self, log_name: str) -> _File:
         check_log_name(log_name)
         path = os.path.join(self._dir, log_name + _layout.METRIC_SUFFIX)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         stream = open(fd, "ab", buffering=0)  # unbuffered: each write() is one system call
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
-            stream.write(b"\n")  # end a torn line some other writer left; ours start clean
-        self._files[log_name] = stream
-        sink = (stream.write, self._keys.setdefault(log_name, set()))
-        self._sinks[log_name] = sink
-        return sink
-
-    def _finish_partial_write(self, log_name: str, data: bytes, written: int) -> None:
-        """Write the rest of a line the kernel took only in part, or take the part back."""
-        stream = self._files[log_name]
-        try:
-            while written < len(data):
-                count = stream.write(data[written:])
-                if not count:
-                    raise OSError(errno.ENOSPC, "no progress writing a metrics line")
-                written += count
-        except OSError:  # disk full: leave the file as it was before this line
-            os.ftruncate(stream.fileno(), os.fstat(stream.fileno()).st_size - written)
-            raise
+            size += stream.write(b"\n")  # end a torn line some other writer left
+        keys = self._keys.setdefault(log_name, set())
+        file = self._files[log_name] = _File(stream, keys, size, os.open(path, os.O_WRONLY))
+        return file
 
     def _add_keys(self, log_name: str, known: Set[str], metrics: Dict[str, Any]) -> None:
         for key in metrics:
@@ -118,23 +128,64 @@ class MetricsLog:
         """
         for name, size in self.sizes().items():
             target = sizes.get(name, 0)
-            if size > target:
-                os.truncate(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), target)
+            if size <= target:
+                continue
+            fd = os.open(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), os.O_RDWR)
+            try:
+                os.ftruncate(fd, target)
+                if target and os.pread(fd, 1, target - 1) == b" ":
+                    os.pwrite(fd, b"\n", target - 1)  # the newline padding had replaced
+            finally:
+                os.close(fd)
+            if name in self._files:
+                self._files[name].end = target
 
     def flush(self) -> None:
         """fsync every open file, so the lines survive a machine crash too."""
-        for stream in self._files.values():
-            os.fsync(stream.fileno())
+        for file in self._files.values():
+            os.fsync(file.stream.fileno())
 
     def close(self) -> None:
         """fsync and close every open file; logging again reopens them."""
         try:
             self.flush()
         finally:
-            for stream in self._files.values():
-                stream.close()
+            for file in self._files.values():
+                file.stream.close()
+                os.close(file.patch_fd)
             self._files.clear()
-            self._sinks.clear()
+
+
+def _start_next_page(file: _File, end: int, size: int) -> int:
+    """Pad the last line to the page boundary so the next one starts a page; the new end."""
+    fd = file.stream.fileno()
+    actual_end = os.fstat(fd).st_size
+    if size > _PAGE or actual_end != end or os.pread(fd, 1, end - 1) != b"\n":
+        return actual_end  # a line longer than a page, or another process appends too
+    boundary = end - end % _PAGE + _PAGE
+    padding = b" " * (boundary - end) + b"\n"  # replaces the last newline, within its page
+    try:
+        if os.pwrite(file.patch_fd, padding, end - 1) == len(padding):
+            return boundary
+    except OSError:  # disk full: keep the line where it was, unpadded
+        pass
+    os.pwrite(file.patch_fd, b"\n", end - 1)
+    os.ftruncate(fd, end)
+    return end
+
+
+def _finish_partial_write(file: _File, data: bytes, written: int) -> None:
+    """Write the rest of a line the kernel took only in part, or take the part back."""
+    try:
+        while written < len(data):
+            count = file.write(data[written:])
+            if not count:
+                raise OSError(errno.ENOSPC, "no progress writing a metrics line")
+            written += count
+    except OSError:  # disk full: leave the file as it was before this line
+        fd = file.stream.fileno()
+        os.ftruncate(fd, os.fstat(fd).st_size - written)
+        raise
 
 
 def recorded_metric_keys(metrics_dir: str) -> Dict[str, Set[str]]:

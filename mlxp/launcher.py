@@ -17,8 +17,8 @@ from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, remove, resolve
-from mlxp.errors import ConfigKeyError, MLXPError
-from mlxp.logger import Logger
+from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
+from mlxp.logger import Logger, RunInterrupted, read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
 from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, load_settings, set_setting
 from mlxp.sweep import expand_sweep
@@ -132,7 +132,12 @@ def _main(
     if command_line.dry_run:
         _print_dry_run(points)
         return 0
-    return _run_points(task, points, seeding_function, snapshot)
+    try:
+        with terminate_on_signals():  # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130
+            return _run_points(task, points, seeding_function, snapshot)
+    except RunDirectoryError as error:
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 def _print_configs(points: List[_Point]) -> None:
@@ -183,17 +188,7 @@ def _safe_keys(config_dir: str, command_line: CommandLine) -> List[str]:
         config = load_config(config_dir, command_line.config_name)
     except MLXPError as error:
         return [f"(cannot read the config: {error})"]
-    return _leaf_keys(config)
-
-
-def _leaf_keys(tree: Dict[str, Any], prefix: str = "") -> List[str]:
-    keys = []
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            keys.extend(_leaf_keys(value, f"{prefix}{key}."))
-        else:
-            keys.append(f"{prefix}{key}={format_value(value)}")
-    return keys
+    return [f"{key}={format_value(value)}" for key, value in _flat(config).items()]
 
 
 # --- composing ------------------------------------------------------------------------------
@@ -214,7 +209,8 @@ def _compose_points(
         take_handed_over_scheduler(base_settings)
     warned: set = set()
     points = []
-    for point in expand_sweep(command_line.overrides):
+    sweep = expand_sweep(command_line.overrides)
+    for point in sweep:
         config = copy.deepcopy(base_config)
         settings = copy.deepcopy(base_settings)
         # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
@@ -228,6 +224,12 @@ def _compose_points(
                 key="seed",
             )
         _anchor_paths(settings, task_dir)
+        if settings.logger.forced_log_id >= 0 and len(sweep) > 1:
+            raise SettingsError(
+                f"mlxp.logger.forced_log_id puts a run in one directory; a sweep of {len(sweep)}"
+                " points needs one each: drop forced_log_id", key="logger.forced_log_id")
+        if settings.resume:
+            _check_resume(config, settings)
         points.append(_Point(point=tuple(point), config=config, settings=settings))
     return points
 
@@ -270,6 +272,37 @@ def _apply(
         assign(config, key, value)
     else:
         assign(config, key, value)
+
+
+def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:
+    """A resumed run continues one recorded run with the very config it started with."""
+    log_id = settings.logger.forced_log_id
+    if log_id < 0:
+        raise SettingsError("mlxp.resume=true needs the id of the run to continue:"
+                            " add mlxp.logger.forced_log_id=<id>", key="resume")
+    recorded = read_run_config(os.path.join(settings.logger.parent_log_dir, str(log_id)))
+    if recorded and recorded != config.to_dict():
+        changed = sorted(key for key in set(_flat(recorded)) | set(_flat(config))
+                         if _flat(recorded).get(key, _MISSING) != _flat(config).get(key, _MISSING))
+        raise ConfigKeyError(
+            f"run {log_id} was started with another config; a resumed run keeps its config"
+            f" (differs at {', '.join(repr(k) for k in changed)}): drop those overrides, or start"
+            " a new run without mlxp.resume",
+            key=changed[0],
+        )
+
+
+_MISSING = object()
+
+
+def _flat(tree: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    flat: Dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _anchor_paths(settings: ConfigDict, task_dir: str) -> None:
@@ -337,8 +370,10 @@ def _make_logger(point: _Point, snapshot: Optional["Snapshot"]) -> Optional[Logg
         settings.logger.forced_log_id,
         settings.logger.log_streams_to_file,
         info=info,
+        resume=settings.resume,
     )
-    logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
+    if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
+        logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
     logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
     if snapshot is not None:
         snapshot.write_run_files(logger.metadata_dir)
@@ -363,30 +398,17 @@ def _run_one(
         if seeding_function is not None:
             seeding_function(point.config.seed)
         task(context)
-    except SystemExit as exit_request:
-        if exit_request.code in (0, None):
-            _finish(logger, None)
-            if reraise:
-                raise
-            return True
-        _finish(logger, f"SystemExit: exit code {exit_request.code}")
-        if reraise:
+    except BaseException as error:  # the task's own error, sys.exit, or a signal
+        if logger is not None:
+            logger.finish(error)
+        completed = isinstance(error, SystemExit) and error.code in (0, None)
+        if reraise or isinstance(error, RunInterrupted):  # a signal stops the whole sweep
             raise
-        return False
-    except BaseException as error:
-        _finish(logger, f"{type(error).__name__}: {error}")
-        if reraise:
-            raise
-        import traceback
+        if not completed:
+            import traceback
 
-        traceback.print_exc()
-        return False
-    _finish(logger, None)
+            traceback.print_exc()
+        return completed
+    if logger is not None:
+        logger.finish(None)
     return True
-
-
-def _finish(logger: Optional[Logger], error: Optional[str]) -> None:
-    if logger is None:
-        return
-    logger.close()
-    logger.set_status(_layout.FAILED if error else _layout.COMPLETE, error=error)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -271,6 +272,38 @@ def test_any_json_value_round_trips_as_one_line(tmp_path_factory: pytest.TempPat
     logger.log_metrics(metrics)
     text = (Path(logger.metrics_dir) / "train.json").read_text()
     assert text.count("\n") == 1 and json.loads(text) == metrics
+
+
+def test_no_line_crosses_a_page_boundary_the_previous_one_takes_the_gap(tmp_path: Path) -> None:
+    # The kernel may cut a write at a page boundary when the process is killed (SIGKILL).
+    logger = Logger(str(tmp_path))
+    for i in range(400):
+        logger.log_metrics({"i": i, "tag": "x" * (i * 37 % 500)})
+    data = (Path(logger.metrics_dir) / "train.json").read_bytes()
+    start, padded = 0, 0
+    for raw in data.split(b"\n")[:-1]:
+        content = raw.rstrip(b" ")
+        padded += content != raw
+        assert start // 4096 == (start + len(content)) // 4096, start  # content + its newline
+        start += len(raw) + 1
+    assert padded > 10
+    assert [json.loads(line)["i"] for line in data.splitlines()] == list(range(400))
+
+
+def test_threads_logging_to_one_file_never_mix_lines(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+
+    def log_many(thread: int) -> None:
+        for i in range(1500):
+            logger.log_metrics({"thread": thread, "i": i, "tag": "y" * (i % 200)})
+
+    threads = [threading.Thread(target=log_many, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    records = lines(Path(logger.metrics_dir) / "train.json")
+    assert sorted((r["thread"], r["i"]) for r in records) == [(t, i) for t in range(4) for i in range(1500)]
 
 
 # --- processes that die -----------------------------------------------------------------------

@@ -127,6 +127,22 @@ def test_load_checkpoint_can_rewind_the_metrics_logged_after_it(tmp_path: Path) 
     assert epochs(run) == [0, 1]
 
 
+def test_rewind_restores_the_newline_a_later_padding_replaced(tmp_path: Path) -> None:
+    logger = Logger(str(tmp_path))
+    path = Path(logger.metrics_dir) / "train.json"
+    line = {"epoch": 0, "tag": "z" * 200}
+    line_size = len(json.dumps(line)) + 1
+    logger.log_metrics(line)
+    while path.stat().st_size % 4096 + line_size <= 4096:  # fill the page as far as it goes
+        logger.log_metrics(line)
+    logger.log_checkpoint({"epoch": 0})
+    kept = path.read_text()
+    logger.log_metrics(line)  # does not fit in the page: the checkpointed last line is padded
+    assert path.read_text()[len(kept) - 1] == " "
+    Logger(str(tmp_path), forced_log_id=1, resume=True).load_checkpoint(rewind_metrics=True)
+    assert path.read_text() == kept
+
+
 TRAIN = """
     import sys, time
     from mlxp.logger import Logger, terminate_on_signals

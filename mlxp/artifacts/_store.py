@@ -8,14 +8,13 @@ previous version or the new one, never a torn file.
 from __future__ import annotations
 
 import os
-import pickle
-import secrets
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts._types import (
     ArtifactType,
+    _write_pickle,
     get_artifact_type,
     load_pickle_with_trailer,
     registered_types,
@@ -76,14 +75,14 @@ def save_artifact(obj: Any, path: str, kind: ArtifactType, trailer: Any = None) 
     """
     directory, base = os.path.split(path)
     os.makedirs(directory, exist_ok=True)
-    tmp_path = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp_path = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         if kind.write is not None:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as stream:
                 kind.write(obj, stream)
                 if trailer is not None:
-                    pickle.dump(trailer, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_pickle(trailer, stream)
                 stream.flush()
                 os.fsync(stream.fileno())
         elif kind.save is not None:

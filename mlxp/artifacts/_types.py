@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import pickle
 import re
-from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Dict, Optional, Tuple
 
 from mlxp.errors import ArtifactError, InvalidNameError, MissingDependencyError
@@ -20,20 +18,31 @@ _TYPE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9_.-]+$")
 
 
-@dataclass(frozen=True)
 class ArtifactType:
     """How to save and load one kind of artifact.
 
     Built-in types stream into an open binary file (``write(obj, stream)``); user types keep
-    MLXP's ``save(obj, path)`` signature. ``load(path)`` returns the object.
+    MLXP's ``save(obj, path)`` signature. ``load(path)`` returns the object. ``import_paths``
+    (user types) is ``{"save": "module:qualname", "load": ...}``.
     """
 
-    name: str
-    suffix: str
-    load: Callable[[str], Any]
-    write: Optional[Callable[[Any, BinaryIO], None]] = None
-    save: Optional[Callable[[Any, str], None]] = None
-    import_paths: Optional[Dict[str, str]] = None  # user types: {"save": "mod:qualname", ...}
+    __slots__ = ("name", "suffix", "load", "write", "save", "import_paths")
+
+    def __init__(
+        self,
+        name: str,
+        suffix: str,
+        load: Callable[[str], Any],
+        write: Optional[Callable[[Any, BinaryIO], None]] = None,
+        save: Optional[Callable[[Any, str], None]] = None,
+        import_paths: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.name = name
+        self.suffix = suffix
+        self.load = load
+        self.write = write
+        self.save = save
+        self.import_paths = import_paths
 
     def file_suffix(self, obj: Any) -> str:
         """The suffix the file for ``obj`` gets (numpy: ``.npz`` for a mapping of arrays)."""
@@ -57,6 +66,8 @@ def _require(module: str, package: str, artifact_type: str) -> Any:
 
 
 def _write_pickle(obj: Any, stream: BinaryIO) -> None:
+    import pickle  # here, not at the top: it costs a millisecond of every `import mlxp`
+
     pickle.dump(obj, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -70,6 +81,8 @@ def load_pickle_with_trailer(path: str) -> Tuple[Any, Any]:
     A checkpoint carries a small trailer after its object; ``pickle.load`` stops at the end
     of the first object, so any pickle reader still gets the object alone.
     """
+    import pickle
+
     with open(path, "rb") as stream:
         try:
             obj = pickle.load(stream)
