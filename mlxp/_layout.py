@@ -7,6 +7,8 @@ the tree in docs/logging.md. Ids are 1 + the largest all-digit name, claimed wit
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from typing import Iterator, List, Tuple
 
@@ -25,6 +27,7 @@ STDOUT_FILE = "log.stdout"
 STDERR_FILE = "log.stderr"
 
 STARTING, RUNNING, COMPLETE, FAILED = "STARTING", "RUNNING", "COMPLETE", "FAILED"
+INFO_LOCK_FILE = ".info.lock"
 
 
 def run_ids(parent_log_dir: str) -> List[int]:
@@ -60,6 +63,23 @@ def allocate_run_dir(parent_log_dir: str, first_candidate: int = 0) -> Tuple[int
             candidate += 1
             continue
         return candidate, path
+
+
+@contextlib.contextmanager
+def info_lock(log_dir: str) -> Iterator[None]:
+    """Hold the run's ``info.yaml`` for one read-modify-write.
+
+    A submitted job may start before its submitter has recorded the job id, and ``mlxp
+    cancel`` marks runs that are still running: each writer takes this lock so that no
+    one's fields are lost.
+    """
+    path = os.path.join(log_dir, METADATA_DIR, INFO_LOCK_FILE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def display_path(path: str) -> str:

@@ -193,7 +193,31 @@ class Logger:
         self.update_info(**fields)
 
     def _write_info(self) -> None:
-        self.write_metadata(_layout.INFO_FILE, dump_yaml(self._info))
+        with _layout.info_lock(self._log_dir):
+            if self._info.get("scheduler"):
+                self._adopt_recorded_job()
+            self.write_metadata(_layout.INFO_FILE, dump_yaml(self._info))
+
+    def _adopt_recorded_job(self) -> None:
+        """A job that started before its submitter recorded the job id takes it from disk."""
+        recorded = _read_info(self._log_dir) or {}
+        on_disk = recorded.get("scheduler") or {}
+        if on_disk.get("job_id") and not self._info["scheduler"].get("job_id"):
+            self._info["scheduler"] = on_disk
+
+    def record_job(self, scheduler: Dict[str, Any]) -> None:
+        """Record the submitted job in ``info.yaml``, even if the job has started meanwhile.
+
+        Once the job runs, its own process owns the file: only ``scheduler`` is changed then.
+        """
+        with _layout.info_lock(self._log_dir):
+            recorded = _read_info(self._log_dir) or {}
+            self._info["scheduler"] = scheduler
+            if recorded.get("status", _layout.STARTING) != _layout.STARTING:
+                recorded["scheduler"] = scheduler
+                self.write_metadata(_layout.INFO_FILE, dump_yaml(recorded))
+            else:
+                self.write_metadata(_layout.INFO_FILE, dump_yaml(self._info))
 
     def write_metadata(self, file_name: str, text: str) -> None:
         """Atomically replace ``metadata/<file_name>`` with ``text``."""
@@ -339,15 +363,19 @@ def read_run_config(log_dir: str) -> Dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
+def _read_info(log_dir: str) -> Optional[Dict[str, Any]]:
+    path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
+    loaded = load_yaml_file(path) if os.path.isfile(path) else None
+    return loaded if isinstance(loaded, dict) else None
+
+
 def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str, Any]]:
     """Create or reuse ``log_dir``; the previous ``info.yaml`` if any.
 
     Reuse without ``resume`` is refused once the run holds data, so two runs never mix.
     """
     os.makedirs(log_dir, exist_ok=True)
-    info_path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
-    loaded = load_yaml_file(info_path) if os.path.isfile(info_path) else None
-    recorded = loaded if isinstance(loaded, dict) else None
+    recorded = _read_info(log_dir)
     if not resume and _holds_run_data(log_dir):
         status = recorded.get("status", "unknown") if recorded else "unknown"
         raise RunDirectoryError(
