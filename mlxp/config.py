@@ -11,6 +11,7 @@ import re
 import sys
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from mlxp._layout import display_path
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.errors import ConfigAttributeError, ConfigFileError, ConfigKeyError, InterpolationError
 
@@ -107,7 +108,7 @@ def load_config(config_dir: str, config_name: str = "config") -> ConfigDict:
         with open(path, "a", encoding="utf-8"):
             pass
         print(
-            f"mlxp: created an empty {_display(path)}; add your default options to it",
+            f"mlxp: created an empty {display_path(path)}; add your default options to it",
             file=sys.stderr,
         )
         return ConfigDict()
@@ -130,12 +131,8 @@ def load_mapping(path: str) -> Dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {list: "list", str: "string"}.get(type(value), type(value).__name__)
-
-
-def _display(path: str) -> str:
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    names: Dict[type, str] = {list: "list", str: "string"}
+    return names.get(type(value), type(value).__name__)
 
 
 # --- dotted keys ---------------------------------------------------------------------------
