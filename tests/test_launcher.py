@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlxp import Reader
 from projects import QUICKSTART, make_project, metrics_lines, read_yaml, run_main
 
 QUICKSTART_OUTPUT = """\
@@ -46,6 +47,9 @@ def test_quickstart_prints_config_in_file_order_and_writes_the_guides_tree(quick
     assert metrics_lines(run) == [{"epoch": i} for i in range(10)]
     assert read_yaml(run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["epoch"]}
     assert read_yaml(run / "metadata" / "config.yaml")["optimizer"] == {"lr": 10.0}
+    runs = Reader(str(quickstart / "logs")).filter("config.optimizer.lr == 10.")
+    assert len(runs) == 1 and runs[0]["info.status"] == "COMPLETE"
+    assert runs[0]["train.epoch"] == list(range(10))
 
 
 def test_info_yaml_keeps_mlxps_fields_in_order_and_adds_provenance(quickstart: Path) -> None:

@@ -1,53 +1,15 @@
 """Read a sweep back: filter, group, aggregate over seeds, and pick the best learning rate.
 
+    python train.py optimizer.lr=0.001,0.01,0.1,1. model.num_units=32,128 seed=0,1,2
     python analyse.py [LOG_DIR]
-
-The runs are written here with plain file writes, in the layout the launcher uses, so that the
-example runs on its own. (It will switch to a sweep made with ``@mlxp.launch``:
-``python main.py optimizer.lr=0.001,0.01,0.1,1. model.num_units=32,128 seed=0,1,2``.)
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
 
-import yaml
-
 from mlxp.reader import Reader
-
-LEARNING_RATES = [0.001, 0.01, 0.1, 1.0]
-NUM_UNITS = [32, 128]
-SEEDS = [0, 1, 2]
-NUM_EPOCH = 10
-
-
-def write_sweep(log_dir: str) -> None:
-    """24 runs of a toy training: the best learning rate depends on the model size."""
-    log_id = 0
-    for lr in LEARNING_RATES:
-        for units in NUM_UNITS:
-            for seed in SEEDS:
-                log_id += 1
-                run_dir = os.path.join(log_dir, str(log_id))
-                os.makedirs(os.path.join(run_dir, "metadata"))
-                os.makedirs(os.path.join(run_dir, "metrics", ".keys"))
-                config = {"seed": seed, "num_epoch": NUM_EPOCH,
-                          "model": {"num_units": units}, "optimizer": {"lr": lr}}
-                status = "FAILED" if lr == 1.0 else "COMPLETE"  # too large a step diverges
-                info = {"status": status, "logger": {"log_id": log_id, "log_dir": run_dir}}
-                for name, content in (("config.yaml", config), ("info.yaml", info)):
-                    with open(os.path.join(run_dir, "metadata", name), "w") as stream:
-                        yaml.safe_dump(content, stream, sort_keys=False)
-                final = (math.log10(lr) + 1 + units / 100) ** 2 + 0.1 + seed / 100
-                with open(os.path.join(run_dir, "metrics", "train.json"), "w") as stream:
-                    for epoch in range(NUM_EPOCH):
-                        loss = final + 2.0 * 0.7**epoch
-                        stream.write(json.dumps({"epoch": epoch, "loss": loss}) + "\n")
-                with open(os.path.join(run_dir, "metrics", ".keys", "metrics.yaml"), "w") as stream:
-                    yaml.safe_dump({"train": ["epoch", "loss"]}, stream)
 
 
 def mean(curves):
@@ -83,8 +45,6 @@ def analyse(log_dir: str) -> None:
 
 def main(argv: list) -> int:
     log_dir = argv[0] if argv else os.path.join(os.path.dirname(os.path.abspath(__file__)), "logs")
-    if not os.path.exists(log_dir):
-        write_sweep(log_dir)
     analyse(log_dir)
     return 0
 

@@ -12,6 +12,20 @@ EXAMPLE = os.path.join(ROOT, "examples", "reading", "analyse.py")
 DOCS = os.path.join(ROOT, "docs", "reading.md")
 
 
+TRAIN = os.path.join(ROOT, "examples", "reading", "train.py")
+SWEEP = ["optimizer.lr=0.001,0.01,0.1,1.", "model.num_units=32,128", "seed=0,1,2"]
+
+
+def run_sweep(log_dir: str) -> None:
+    """The sweep of the example, made by the launcher; the lr=1 runs fail (exit code 1)."""
+    completed = subprocess.run(
+        [sys.executable, TRAIN, *SWEEP, f"mlxp.logger.parent_log_dir={log_dir}"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.splitlines()[-1].startswith("24 runs: 18 COMPLETE, 6 FAILED")
+
+
 def run_example(log_dir: str) -> str:
     completed = subprocess.run(
         [sys.executable, EXAMPLE, log_dir], capture_output=True, text=True, timeout=120
@@ -22,6 +36,7 @@ def run_example(log_dir: str) -> str:
 
 
 def test_example_finds_the_best_learning_rate_per_model_size(tmp_path) -> None:
+    run_sweep(str(tmp_path / "logs"))
     output = run_example(str(tmp_path / "logs"))
     assert output.startswith("24 runs; searchable fields: config.model.num_units,")
     assert "18 completed runs; they differ in" in output
