@@ -12,15 +12,17 @@ import statistics
 import subprocess
 from typing import Optional
 
-from _common import PYTHON, original_python
+from _common import PYTHON, bytecode_env, original_python, warm_bytecode
 
 
 def cumulative_import_us(python: str, module: str, repeats: int) -> float:
     """Median cumulative import time of ``module`` in microseconds."""
+    warm_bytecode(python, module)
     samples = []
     for _ in range(repeats):
         stderr = subprocess.run([python, "-X", "importtime", "-c", f"import {module}"],
-                                capture_output=True, text=True, check=True).stderr
+                                capture_output=True, text=True, check=True,
+                                env=bytecode_env()).stderr
         match = re.search(rf"^import time:\s+\d+ \|\s+(\d+) \| {re.escape(module)}$", stderr, re.M)
         assert match, stderr[-500:]
         samples.append(float(match.group(1)))

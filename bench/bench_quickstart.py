@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from _common import PYTHON, REPO, original_python, report, time_process
+from _common import PYTHON, REPO, original_python, report, time_process, warm_bytecode
 
 FLOOR = '''
 import json, os, yaml
@@ -62,6 +62,7 @@ def main(argv: Optional[list] = None) -> None:
         workspace = Path(scratch)
         floor_dir = project_copy(workspace, "floor", FLOOR)
         ours_dir = project_copy(workspace, "ours")
+        warm_bytecode(PYTHON, "mlxp")
         floor = time_process([PYTHON, "main.py"], cwd=str(floor_dir), repeats=args.repeats)
         ours = time_process([PYTHON, "main.py"], cwd=str(ours_dir), repeats=args.repeats)
         report("plain PyYAML + mkdir + JSON lines (floor)", floor, floor)

@@ -28,6 +28,11 @@ STDERR_FILE = "log.stderr"
 
 STARTING, RUNNING, COMPLETE, FAILED = "STARTING", "RUNNING", "COMPLETE", "FAILED"
 INFO_LOCK_FILE = ".info.lock"
+#: ``error`` of a run stopped by ``mlxp cancel``
+CANCELLED = "cancelled"
+#: ``metadata/cancelled`` exists once ``mlxp cancel`` stops a run, so that the job's own
+#: report of the SIGTERM it then receives cannot replace the verdict.
+CANCEL_MARKER = "cancelled"
 
 
 def run_ids(parent_log_dir: str) -> List[int]:

@@ -3,8 +3,8 @@
 A scheduler stops a job with SIGTERM, whose default action kills Python without running any
 ``finally`` block: the run would stay RUNNING forever. Inside ``terminate_on_signals()`` the
 signal raises ``RunInterrupted`` instead, which unwinds the task like any exception. Nothing
-is installed at import time; SIGUSR1 (used by some schedulers for pre-emption warnings) is left
-alone.
+is installed at import time; SIGUSR1 (the pre-emption warning of some schedulers) is handled
+only for jobs submitted with requeue (``requeue_on_warning``), and left to the task otherwise.
 """
 
 from __future__ import annotations
@@ -48,6 +48,40 @@ class RunInterrupted(BaseException):
 
 class KeyboardRunInterrupted(RunInterrupted, KeyboardInterrupt):
     """``RunInterrupted`` for SIGINT (Ctrl-C), also caught by ``except KeyboardInterrupt``."""
+
+
+class RunPreempted(BaseException):
+    """The scheduler warned that the job will be stopped (SIGUSR1) and it was requeued.
+
+    A ``BaseException``, like ``RunInterrupted``, so that the task unwinds to the launcher,
+    which records the run as waiting in the queue again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("requeued after the scheduler's warning (SIGUSR1)")
+
+
+@contextlib.contextmanager
+def requeue_on_warning(before_requeue: Callable[[], None]) -> Iterator[None]:
+    """On SIGUSR1 inside the block, call ``before_requeue`` then raise ``RunPreempted``.
+
+    ``before_requeue`` runs the task's checkpoint hooks and asks the scheduler to requeue the
+    job. Schedulers send SIGUSR1 some time before a time limit or a pre-emption when asked to
+    (SLURM ``--signal=B:USR1@120``). A no-op outside the main thread.
+    """
+    if not _in_main_thread():
+        yield
+        return
+
+    def warned(signum: int, frame: Any) -> None:
+        before_requeue()
+        raise RunPreempted()
+
+    previous = signal.signal(signal.SIGUSR1, warned)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL if previous is None else previous)
 
 
 def _raise_run_interrupted(signum: int, frame: Any) -> None:

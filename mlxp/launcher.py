@@ -11,14 +11,15 @@ import copy
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
-from mlxp._yaml import dump_yaml
+from mlxp._run import Context, RunPoint, run_points
+from mlxp._signals import RunPreempted
 from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, remove, resolve
 from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
-from mlxp.logger import Logger, RunInterrupted, read_run_config, terminate_on_signals
+from mlxp.logger import read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
 from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, load_settings, set_setting
 from mlxp.sweep import expand_sweep
@@ -28,43 +29,6 @@ if TYPE_CHECKING:
 
 Task = TypeVar("Task", bound=Callable[..., Any])
 SETTINGS_PREFIX = "mlxp."
-
-
-class Context:
-    """What a task receives: its config, its logger, its run's info and mlxp's settings.
-
-    Attributes:
-        config: the user's options (``configs/config.yaml`` + overrides), resolved.
-        logger: the run's ``Logger``, or None with ``mlxp.use_logger=false``.
-        info: what ``metadata/info.yaml`` holds at the start of the run.
-        mlxp: mlxp's own settings in effect for this run.
-    """
-
-    def __init__(self, config: ConfigDict, logger: Optional[Logger],
-                 info: Optional[Dict[str, Any]] = None, mlxp: Optional[ConfigDict] = None) -> None:
-        self.config = config
-        self.logger = logger
-        self.info: Dict[str, Any] = info if info is not None else {}
-        self.mlxp = mlxp if mlxp is not None else ConfigDict()
-
-    def __repr__(self) -> str:
-        log_dir = self.logger.log_dir if self.logger else None
-        return f"Context(log_dir={log_dir!r}, config={dict(self.config)!r})"
-
-
-class _Point:
-    """One fully composed run: its overrides, config and settings."""
-
-    def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict
-                 ) -> None:
-        self.point = point
-        self.config = config
-        self.settings = settings
-
-    @property
-    def overrides(self) -> List[str]:
-        """The point's overrides as the user wrote them."""
-        return [override.text for override in self.point]
 
 
 def launch(
@@ -134,13 +98,16 @@ def _main(
         return 0
     try:
         with terminate_on_signals():  # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130
-            return _run_points(task, points, seeding_function, snapshot)
+            return run_points(task, points, seeding_function, snapshot)
+    except RunPreempted as preemption:
+        print(f"{program}: {preemption}", file=sys.stderr)
+        return 0
     except RunDirectoryError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
 
 
-def _print_configs(points: List[_Point]) -> None:
+def _print_configs(points: List[RunPoint]) -> None:
     for point in points:
         if len(points) > 1:
             print(f"# {' '.join(point.overrides)}")
@@ -199,7 +166,7 @@ def _compose_points(
     command_line: CommandLine,
     task_dir: str,
     seeding_function: Optional[Callable[[Any], None]],
-) -> List[_Point]:
+) -> List[RunPoint]:
     """Every sweep point's config and settings, checked before anything runs."""
     base_config = load_config(config_dir, command_line.config_name)
     base_settings = load_settings(config_dir)
@@ -230,7 +197,7 @@ def _compose_points(
                 " points needs one each: drop forced_log_id", key="logger.forced_log_id")
         if settings.resume:
             _check_resume(config, settings)
-        points.append(_Point(point=tuple(point), config=config, settings=settings))
+        points.append(RunPoint(point=tuple(point), config=config, settings=settings))
     return points
 
 
@@ -312,7 +279,7 @@ def _anchor_paths(settings: ConfigDict, task_dir: str) -> None:
         settings[section][key] = os.path.normpath(os.path.join(task_dir, path))
 
 
-def _print_dry_run(points: List[_Point]) -> None:
+def _print_dry_run(points: List[RunPoint]) -> None:
     next_ids: Dict[str, int] = {}
     for number, point in enumerate(points, start=1):
         parent = point.settings.logger.parent_log_dir
@@ -327,88 +294,3 @@ def _print_dry_run(points: List[_Point]) -> None:
 
 
 # --- running ----------------------------------------------------------------------------
-
-
-def _run_points(
-    task: Callable[[Context], Any],
-    points: List[_Point],
-    seeding_function: Optional[Callable[[Any], None]],
-    snapshot: Optional["Snapshot"],
-) -> int:
-    if len(points) == 1:
-        _run_one(task, points[0], seeding_function, reraise=True,
-                 logger=_make_logger(points[0], snapshot))
-        return 0
-    failed: List[str] = []
-    completed = 0
-    for number, point in enumerate(points, start=1):
-        logger = _make_logger(point, snapshot)
-        where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
-        print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
-              file=sys.stderr)
-        if _run_one(task, point, seeding_function, reraise=False, logger=logger):
-            completed += 1
-        else:
-            failed.append(where)
-    summary = f"{len(points)} runs: {completed} COMPLETE"
-    if failed:
-        summary += f", {len(failed)} FAILED ({', '.join(failed)})"
-    print(summary, file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _make_logger(point: _Point, snapshot: Optional["Snapshot"]) -> Optional[Logger]:
-    settings = point.settings
-    if not settings.use_logger:
-        return None
-    info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
-                            "overrides": point.overrides}
-    if snapshot is not None:
-        info["version_manager"] = snapshot.info()
-    logger = Logger(
-        settings.logger.parent_log_dir,
-        settings.logger.forced_log_id,
-        settings.logger.log_streams_to_file,
-        info=info,
-        resume=settings.resume,
-    )
-    if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
-        logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
-    logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
-    if snapshot is not None:
-        snapshot.write_run_files(logger.metadata_dir)
-    return logger
-
-
-def _run_one(
-    task: Callable[[Context], Any],
-    point: _Point,
-    seeding_function: Optional[Callable[[Any], None]],
-    reraise: bool,
-    logger: Optional[Logger],
-) -> bool:
-    """Run one point; True when it completed. With ``reraise`` the task's exception escapes."""
-    context = Context(
-        config=point.config,
-        logger=logger,
-        info=logger.get_info() if logger else {},
-        mlxp=point.settings,
-    )
-    try:
-        if seeding_function is not None:
-            seeding_function(point.config.seed)
-        task(context)
-    except BaseException as error:  # the task's own error, sys.exit, or a signal
-        if logger is not None:
-            logger.finish(error)
-        completed = isinstance(error, SystemExit) and error.code in (0, None)
-        if reraise or isinstance(error, RunInterrupted):  # a signal stops the whole sweep
-            raise
-        if not completed:
-            import traceback
-
-            traceback.print_exc()
-        return completed
-    if logger is not None:
-        logger.finish(None)
-    return True

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import copy
 import datetime
-import getpass
 import os
-import socket
 import sys
-import traceback
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from mlxp import _layout
 from mlxp._metrics import MetricsLog, recorded_metric_keys
-from mlxp._signals import RunInterrupted, deferred_signals, terminate_on_signals
+from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts import RunArtifacts, register_artifact_type
@@ -30,6 +27,7 @@ __all__ = [
     "RunInterrupted",
     "describe_exit",
     "read_run_config",
+    "read_run_info",
     "terminate_on_signals",
 ]
 
@@ -48,6 +46,8 @@ class Logger:
         info: extra fields for ``info.yaml`` (the launcher's provenance).
         resume: continue run ``forced_log_id``: metrics are appended, status goes back to
             RUNNING, ``info.yaml`` counts ``resumes``. Starts the run if it never ran.
+        requeued: with ``resume``, the scheduler restarted the same job (pre-emption, time
+            limit, ``scontrol requeue``): ``info.yaml`` counts ``requeues`` instead.
 
     Raises:
         RunDirectoryError: ``forced_log_id`` names a run holding metrics or artifacts and
@@ -62,6 +62,7 @@ class Logger:
         *,
         info: Optional[Dict[str, Any]] = None,
         resume: bool = False,
+        requeued: bool = False,
     ) -> None:
         self._parent_log_dir = os.path.abspath(os.path.expanduser(parent_log_dir))
         recorded: Optional[Dict[str, Any]] = None
@@ -87,7 +88,7 @@ class Logger:
         self._metrics = MetricsLog(self._metrics_dir, known_keys)
         self._artifacts = RunArtifacts(self._artifacts_dir)
         self._info = self._initial_info()
-        kept = self._continue_info(recorded, resume) if recorded else ()
+        kept = self._continue_info(recorded, resume, requeued) if recorded else ()
         self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
         self._write_info()
         self._tee: Optional[StreamTee] = None
@@ -135,7 +136,7 @@ class Logger:
             "status": _layout.RUNNING,
             "current_file_path": _script_path(),
             "executable": sys.executable,
-            "hostname": socket.gethostname(),
+            "hostname": os.uname().nodename,  # what socket.gethostname() returns, lighter
             "process_id": os.getpid(),
             "start_date": start[0],
             "start_time": start[1],
@@ -159,17 +160,21 @@ class Logger:
             "error": None,
         }
 
-    def _continue_info(self, recorded: Dict[str, Any], resume: bool) -> Tuple[str, ...]:
+    def _continue_info(self, recorded: Dict[str, Any], resume: bool, requeued: bool
+                       ) -> Tuple[str, ...]:
         """Carry a previous session's fields over; returns those the caller must not replace.
 
-        A resumed run keeps everything but this process's own fields, and counts ``resumes``.
+        A resumed run keeps everything but this process's own fields, and counts ``resumes``
+        (``requeues`` when the scheduler restarted the same job).
         A directory made by a submission (STARTING) or left empty keeps its ``scheduler``.
         """
         fresh = self._info
-        if resume and recorded.get("status") != _layout.STARTING:
+        ran_before = recorded.get("status") != _layout.STARTING or _holds_run_data(self._log_dir)
+        if resume and ran_before:
             kept = tuple(key for key in _KEPT_ON_RESUME if recorded.get(key))
             self._info = {**recorded, **{k: v for k, v in fresh.items() if k not in kept}}
-            self._info["resumes"] = int(recorded.get("resumes") or 0) + 1
+            counter = "requeues" if requeued else "resumes"
+            self._info[counter] = int(recorded.get(counter) or 0) + 1
             return kept
         if recorded.get("scheduler"):
             fresh["scheduler"] = recorded["scheduler"]
@@ -188,6 +193,9 @@ class Logger:
     def set_status(self, status: str, error: Optional[str] = None) -> None:
         """Record ``status`` (and, when finished, the end date and time) in ``info.yaml``."""
         fields: Dict[str, Any] = {"status": status, "error": error}
+        if status == _layout.FAILED and os.path.exists(
+                os.path.join(self._metadata_dir, _layout.CANCEL_MARKER)):
+            fields["error"] = _layout.CANCELLED  # mlxp cancel sent the SIGTERM: keep its verdict
         if status in (_layout.COMPLETE, _layout.FAILED):
             fields["end_date"], fields["end_time"] = _now()
         self.update_info(**fields)
@@ -200,7 +208,7 @@ class Logger:
 
     def _adopt_recorded_job(self) -> None:
         """A job that started before its submitter recorded the job id takes it from disk."""
-        recorded = _read_info(self._log_dir) or {}
+        recorded = read_run_info(self._log_dir) or {}
         on_disk = recorded.get("scheduler") or {}
         if on_disk.get("job_id") and not self._info["scheduler"].get("job_id"):
             self._info["scheduler"] = on_disk
@@ -211,7 +219,7 @@ class Logger:
         Once the job runs, its own process owns the file: only ``scheduler`` is changed then.
         """
         with _layout.info_lock(self._log_dir):
-            recorded = _read_info(self._log_dir) or {}
+            recorded = read_run_info(self._log_dir) or {}
             self._info["scheduler"] = scheduler
             if recorded.get("status", _layout.STARTING) != _layout.STARTING:
                 recorded["scheduler"] = scheduler
@@ -322,8 +330,11 @@ class Logger:
                 if self.log_streams_to_file and error is not None and description:
                     _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
-                status = _layout.COMPLETE if description is None else _layout.FAILED
-                self.set_status(status, error=description)
+                if isinstance(error, RunPreempted):  # back in the queue: it will resume
+                    self.update_info(status=_layout.STARTING, error=None)
+                else:
+                    status = _layout.COMPLETE if description is None else _layout.FAILED
+                    self.set_status(status, error=description)
 
     def __enter__(self) -> "Logger":
         return self
@@ -363,7 +374,8 @@ def read_run_config(log_dir: str) -> Dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _read_info(log_dir: str) -> Optional[Dict[str, Any]]:
+def read_run_info(log_dir: str) -> Optional[Dict[str, Any]]:
+    """What ``<log_dir>/metadata/info.yaml`` holds, or None if there is no such file."""
     path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
     loaded = load_yaml_file(path) if os.path.isfile(path) else None
     return loaded if isinstance(loaded, dict) else None
@@ -375,7 +387,7 @@ def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str
     Reuse without ``resume`` is refused once the run holds data, so two runs never mix.
     """
     os.makedirs(log_dir, exist_ok=True)
-    recorded = _read_info(log_dir)
+    recorded = read_run_info(log_dir)
     if not resume and _holds_run_data(log_dir):
         status = recorded.get("status", "unknown") if recorded else "unknown"
         raise RunDirectoryError(
@@ -404,6 +416,8 @@ def _append_traceback(path: str, error: BaseException) -> None:
     """Put the task's traceback in ``log.stderr``: Python prints it only after the copy stopped."""
     if isinstance(error, SystemExit):  # Python prints no traceback for it either
         return
+    import traceback  # only when a run failed
+
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(text)
@@ -420,7 +434,13 @@ def _now() -> Tuple[str, str]:
 
 
 def _user() -> str:
+    """The login name, as ``getpass.getuser`` finds it (without importing it)."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if os.environ.get(variable):
+            return os.environ[variable]
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no passwd entry (containers)
         return str(os.getuid())

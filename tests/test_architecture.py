@@ -17,7 +17,8 @@ LAYERS = [
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams"},
     {"mlxp.config", "mlxp.overrides", "mlxp.sweep", "mlxp.settings", "mlxp._cli", "mlxp._metrics"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
-    {"mlxp.launcher", "mlxp._submit", "mlxp.sub", "mlxp.status"},
+    {"mlxp.launcher", "mlxp._run", "mlxp._submit", "mlxp._jobs", "mlxp._rerun", "mlxp.sub",
+     "mlxp.status"},
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
@@ -27,6 +28,10 @@ SAME_LAYER = {
     ("mlxp.logger", "mlxp.artifacts"),
     ("mlxp.reader", "mlxp.artifacts"),
     ("mlxp.launcher", "mlxp._submit"),
+    ("mlxp.launcher", "mlxp._run"),
+    ("mlxp._submit", "mlxp._jobs"),
+    ("mlxp._rerun", "mlxp._jobs"),
+    ("mlxp.sub", "mlxp._rerun"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),

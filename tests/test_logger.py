@@ -452,3 +452,13 @@ def test_recording_the_job_before_it_starts_keeps_starting(tmp_path) -> None:
     assert recorded["status"] == "STARTING" and recorded["scheduler"]["job_id"] == "77"
     job = Logger(str(tmp_path), 1)
     assert job.get_info()["scheduler"]["job_id"] == "77"
+
+
+def test_a_run_being_cancelled_keeps_the_cancelled_verdict(tmp_path) -> None:
+    from mlxp.logger import RunInterrupted
+
+    logger = Logger(str(tmp_path))
+    (Path(logger.metadata_dir) / "cancelled").write_text("")
+    logger.finish(RunInterrupted(signal.SIGTERM))
+    info = read_yaml(Path(logger.metadata_dir) / "info.yaml")
+    assert info["status"] == "FAILED" and info["error"] == "cancelled"

@@ -1,0 +1,148 @@
+"""The ``mlxp`` command (also ``python -m mlxp``): follow and cancel the runs of a log directory.
+
+    mlxp status DIR [--query Q]            a table of the runs, with their jobs' states
+    mlxp cancel DIR [--query Q] [--wait S] cancel the queued and running jobs among them
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from typing import List, NoReturn, Optional, Sequence
+
+from mlxp._layout import RUNNING, STARTING, display_path
+from mlxp.errors import MLXPError, UsageError
+from mlxp.schedulers.base import GONE
+from mlxp.status import (
+    CANCEL_WAIT,
+    CancelResult,
+    Run,
+    cancel_runs,
+    find_runs,
+    format_table,
+    job_states,
+    summarize,
+)
+
+__all__ = ["main"]
+
+_QUERY_HELP = (
+    "only the runs matching this Reader query, e.g. \"info.status == 'RUNNING'\""
+    " or 'config.seed in [1, 2]'"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors raised as ``UsageError`` so they print as one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="mlxp",
+        description="Follow and cancel the runs of a parent log directory (./logs);"
+        " see docs/scale-out.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    status = commands.add_parser(
+        "status",
+        help="one line per run: status, job, the scheduler's state, start and end",
+        description="One line per run: its status (info.yaml), its job and the state its"
+        " scheduler gives it (one call per scheduler), its start and end time.",
+    )
+    cancel = commands.add_parser(
+        "cancel",
+        help="cancel the jobs of STARTING and RUNNING runs; they become FAILED (cancelled)",
+        description="Cancel the jobs of the STARTING and RUNNING runs (one call per"
+        " scheduler) and record those runs FAILED with 'error: cancelled'. Finished runs"
+        " are left alone.",
+    )
+    for command in (status, cancel):
+        command.add_argument("log_dir", metavar="DIR", help="the parent log directory (./logs)")
+        command.add_argument("--query", "-q", default="", metavar="Q", help=_QUERY_HELP)
+    cancel.add_argument(
+        "--wait", type=float, default=CANCEL_WAIT, metavar="SECONDS",
+        help=f"how long to wait for the jobs to stop (default {CANCEL_WAIT:g})",
+    )
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``mlxp COMMAND ...``; returns the exit status (2 for usage errors, 1 for others)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    except UsageError as error:
+        print(f"mlxp: error: {error}", file=sys.stderr)
+        return error.exit_code
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if not os.path.isdir(args.log_dir):
+                raise UsageError(f"no such directory: {args.log_dir}")
+            if getattr(args, "wait", 0) < 0:
+                raise UsageError(f"--wait must be 0 or more seconds, not {args.wait:g}")
+            runs = find_runs(args.log_dir, args.query)
+            if not runs:
+                matching = f" match {args.query!r}" if args.query else ""
+                print(f"no runs in {args.log_dir}{matching}")
+                status = 0
+            elif args.command == "status":
+                status = _status(runs)
+            else:
+                status = _cancel(runs, args.wait)
+        except MLXPError as error:
+            print(f"mlxp: error: {error}", file=sys.stderr)
+            status = error.exit_code
+        except OSError as error:  # a run directory that cannot be read or written
+            print(f"mlxp: error: {error}", file=sys.stderr)
+            status = 1
+    for warning in caught:
+        print(f"mlxp: warning: {warning.message}", file=sys.stderr)
+    return status
+
+
+def _status(runs: List[Run]) -> int:
+    states, problems = job_states(runs)
+    print(format_table(runs, states))
+    print(summarize(runs))
+    lost = [r for r in runs if r.status in (STARTING, RUNNING) and r.job and states[r.job] == GONE]
+    if lost:
+        print(
+            f"note: {len(lost)} STARTING/RUNNING run{'s' if len(lost) > 1 else ''}"
+            f" ({', '.join(str(run.log_id) for run in lost)}) no longer in the scheduler:"
+            " the job ended without recording it (killed, or its node failed)"
+        )
+    for problem in problems:
+        print(f"mlxp: error: cannot ask {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _cancel(runs: List[Run], wait: float) -> int:
+    results, problems = cancel_runs(runs, wait=wait)
+    for result in results:
+        print(_cancel_line(result))
+    cancelled = sum(result.cancelled for result in results)
+    print(f"{cancelled} cancelled, {len(results) - cancelled} left alone")
+    for problem in problems:
+        print(f"mlxp: error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _cancel_line(result: CancelResult) -> str:
+    run = result.run
+    job = f"{run.scheduler} job {run.job_id}" if run.job else "no job"
+    verdict = "cancelled" if result.cancelled else "left alone"
+    return f"{display_path(run.log_dir)}  {job}  {verdict} ({result.note})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
