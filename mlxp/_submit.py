@@ -1,33 +1,32 @@
 """Submit mode: each sweep point becomes a run directory with a job script, handed to a scheduler.
 
 The launcher has already composed and checked every point. Here each point gets its run
-directory (status STARTING), an executable ``script.sh`` that re-runs the task with that
-point's overrides pinned to that directory, and one submission. A refused submission marks its
-run FAILED with the scheduler's message and the others go on.
+directory (status STARTING) and an executable ``script.sh`` that re-runs the task with that
+point's overrides pinned to that directory; :mod:`mlxp._jobs` submits them, one job each or
+as array jobs. A refused submission marks its runs FAILED with the scheduler's message.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
+from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict
 from mlxp.errors import MLXPError, SettingsError
 from mlxp.logger import Logger
 from mlxp.overrides import format_value
-from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script, submit
+from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script
 from mlxp.settings import SCHEDULER_ENV, set_setting
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
-
-_PARALLEL_SUBMISSIONS = 8
 
 # Overrides that steer the submission itself; the job's own command line leaves them out.
 _SUBMIT_ONLY = ("mlxp.use_scheduler", "mlxp.scheduler.", "mlxp.logger.forced_log_id",
@@ -74,7 +73,7 @@ def job_command(overrides: Sequence[Any], flags: Sequence[str], log_id: int, par
         *kept,
         f"mlxp.logger.forced_log_id={log_id}",
         "mlxp.logger.parent_log_dir=" + format_value(parent),
-        "mlxp.use_scheduler=false",
+        LAST_JOB_ARGUMENT,
     ]
 
 
@@ -113,28 +112,19 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
     )
 
 
-@dataclass
-class _Job:
-    """One point, with its run directory allocated and its job script rendered."""
-
-    point: Any
-    scheduler: Scheduler
-    log_id: int
-    log_dir: str
-    script: str
-    snapshot: Optional["Snapshot"]
-
-    @property
-    def where(self) -> str:
-        return _layout.display_path(self.log_dir)
-
-
 def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
-          snapshot: Optional["Snapshot"]) -> List[_Job]:
-    """Allocate every point's run directory (in order) and render its job script."""
+          snapshot: Optional["Snapshot"]) -> List[Job]:
+    """Check every point's scheduler settings, then allocate its run directory (in order)."""
+    schedulers = []
+    for point in points:
+        scheduler = scheduler_of(point.settings)
+        section = point.settings.scheduler
+        check_array_options(scheduler, section.array, section.max_running, section.max_array_size)
+        schedulers.append(scheduler)
     next_ids: Dict[str, int] = {}
     jobs = []
-    for point in points:
+    new_runs = _NewRuns(snapshot)
+    for point, scheduler in zip(points, schedulers):
         settings = point.settings
         parent = settings.logger.parent_log_dir
         log_id = settings.logger.forced_log_id
@@ -146,66 +136,76 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         else:
             log_id, log_dir = _layout.allocate_run_dir(parent, first_candidate=next_ids.get(parent, 0))
         next_ids[parent] = log_id + 1
-        scheduler = scheduler_of(settings)
         command = job_command(point.point, flags, log_id, parent, snapshot)
         spec = job_spec(scheduler, settings, log_dir, command, snapshot)
-        jobs.append(_Job(point, scheduler, log_id, log_dir, render_script(scheduler, spec),
-                         snapshot))
+        section = settings.scheduler
+        jobs.append(Job(scheduler, log_dir, spec, render_script(scheduler, spec),
+                        functools.partial(new_runs.contents, point, log_dir),
+                        section.array, section.max_running, section.max_array_size))
     return jobs
 
 
-def _submit_job(job: _Job) -> Tuple[bool, str]:
-    """Write the run's metadata and script, submit it; ``(submitted, line to print)``."""
-    settings = job.point.settings
-    name = job.scheduler.name
-    logger = Logger(settings.logger.parent_log_dir, job.log_id, info={
-        "status": _layout.STARTING,
-        "current_file_path": os.path.abspath(sys.argv[0]),
-        "overrides": job.point.overrides,
-        "scheduler": {"name": name, "job_id": None, "submit_output": None},
-        "version_manager": job.snapshot.info() if job.snapshot else None,
-    })
-    logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(job.point.config.to_dict()))
-    logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
-    if job.snapshot is not None:
-        job.snapshot.write_run_files(logger.metadata_dir)
-    script_path = os.path.join(job.log_dir, _layout.JOB_SCRIPT)
-    _layout.atomic_write_text(script_path, job.script)
-    os.chmod(script_path, 0o755)
-    try:
-        job_id, output = submit(job.scheduler, script_path)
-    except MLXPError as error:
-        output = getattr(error, "output", "") or ""
-        logger.update_info(scheduler={"name": name, "job_id": None, "submit_output": output})
-        logger.set_status(_layout.FAILED, error=str(error))
-        return False, f"{job.where}  {name} refused the job: {str(error).splitlines()[0]}"
-    logger.update_info(scheduler={"name": name, "job_id": job_id, "submit_output": output})
-    return True, f"{job.where}  {name} job {job_id}"
+class _NewRuns:
+    """The files of the new runs of one submission, mostly alike from one run to the next.
+
+    ``info.yaml`` is the Logger's, made once: the fields of this process (host, user, date)
+    are every run's. The settings of a sweep's points are usually the same text too.
+    """
+
+    def __init__(self, snapshot: Optional["Snapshot"]) -> None:
+        self.snapshot = snapshot
+        self.template: Optional[Dict[str, Any]] = None
+        self.settings_texts: Dict[str, str] = {}
+
+    def contents(self, point: Any, log_dir: str) -> RunFiles:
+        """The run's metadata (status STARTING), its snapshot files written already."""
+        settings = point.settings.to_dict()
+        key = repr(settings)
+        if key not in self.settings_texts:
+            self.settings_texts[key] = dump_yaml(settings)
+        log_id = int(os.path.basename(log_dir))
+        info = {
+            **self._template(log_dir, log_id),
+            "status": _layout.STARTING,
+            "logger": {
+                "log_id": log_id,
+                "log_dir": log_dir,
+                "metrics_dir": os.path.join(log_dir, _layout.METRICS_DIR),
+                "metadata_dir": os.path.join(log_dir, _layout.METADATA_DIR),
+                "artifacts_dir": os.path.join(log_dir, _layout.ARTIFACTS_DIR),
+            },
+            "overrides": point.overrides,
+        }
+        if self.snapshot is not None:
+            self.snapshot.write_run_files(os.path.join(log_dir, _layout.METADATA_DIR))
+        metadata = {
+            _layout.CONFIG_FILE: dump_yaml(point.config.to_dict()),
+            _layout.SETTINGS_FILE: self.settings_texts[key],
+        }
+        return RunFiles(info, {os.path.join(_layout.METADATA_DIR, name): text
+                               for name, text in metadata.items()})
+
+    def _template(self, log_dir: str, log_id: int) -> Dict[str, Any]:
+        if self.template is None:
+            logger = Logger(os.path.dirname(log_dir), log_id, info={
+                "current_file_path": os.path.abspath(sys.argv[0]),
+                "version_manager": self.snapshot.info() if self.snapshot else None,
+            })
+            self.template = logger.get_info()
+        return self.template
 
 
 def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
                   snapshot: Optional["Snapshot"] = None) -> int:
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
-    A few submissions run at once: each waits mostly on the scheduler and on fsync, and
-    concurrent fsyncs share the file system's journal commits. Lines print in point order.
-    Returns the exit code: 0 when every job was submitted, 1 when any was refused.
+    Each point is one job, or a task of an array job with ``mlxp.scheduler.array``. Returns
+    the exit code: 0 when every job was submitted, 1 when any was refused, 2 for settings
+    that cannot be kept (checked before any run directory is made).
     """
-    jobs = _plan(points, flags, dry_run, snapshot)
-    if dry_run:
-        for job in jobs:
-            print(f"# {job.where}: {job.scheduler.name} job script\n{job.script}")
-        return 0
-    from concurrent.futures import ThreadPoolExecutor
-
-    failed = []
-    with ThreadPoolExecutor(max_workers=min(_PARALLEL_SUBMISSIONS, len(jobs))) as pool:
-        for job, (submitted, line) in zip(jobs, pool.map(_submit_job, jobs)):
-            print(line, file=sys.stdout if submitted else sys.stderr, flush=True)
-            if not submitted:
-                failed.append(job.where)
-    if failed:
-        print(f"{len(jobs)} jobs: {len(jobs) - len(failed)} submitted, {len(failed)} FAILED"
-              f" ({', '.join(failed)})", file=sys.stderr)
-        return 1
-    return 0
+    try:
+        return submit_jobs(_plan(points, flags, dry_run, snapshot), dry_run)
+    except MLXPError as error:
+        program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return error.exit_code

@@ -48,6 +48,9 @@ SCHEMA: Dict[str, Any] = {
         "before_cmd": (_LINES, [], None),
         "shell_path": ((str,), "/bin/bash", None),
         "command_prefix": ((str,), "", None),
+        "array": ((bool,), False, None),
+        "max_running": ((int,), 0, None),
+        "max_array_size": ((int,), 1000, None),
     },
 }
 

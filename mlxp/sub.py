@@ -7,13 +7,14 @@ command to the launcher's submit mode is ``main(argv)``, below the parser.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import shlex
 import sys
 from dataclasses import dataclass
-from typing import List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from mlxp._shell import run_attached
 from mlxp.errors import JobScriptError, MLXPError, UsageError
@@ -333,22 +334,33 @@ class _Words:
 
 # --- the command ------------------------------------------------------------------------------
 
-USAGE = "usage: mlxpsub [--dry-run] script.sh"
+USAGE = """usage: mlxpsub [--dry-run] [--array] [--max-running K] script.sh
+       mlxpsub --rerun DIR [--query QUERY] [--dry-run] [--array] [--max-running K]"""
+DEFAULT_RERUN_QUERY = "info.status == 'FAILED'"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``mlxpsub [--dry-run] script.sh``: submit every sweep point of the script's commands.
+    """``mlxpsub script.sh``: submit every sweep point of the script's commands.
 
     Each python command runs once, with this interpreter, in submit mode: it checks its
-    config and every sweep point, then writes and submits one job per point. Returns the
-    exit status: 0 when every job was submitted, 1 when any was refused, 2 for usage errors.
+    config and every sweep point, then writes and submits one job per point, or array jobs
+    with ``--array``. ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query``
+    selects (by default the FAILED ones) again, each continuing in its own directory. Returns
+    the exit status: 0 when every job was submitted, 1 when any was refused, 2 for usage
+    errors.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        dry_run, path = _parse_arguments(arguments)
-        if dry_run is None:
+        options = _parse_arguments(arguments)
+        if options is None:
             print(USAGE + "\n\n" + (__doc__ or "").strip())
             return 0
+        if options.rerun is not None:
+            from mlxp._rerun import rerun_runs  # the Reader loads only for reruns
+
+            return rerun_runs(options.rerun, options.query or DEFAULT_RERUN_QUERY,
+                              options.array, options.max_running or 0, options.dry_run)
+        path = options.script or ""
         parsed = _read_script(path)
     except MLXPError as error:
         print(f"mlxpsub: error: {error}", file=sys.stderr)
@@ -358,7 +370,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               " submit directory", file=sys.stderr)
     failed = False
     for command in parsed.commands:
-        section = {
+        section: Dict[str, Any] = {
             "name": parsed.scheduler,
             "option_cmd": list(parsed.directives),
             "env_cmd": list(parsed.env_lines),
@@ -366,9 +378,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "shell_path": parsed.shebang[2:].strip(),
             "command_prefix": command.prefix,
         }
+        # Only the flags given: any key set here would override the project's mlxp.yaml.
+        if options.array:
+            section["array"] = True
+        if options.max_running is not None:
+            section["max_running"] = options.max_running
         target = ["-m", command.script] if command.module else [command.script]
         child = [sys.executable, *command.options, *target, *command.arguments]
-        if dry_run:
+        if options.dry_run:
             child.append("--dry-run")
         environment = {**os.environ, SCHEDULER_ENV: json.dumps(section)}
         try:
@@ -382,19 +399,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 1 if failed else 0
 
 
-def _parse_arguments(arguments: List[str]) -> Tuple[Optional[bool], str]:
-    """``(dry_run, script path)``; ``(None, "")`` for ``--help``."""
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with its errors raised as ours (``mlxpsub: error: ...``, exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{USAGE}")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a number of tasks (0: no limit), not {text!r}")
+    return int(text)
+
+
+def _parse_arguments(arguments: List[str]) -> Optional[argparse.Namespace]:
+    """The options (``script`` is None with ``--rerun``), or None for ``--help``.
+
+    Raises:
+        UsageError: an unknown option, a missing or bad value, or not exactly one job script
+            (none with ``--rerun``).
+    """
     if "-h" in arguments or "--help" in arguments:
-        return None, ""
-    dry_run = "--dry-run" in arguments
-    rest = [a for a in arguments if a != "--dry-run"]
-    unknown = [a for a in rest if a.startswith("-")]
+        return None
+    parser = _ArgumentParser(prog="mlxpsub", add_help=False, allow_abbrev=False)
+    parser.add_argument("script", nargs="?")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--array", action="store_true")
+    parser.add_argument("--max-running", type=_count, metavar="K")
+    parser.add_argument("--rerun", metavar="DIR")
+    parser.add_argument("--query")
+    options, extra = parser.parse_known_args(arguments)
+    unknown = [word for word in extra if word.startswith("-") and word != "-"]
     if unknown:
-        raise UsageError(f"unknown option {unknown[0]!r}\n  {USAGE}")
-    if len(rest) != 1:
-        what = "missing the job script" if not rest else f"one job script at a time, got {rest}"
-        raise UsageError(f"{what}\n  {USAGE}")
-    return dry_run, rest[0]
+        raise UsageError(f"unknown option {unknown[0]!r}\n{USAGE}")
+    scripts = [options.script, *extra] if options.script else extra
+    if options.rerun is not None:
+        if scripts:
+            raise UsageError(f"--rerun resubmits runs and takes no job script, got {scripts}")
+    elif options.query is not None:
+        raise UsageError(f"--query selects the runs of --rerun DIR\n{USAGE}")
+    elif len(scripts) != 1:
+        what = f"one job script at a time, got {scripts}" if scripts else "missing the job script"
+        raise UsageError(f"{what}\n{USAGE}")
+    return options
 
 
 def _read_script(path: str) -> ParsedScript:

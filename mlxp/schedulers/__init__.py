@@ -11,7 +11,8 @@ import difflib
 from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from mlxp.errors import JobScriptError, SchedulerError
-from mlxp.schedulers.base import JobSpec, Scheduler, cancel, render_script, submit
+from mlxp.schedulers.base import (JobSpec, Scheduler, cancel, render_array_script,
+                                  render_script, submit)
 from mlxp.schedulers.local import LocalScheduler
 from mlxp.schedulers.lsf import LsfScheduler
 from mlxp.schedulers.mwm import MwmScheduler
@@ -36,6 +37,7 @@ __all__ = [
     "detect_scheduler",
     "get_scheduler",
     "register_scheduler",
+    "render_array_script",
     "render_script",
     "submit",
 ]

@@ -2,8 +2,8 @@
 
 A backend is a small class of facts about one scheduler (directive prefix, native flags,
 submit and cancel commands, job-id pattern, job-name rules). Rendering is a pure function of
-a backend and a :class:`JobSpec`; :func:`submit` and :func:`cancel` run the scheduler's
-commands through :mod:`mlxp._shell`.
+a backend and a :class:`JobSpec`; :func:`submit`, :func:`cancel` and :func:`query_states`
+run the scheduler's commands through :mod:`mlxp._shell`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,32 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, fields
-from typing import ClassVar, List, Optional, Pattern, Sequence, Tuple
+from typing import ClassVar, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
 from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
 
-__all__ = ["JobSpec", "Scheduler", "cancel", "render_script", "submit"]
+__all__ = [
+    "GONE",
+    "JobSpec",
+    "JobStates",
+    "Scheduler",
+    "cancel",
+    "query_states",
+    "render_array_script",
+    "render_script",
+    "submit",
+]
 
 DEFAULT_SHEBANG = "#!/bin/bash"
 #: seconds a submit or cancel command may take; past it the scheduler is taken as unreachable
 #: (sbatch keeps retrying a controller that does not answer).
 COMMAND_TIMEOUT = 120.0
+#: seconds a status command may take: a status table should not hang on one dead scheduler.
+STATUS_TIMEOUT = 30.0
+#: the state of a job its scheduler no longer lists: it has ended (its run's status says how)
+#: or never existed. Slurm forgets finished jobs after MinJobAge (300 s), SGE and Moab at once.
+GONE = "gone"
 
 # Characters a directive value may hold without quotes (shlex's own "safe" set).
 _PLAIN_VALUE = re.compile(r"[\w@%+=:,./-]+", re.ASCII)
@@ -84,6 +99,12 @@ class JobSpec:
                         field=spec_field.name,
                     )
 
+    @property
+    def array_key(self) -> Tuple[object, ...]:
+        """What the tasks of one array job share: everything but the name, outputs and command."""
+        return (self.work_dir, self.directives, self.env_lines, self.post_lines,
+                self.command_prefix, self.shebang)
+
 
 class Scheduler:
     """One job scheduler: its directive, native flags, commands and job-id format.
@@ -115,6 +136,24 @@ class Scheduler:
     job_name_forbidden: ClassVar[str] = ""
     #: True when a job name must start with a letter (``job_`` is put in front otherwise).
     job_name_starts_with_letter: ClassVar[bool] = False
+    #: the status command without job ids; one call answers for many jobs.
+    status_command: ClassVar[Tuple[str, ...]] = ()
+    #: True when the status command takes no ids and lists every job (SGE's ``qstat -u '*'``).
+    status_lists_all: ClassVar[bool] = False
+    #: one job in the status command's output (multi-line); named groups ``id`` and ``state``.
+    status_pattern: ClassVar[Pattern[str]] = re.compile(r"(?!)")
+    #: what the status command prints when it fails only because it no longer knows an id.
+    unknown_job_pattern: ClassVar[Pattern[str]] = re.compile(r"(?!)")
+    #: states of a job that has ended but is still listed (Slurm's ``COMPLETED``, OAR's ``Error``).
+    final_states: ClassVar[FrozenSet[str]] = frozenset()
+    #: the variable that holds an array task's index inside the job; None: no job arrays.
+    array_index_variable: ClassVar[Optional[str]] = None
+    #: the index of an array's first task (SGE, LSF and OAR count from 1).
+    array_first_index: ClassVar[int] = 0
+    #: the scheduler's own pattern that makes an array task's output file name unique.
+    array_output_pattern: ClassVar[str] = ""
+    #: how one task's id is written, from the array's id and the task's index.
+    array_task_id_format: ClassVar[str] = "{job_id}_{index}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -227,6 +266,80 @@ class Scheduler:
         """Ask the scheduler to cancel ``job_ids``. The local backend signals them itself."""
         return run(self.cancel_argv(job_ids), timeout=timeout)
 
+    # --- job states (see query_states) -------------------------------------------------------
+
+    def status_argv(self, job_ids: Sequence[str]) -> List[str]:
+        """The command that lists the states of ``job_ids`` (one call for all of them)."""
+        if self.status_lists_all:
+            return list(self.status_command)
+        return [*self.status_command, *job_ids]
+
+    def parse_status(self, output: str, job_ids: Sequence[str]) -> Dict[str, str]:
+        """The state of each of ``job_ids`` in the status command's ``output``; GONE if unlisted.
+
+        Array jobs are matched loosely, because schedulers list them in several shapes: an
+        array's id gets the states of its listed tasks (``7`` from ``7_0`` and ``7_[2-3]``), a
+        task id the state of its own line, of a pending range holding it, or of its array's
+        line (SGE lists tasks under the array's id).
+        """
+        listed = [(m.group("id"), m.group("state")) for m in self.status_pattern.finditer(output)]
+        return {job_id: _state_of(job_id, listed) for job_id in job_ids}
+
+    def is_active(self, state: str) -> bool:
+        """True while a job in ``state`` may still run, or is still being stopped."""
+        return state != GONE and state not in self.final_states
+
+    # --- job arrays (see render_array_script) ------------------------------------------------
+
+    def array_job_name(self, job_name: str, size: int, max_running: int) -> str:
+        """The name of an array job of ``size`` tasks (LSF also puts the range in it)."""
+        return self.job_name(job_name)
+
+    def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
+        """The directives that make the job an array of ``size`` tasks, at most
+        ``max_running`` of them at once (0: no limit).
+
+        Raises:
+            JobScriptError: the scheduler has no job arrays, or no limit on running tasks.
+        """
+        raise JobScriptError(
+            f"mlxp does not know how to submit {self.name} job arrays; submit without --array"
+            " (one job per run)",
+            scheduler=self.name,
+        )
+
+    def array_header_lines(
+        self, job_name: str, output_stem: str, size: int, max_running: int
+    ) -> List[str]:
+        """Name, stderr and stdout directives of an array job, then its array directives.
+
+        The scheduler's own output files are ``<output_stem>.<pattern>.stdout``: each task
+        sends its output to its run directory, so these hold only what comes before that.
+        """
+        pattern = f".{self.array_output_pattern}" if self.array_output_pattern else ""
+        stem = self.output_path(output_stem) + pattern
+        name = self.array_job_name(job_name, size, max_running)
+        return [
+            self.directive_line(self.job_name_flag, name),
+            self.directive_line(self.stderr_flag, stem + ".stderr"),
+            self.directive_line(self.stdout_flag, stem + ".stdout"),
+            *self.array_lines(job_name, size, max_running),
+        ]
+
+    def array_range(self, size: int, max_running: int) -> str:
+        """``first-last`` of ``size`` tasks, with ``%max_running`` when there is a limit."""
+        first = self.array_first_index
+        limit = f"%{max_running}" if max_running else ""
+        return f"{first}-{first + size - 1}{limit}"
+
+    def array_task_ids(self, job_id: str, output: str, size: int) -> Tuple[str, List[str]]:
+        """``(array id, each task's id)`` of a submitted array, from its job id and output."""
+        first = self.array_first_index
+        return job_id, [
+            self.array_task_id_format.format(job_id=job_id, index=index)
+            for index in range(first, first + size)
+        ]
+
 
 def render_script(scheduler: Scheduler, spec: JobSpec) -> str:
     """The job script for ``spec`` in ``scheduler``'s syntax; pure: same input, same text.
@@ -239,7 +352,91 @@ def render_script(scheduler: Scheduler, spec: JobSpec) -> str:
         JobScriptError: a user directive is not ``scheduler``'s, or a value cannot be written
             as a directive.
     """
-    for line in spec.directives:
+    _check_directives(scheduler, spec.directives)
+    lines = [
+        spec.shebang,
+        *scheduler.header_lines(spec),
+        *spec.directives,
+        "",
+        *spec.env_lines,
+        f"cd {shlex.quote(spec.work_dir)}",
+        _command_line(spec),
+        *spec.post_lines,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_array_script(
+    scheduler: Scheduler,
+    tasks: Sequence[JobSpec],
+    job_name: str,
+    output_stem: str,
+    max_running: int = 0,
+) -> str:
+    """One array job script that runs ``tasks[i]`` as the array's i-th task; pure.
+
+    A ``case`` on the scheduler's task-index variable picks the task: it sends the task's
+    output to the task's own stdout/stderr files (appending, so a rerun keeps the earlier
+    attempts) and sets ``mlxp_command`` to the task's full command line, quoted once more.
+    The environment lines, the ``cd`` and the post lines, which all tasks share, follow, and
+    ``eval`` runs the command exactly as the task's own job script would. The script needs a
+    POSIX shell (sh, bash, zsh, ksh), not csh.
+
+    Args:
+        scheduler: the backend.
+        tasks: the job of each task; they must share their :attr:`JobSpec.array_key`.
+        job_name: the array's name, e.g. ``logs/1-16``.
+        output_stem: the scheduler's own stdout/stderr files start with this path.
+        max_running: at most this many tasks run at once; 0 for no limit.
+
+    Raises:
+        JobScriptError: no tasks, tasks that differ in more than their command and outputs,
+            a scheduler without job arrays (or without a limit, for ``max_running``), or a
+            directive that is not the scheduler's.
+    """
+    variable = scheduler.array_index_variable
+    if variable is None:
+        raise JobScriptError(
+            f"the {scheduler.name} scheduler has no job arrays; submit without --array",
+            scheduler=scheduler.name,
+        )
+    if not tasks:
+        raise JobScriptError("an array job needs at least one task", field="tasks")
+    first = tasks[0]
+    if any(task.array_key != first.array_key for task in tasks):
+        raise JobScriptError(
+            "the tasks of one array job must share their directives, environment, work"
+            " directory and post lines",
+            field="tasks",
+        )
+    _check_directives(scheduler, first.directives)
+    start = scheduler.array_first_index
+    lines = [
+        first.shebang,
+        *scheduler.array_header_lines(job_name, output_stem, len(tasks), max_running),
+        *first.directives,
+        "",
+        f'case "${variable}" in',
+    ]
+    for index, task in enumerate(tasks, start=start):
+        stdout, stderr = shlex.quote(task.stdout_path), shlex.quote(task.stderr_path)
+        lines.append(f"  {index}) exec >>{stdout} 2>>{stderr}")
+        lines.append(f"     mlxp_command={shlex.quote(_command_line(task))} ;;")
+    last = start + len(tasks) - 1
+    lines += [
+        f'  *) echo "mlxp: this array has tasks {start}-{last}, not ${{{variable}:-none}}" >&2',
+        "     exit 1 ;;",
+        "esac",
+        *first.env_lines,
+        f"cd {shlex.quote(first.work_dir)}",
+        'eval "$mlxp_command"',
+        *first.post_lines,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _check_directives(scheduler: Scheduler, directives: Sequence[str]) -> None:
+    for line in directives:
         if scheduler.directive is None:
             if not line.lstrip().startswith("#"):
                 raise JobScriptError(
@@ -251,20 +448,14 @@ def render_script(scheduler: Scheduler, spec: JobSpec) -> str:
                 f"{line!r} is not a {scheduler.directive} directive for {scheduler.name}",
                 line_text=line,
             )
+
+
+def _command_line(spec: JobSpec) -> str:
+    """The command as one shell line: the prefix verbatim, each argument quoted."""
     command = " ".join(shlex.quote(arg) for arg in spec.command)
     if spec.command_prefix.strip():
         command = f"{spec.command_prefix.strip()} {command}"
-    lines = [
-        spec.shebang,
-        *scheduler.header_lines(spec),
-        *spec.directives,
-        "",
-        *spec.env_lines,
-        f"cd {shlex.quote(spec.work_dir)}",
-        command,
-        *spec.post_lines,
-    ]
-    return "\n".join(lines) + "\n"
+    return command
 
 
 def submit(
@@ -337,6 +528,89 @@ def cancel(
             output=result.output,
             returncode=result.returncode,
         )
+
+
+class JobStates(Dict[str, str]):
+    """Job id -> the scheduler's state for it, from one status call.
+
+    ``problem`` is None when the scheduler answered; otherwise it says why not (``squeue not
+    found``), and the jobs it left unanswered have that text as their state.
+    """
+
+    def __init__(self, states: Dict[str, str], problem: Optional[str] = None) -> None:
+        super().__init__(states)
+        self.problem = problem
+
+
+def query_states(
+    scheduler: Scheduler, job_ids: Sequence[str], *, timeout: Optional[float] = STATUS_TIMEOUT
+) -> JobStates:
+    """The state of each of ``job_ids``, asked with one call of ``scheduler``'s status command.
+
+    One call per scheduler, never one per job: clusters rate-limit their controllers. Never
+    raises for the scheduler's sake, so that a table of runs still shows what is known: a
+    missing command, a timeout or a failure becomes ``.problem`` and the state of each job the
+    output does not list. A job the scheduler no longer knows is :data:`GONE`.
+    """
+    ids = list(dict.fromkeys(job_ids))
+    if not ids:
+        return JobStates({})
+    argv = scheduler.status_argv(ids)
+    program = argv[0]
+    try:
+        result = run(argv, timeout=timeout)
+    except FileNotFoundError:
+        problem = f"{program} not found"
+        return JobStates(dict.fromkeys(ids, problem), problem)
+    except (OSError, TimeoutError) as exc:
+        problem = f"{program} failed: {exc}"
+        return JobStates(dict.fromkeys(ids, problem), problem)
+    states = scheduler.parse_status(result.stdout, ids)
+    if result.returncode == 0 or scheduler.unknown_job_pattern.search(result.output):
+        return JobStates(states)
+    first_line = (result.output or "no output").splitlines()[0].strip()
+    problem = f"{program} failed (exit {result.returncode}): {first_line}"
+    return JobStates({k: problem if v == GONE else v for k, v in states.items()}, problem)
+
+
+def _state_of(job_id: str, listed: Sequence[Tuple[str, str]]) -> str:
+    """``job_id``'s state among the ``(listed id, state)`` pairs; see ``parse_status``."""
+    own = [state for listed_id, state in listed if _covers(listed_id, job_id)]
+    tasks = [state for listed_id, state in listed if _array_of(listed_id) == job_id]
+    array = [state for listed_id, state in listed if listed_id == _array_of(job_id)]
+    found = own or tasks or array
+    return ",".join(dict.fromkeys(found)) if found else GONE
+
+
+# An array task (``7_3``, ``7.3``, ``7[3]``) or a range of them (``7_[2-3,5%2]``, ``7[1-4]``).
+_ARRAY_TASK = re.compile(r"(\d+)([_.]?)\[?([\d,:%-]*)\]?")
+
+
+def _array_of(job_id: str) -> Optional[str]:
+    """The array's id of a task id (``7`` for ``7_3``), None for a plain job id."""
+    found = _ARRAY_TASK.fullmatch(job_id)
+    return found.group(1) if found and found.group(3) else None
+
+
+def _covers(listed_id: str, job_id: str) -> bool:
+    """True if ``listed_id`` is ``job_id``, or a range of array tasks that holds it."""
+    if listed_id == job_id:
+        return True
+    listed, wanted = _ARRAY_TASK.fullmatch(listed_id), _ARRAY_TASK.fullmatch(job_id)
+    if not (listed and wanted and "[" in listed_id and wanted.group(3).isdigit()):
+        return False
+    if listed.group(1, 2) != wanted.group(1, 2):
+        return False
+    index = int(wanted.group(3))
+    for part in listed.group(3).split("%")[0].split(","):  # "%2" caps running tasks (Slurm)
+        bounds, _, step = part.partition(":")  # "1-4:2" (SGE's step)
+        first, _, last = bounds.partition("-")
+        last, step = last or first, step or "1"
+        if not (first.isdigit() and last.isdigit() and step.isdigit() and int(step) > 0):
+            continue
+        if int(first) <= index <= int(last) and (index - int(first)) % int(step) == 0:
+            return True
+    return False
 
 
 def _indent(text: str) -> str:

@@ -6,10 +6,10 @@ import os
 import re
 import shlex
 import signal
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mlxp._shell import ShellResult, spawn_background
-from mlxp.schedulers.base import JobSpec, Scheduler
+from mlxp.schedulers.base import GONE, JobSpec, Scheduler
 
 __all__ = ["LocalScheduler"]
 
@@ -27,6 +27,28 @@ class LocalScheduler(Scheduler):
     directive = None
     needs_executable_script = True
     job_id_pattern = re.compile(r"^(\d+)$", re.MULTILINE)
+    # ``ps -o pid=,stat= -p 1,2`` (Linux and BSD): a row per live pid, exit 1 if none is.
+    status_command = ("ps", "-o", "pid=,stat=")
+    status_pattern = re.compile(r"^\s*(?P<id>\d+)\s+(?P<state>\S+)", re.MULTILINE)
+    unknown_job_pattern = re.compile(r"\A\Z")
+    final_states = frozenset({"ended"})
+    array_index_variable = "MLXP_ARRAY_TASK_ID"
+
+    def array_header_lines(
+        self, job_name: str, output_stem: str, size: int, max_running: int
+    ) -> List[str]:
+        """Started without a task index, the script runs each task itself (``"$0"`` with the
+        index set), ``max_running`` at a time, one after another for 0: every task of a
+        local array shares this machine."""
+        stdout, stderr = (shlex.quote(f"{output_stem}.{name}") for name in ("stdout", "stderr"))
+        variable = self.array_index_variable
+        return [
+            f'if [ -z "${{{variable}:-}}" ]; then',
+            f"  exec >>{stdout} 2>>{stderr}",
+            f'  seq 0 {size - 1} | xargs -P {max(max_running, 1)} -I{{}} env {variable}={{}} "$0"',
+            "  exit",
+            "fi",
+        ]
 
     def header_lines(self, spec: JobSpec) -> List[str]:
         """An ``exec`` redirection in place of directives."""
@@ -45,6 +67,20 @@ class LocalScheduler(Scheduler):
     def cancel_argv(self, job_ids: Sequence[str]) -> List[str]:
         """The equivalent ``kill`` command (:meth:`run_cancel` signals without it)."""
         return ["kill", "-TERM", "--", *(f"-{job_id}" for job_id in job_ids)]
+
+    def status_argv(self, job_ids: Sequence[str]) -> List[str]:
+        """``ps -o pid=,stat= -p 1,2``: the job ids are pids (an array task's, ``12_3``, is
+        its array's pid and its index)."""
+        pids = dict.fromkeys(job_id.split("_")[0] for job_id in job_ids)
+        return [*self.status_command, "-p", ",".join(pids)]
+
+    def parse_status(self, output: str, job_ids: Sequence[str]) -> Dict[str, str]:
+        """``running``, or ``ended`` for a zombie: it exited and awaits its parent's reaping."""
+        states = super().parse_status(output, job_ids)
+        return {
+            job_id: state if state == GONE else ("ended" if state.startswith("Z") else "running")
+            for job_id, state in states.items()
+        }
 
     def run_cancel(self, job_ids: Sequence[str], timeout: Optional[float]) -> ShellResult:
         """SIGTERM each job's process group; a job that has already ended is reported."""

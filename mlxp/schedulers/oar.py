@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
+from typing import List, Optional, Sequence, Tuple
 
 from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError
@@ -15,6 +15,7 @@ __all__ = ["OarScheduler"]
 # oarsub refuses any other character in -O/-E paths ("Invalid stdout file name (bad
 # character)", OAR 2.5 OAR/IO.pm).
 _OAR_PATH = re.compile(r"[a-zA-Z0-9_./\-%\\ ]+")
+_ARRAY_ID = re.compile(r"^OAR_ARRAY_ID=(\d+)\s*$", re.MULTILINE)
 
 
 class OarScheduler(Scheduler):
@@ -37,7 +38,35 @@ class OarScheduler(Scheduler):
     submit_command = ("oarsub", "-S")
     needs_executable_script = True
     cancel_command = ("oardel",)
+    # ``oarstat -s -j 1 -j 2`` prints ``1: Running``, also for ended jobs; nothing for unknown ids.
+    status_command = ("oarstat", "-s")
+    status_pattern = re.compile(r"^(?P<id>\d+): (?P<state>\w+)\s*$", re.MULTILINE)
+    final_states = frozenset({"Terminated", "Error"})
     job_id_pattern = re.compile(r"^OAR_JOB_ID=(\d+)\s*$", re.MULTILINE)
+    array_index_variable = "OAR_ARRAY_INDEX"
+    array_first_index = 1
+    array_output_pattern = "%jobid%"  # each task is a job of its own
+
+    def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
+        """``--array 16``. OAR has no limit on the running tasks of an array: refused."""
+        if max_running:
+            raise JobScriptError(
+                f"OAR cannot limit how many tasks of an array run at once (oarsub --array has"
+                f" no throttle), so max_running={max_running} cannot be kept\n    drop"
+                " --max-running (mlxp.scheduler.max_running), or limit your jobs with an OAR"
+                " admission rule or a container job",
+                scheduler=self.name,
+            )
+        return [self.directive_line("--array ", str(size))]
+
+    def array_task_ids(self, job_id: str, output: str, size: int) -> Tuple[str, List[str]]:
+        """oarsub prints each task's own ``OAR_JOB_ID=`` line, then ``OAR_ARRAY_ID=``."""
+        array = _ARRAY_ID.search(output)
+        return (array.group(1) if array else job_id), self.job_id_pattern.findall(output)
+
+    def status_argv(self, job_ids: Sequence[str]) -> List[str]:
+        """``oarstat -s -j 1 -j 2``: oarstat wants one ``-j`` per id."""
+        return [*self.status_command, *(arg for job_id in job_ids for arg in ("-j", job_id))]
 
     def directive_value(self, value: str) -> str:
         """The value verbatim: oarsub would keep quotes as part of it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import List
 
 from mlxp.schedulers.base import Scheduler
 
@@ -25,8 +26,26 @@ class SgeScheduler(Scheduler):
     stderr_flag = "-e "
     submit_command = ("qsub",)
     cancel_command = ("qdel",)
+    # qstat lists queued and running jobs only, so an ended job is GONE (``qacct`` answers for
+    # one job per call). A row: job-ID prior name user state ...; states qw, r, t, dr, Eqw ...
+    status_command = ("qstat", "-u", "*")
+    status_lists_all = True
+    status_pattern = re.compile(
+        r"^\s*(?P<id>\d+)\s+\S+\s+\S+\s+\S+\s+(?P<state>[a-zA-Z]+)\s", re.MULTILINE
+    )
     job_id_pattern = re.compile(
         r"^Your job(?:-array)? (\d+)\S* \(.*\) has been submitted", re.MULTILINE
     )
     job_name_forbidden = "/:@\\*?"
     job_name_starts_with_letter = True
+    array_index_variable = "SGE_TASK_ID"
+    array_first_index = 1
+    array_output_pattern = "$JOB_ID.$TASK_ID"  # qsub's own pseudo variables, not the shell's
+    array_task_id_format = "{job_id}.{index}"
+
+    def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
+        """``-t 1-16`` and, with a limit, ``-tc 2`` (tasks 1 to 16, at most 2 running)."""
+        lines = [self.directive_line("-t ", self.array_range(size, 0))]
+        if max_running:
+            lines.append(self.directive_line("-tc ", str(max_running)))
+        return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Dict, List, Sequence, Tuple
 
 from mlxp.schedulers.base import Scheduler
 
@@ -25,5 +26,33 @@ class TorqueScheduler(Scheduler):
     stderr_flag = "-e "
     submit_command = ("qsub",)
     cancel_command = ("qdel",)
+    # A row: Job ID, Name, User, Time Use, S, Queue. Ended jobs stay listed as C (TORQUE's
+    # keep_completed) or vanish; PBS Pro then says "Job has finished".
+    status_command = ("qstat",)
+    status_pattern = re.compile(
+        r"^(?P<id>\d+(?:\[\d*\])?)\S*\s+\S+\s+\S+\s+\S+\s+(?P<state>[A-Z])\s+\S+\s*$",
+        re.MULTILINE,
+    )
+    unknown_job_pattern = re.compile(r"Unknown Job Id|Job has finished")
+    final_states = frozenset({"C", "F"})
     job_id_pattern = re.compile(r"^\s*(\d+(?:\[\d*\])?(?:\.[\w.-]+)?)\s*$", re.MULTILINE)
     job_name_starts_with_letter = True
+    array_index_variable = "PBS_ARRAYID"
+
+    def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
+        """``-t 0-15%2``: tasks 0 to 15, at most 2 running at once (TORQUE's slot limit)."""
+        return [self.directive_line("-t ", self.array_range(size, max_running))]
+
+    def array_task_ids(self, job_id: str, output: str, size: int) -> Tuple[str, List[str]]:
+        """qsub prints the array as ``1234[].server``; task 3 is ``1234[3].server``."""
+        number, brackets, rest = job_id.partition("[]")
+        if not brackets:
+            number, dot, server = job_id.partition(".")
+            rest = dot + server
+        return job_id, [f"{number}[{index}]{rest}" for index in range(size)]
+
+    def parse_status(self, output: str, job_ids: Sequence[str]) -> Dict[str, str]:
+        """Ids are matched without their ``.server`` suffix, which qstat may cut short."""
+        short = {job_id: job_id.split(".", 1)[0] for job_id in job_ids}
+        found = super().parse_status(output, list(short.values()))
+        return {job_id: found[key] for job_id, key in short.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from mlxp._shell import run
 from mlxp.errors import JobScriptError
-from mlxp.schedulers import JobSpec, available, get_scheduler, render_script
+from mlxp.schedulers import JobSpec, available, get_scheduler, render_array_script, render_script
 
 # The user's directives of the quick start's OAR script, and the same resources in each
 # scheduler's own syntax.
@@ -88,6 +89,83 @@ def test_golden(scheduler: str, case: str, golden: Callable[[str, str], None]) -
     text = render_script(get_scheduler(scheduler), spec)
     assert render_script(get_scheduler(scheduler), spec) == text  # same input, same bytes
     golden(f"{scheduler}/{case}.sh", text)
+
+
+def array_tasks(scheduler: str) -> List[JobSpec]:
+    """Runs 1 to 3 of a sweep as the tasks of one array; the third value holds quotes."""
+    values = ["seed=1", "seed=2", 'note=it\'s "quoted" & done']
+    return [
+        dataclasses.replace(
+            workdir_space(scheduler),
+            job_name=f"logs/{number}",
+            stdout_path=f"/root/logs/{number}/log.stdout",
+            stderr_path=f"/root/logs/{number}/log.stderr",
+            command=("python", "main.py", value, f"mlxp.logger.forced_log_id={number}"),
+        )
+        for number, value in enumerate(values, start=1)
+    ]
+
+
+# case -> the array's limit on running tasks (OAR has none: it refuses one)
+ARRAY_CASES = {"array": 0, "array-throttled": 2}
+ARRAY_GOLDEN = [
+    (scheduler, case)
+    for scheduler in available()
+    for case in sorted(ARRAY_CASES)
+    if not (scheduler == "oar" and ARRAY_CASES[case])
+]
+
+
+@pytest.mark.parametrize("scheduler, case", ARRAY_GOLDEN)
+def test_golden_array(scheduler: str, case: str, golden: Callable[[str, str], None]) -> None:
+    backend = get_scheduler(scheduler)
+    arguments = (array_tasks(scheduler), "logs/1-3", "/root/logs/.arrays/1-3", ARRAY_CASES[case])
+    text = render_array_script(backend, *arguments)
+    assert render_array_script(backend, *arguments) == text  # same input, same bytes
+    golden(f"{scheduler}/{case}.sh", text)
+
+
+def test_oar_refuses_to_limit_running_tasks() -> None:
+    with pytest.raises(JobScriptError, match="OAR cannot limit how many tasks") as caught:
+        render_array_script(get_scheduler("oar"), array_tasks("oar"), "logs/1-3", "/x/1-3", 2)
+    assert caught.value.scheduler == "oar"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        pytest.param({"work_dir": "/elsewhere"}, "must share", id="other-work-dir"),
+        pytest.param({"env_lines": ()}, "must share", id="other-env"),
+    ],
+)
+def test_array_tasks_must_share_their_script(change: Dict[str, object], message: str) -> None:
+    tasks = array_tasks("slurm")
+    tasks[1] = dataclasses.replace(tasks[1], **change)  # type: ignore[arg-type]
+    with pytest.raises(JobScriptError, match=message):
+        render_array_script(get_scheduler("slurm"), tasks, "logs/1-3", "/x/1-3")
+
+
+def test_an_array_runs_the_task_its_index_names(tmp_path: Path) -> None:
+    """Each index runs its own task with exactly its arguments, into its own files; an index
+    outside the array runs nothing and fails."""
+    echo = "import json, os, sys; print(json.dumps([os.getcwd()] + sys.argv[1:]))"
+    values = [["a b;touch PWNED", "$(touch PWNED)"], ["it's", '"x"', "a\nb", ""]]
+    tasks = [
+        JobSpec(f"logs/{number}", str(tmp_path / f"out{number}"), str(tmp_path / f"err{number}"),
+                (sys.executable, "-c", echo, *arguments), str(tmp_path),
+                env_lines=("export SHARED=1",), post_lines=("echo after",))
+        for number, arguments in enumerate(values)
+    ]
+    script = tmp_path / "array.sh"
+    script.write_text(render_array_script(get_scheduler("slurm"), tasks, "logs/0-1", "/x/0-1"))
+    for index, arguments in enumerate(values):
+        result = run(["bash", str(script)], env={**os.environ, "SLURM_ARRAY_TASK_ID": str(index)})
+        assert result.returncode == 0, result.output
+        lines = (tmp_path / f"out{index}").read_text().splitlines()
+        assert json.loads(lines[0]) == [str(tmp_path), *arguments] and lines[1] == "after"
+    result = run(["bash", str(script)], env={**os.environ, "SLURM_ARRAY_TASK_ID": "7"})
+    assert result.returncode == 1 and "tasks 0-1, not 7" in result.stderr
+    assert not (tmp_path / "PWNED").exists()
 
 
 def test_quickstart_oar_script_is_the_guides() -> None:
@@ -207,5 +285,6 @@ def test_golden_files_have_no_strays() -> None:
     """Every golden file belongs to a backend and case this module renders."""
     root = Path(__file__).resolve().parent.parent / "golden"
     expected = {f"{s}/{c}.sh" for s in available() for c in CASES}
+    expected |= {f"{s}/{c}.sh" for s, c in ARRAY_GOLDEN}
     found = {str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*.sh")}
     assert found == expected
