@@ -89,12 +89,14 @@ class RunInfo:
         return _stamp(self.path) != self.stamp
 
     def update(self, **fields: Any) -> None:
-        """Merge ``fields`` into the file and rewrite it atomically."""
-        if self.changed():
-            self._take_over(fields)
-        self.info.update(fields)
-        _layout.atomic_write_text(self.path, dump_yaml(self.info))
-        self.stamp = _stamp(self.path)
+        """Merge ``fields`` into the file and rewrite it atomically, under the run's info lock
+        (the job's own Logger takes it too)."""
+        with _layout.info_lock(os.path.dirname(os.path.dirname(self.path))):
+            if self.changed():
+                self._take_over(fields)
+            self.info.update(fields)
+            _layout.atomic_write_text(self.path, dump_yaml(self.info))
+            self.stamp = _stamp(self.path)
 
     def _take_over(self, fields: Dict[str, Any]) -> None:
         """Continue from what the job wrote; only the scheduler's ids are still ours to add."""
