@@ -62,9 +62,17 @@ def scheduler_of(settings: ConfigDict) -> Scheduler:
 
 
 def job_command(overrides: Sequence[Any], flags: Sequence[str], log_id: int, parent: str,
-                snapshot: Optional["Snapshot"] = None) -> List[str]:
-    """The job's command: this interpreter, the task's script, the point, the pinned run dir."""
+                snapshot: Optional["Snapshot"] = None, requeue_on: Optional[str] = None
+                ) -> List[str]:
+    """The job's command: this interpreter, the task's script, the point, the pinned run dir.
+
+    ``requeue_on`` names the scheduler of a requeueable job: the job then resumes its run
+    whenever it starts again, and knows whom to ask for a requeue.
+    """
     kept = [o.text for o in overrides if not o.key.startswith(_SUBMIT_ONLY)]
+    if requeue_on:
+        kept += ["mlxp.resume=true", f"mlxp.scheduler.name={requeue_on}",
+                 "mlxp.scheduler.requeue=true"]
     script = snapshot.task_path(os.path.abspath(sys.argv[0])) if snapshot else sys.argv[0]
     return [
         sys.executable,
@@ -83,6 +91,16 @@ def _directives(scheduler: Scheduler, lines: Sequence[str]) -> Tuple[str, ...]:
     return tuple(line if line.lstrip().startswith("#") else f"{prefix} {line}" for line in lines)
 
 
+def _requeue_lines(scheduler: Scheduler, section: ConfigDict) -> List[str]:
+    """The requeue directives; errors when this scheduler or script cannot requeue."""
+    if section.post_cmd:
+        raise SettingsError(
+            "mlxp.scheduler.requeue runs the python command with exec (so that the scheduler's"
+            " warning reaches it): lines after the command cannot run; move them before it:"
+            f" {section.post_cmd[0]!r}", key="scheduler.post_cmd")
+    return scheduler.requeue_lines(section.requeue_warning)
+
+
 def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: List[str],
              snapshot: Optional["Snapshot"] = None) -> JobSpec:
     """What ``script.sh`` of the run in ``log_dir`` holds.
@@ -93,6 +111,11 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
     section = settings.scheduler
     parent = os.path.dirname(log_dir)
     env_lines = tuple(section.env_cmd) + tuple(section.before_cmd)
+    directives = _directives(scheduler, section.option_cmd)
+    prefix = section.get("command_prefix", "")
+    if section.requeue:
+        directives += tuple(_requeue_lines(scheduler, section))
+        prefix = f"exec {prefix}".strip()
     work_dir = os.getcwd()
     if snapshot is not None:
         variable, record = next(iter(snapshot.environment().items()))
@@ -104,10 +127,10 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
         stderr_path=os.path.join(log_dir, _layout.STDERR_FILE),
         command=tuple(command),
         work_dir=work_dir,
-        directives=_directives(scheduler, section.option_cmd),
+        directives=directives,
         env_lines=env_lines,
         post_lines=tuple(section.post_cmd),
-        command_prefix=section.get("command_prefix", ""),
+        command_prefix=prefix,
         shebang=f"#!{section.shell_path}",
     )
 
@@ -120,6 +143,8 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         scheduler = scheduler_of(point.settings)
         section = point.settings.scheduler
         check_array_options(scheduler, section.array, section.max_running, section.max_array_size)
+        if section.requeue:
+            _requeue_lines(scheduler, section)  # checked before any run directory is made
         schedulers.append(scheduler)
     next_ids: Dict[str, int] = {}
     jobs = []
@@ -136,7 +161,8 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         else:
             log_id, log_dir = _layout.allocate_run_dir(parent, first_candidate=next_ids.get(parent, 0))
         next_ids[parent] = log_id + 1
-        command = job_command(point.point, flags, log_id, parent, snapshot)
+        requeue_on = scheduler.name if settings.scheduler.requeue else None
+        command = job_command(point.point, flags, log_id, parent, snapshot, requeue_on)
         spec = job_spec(scheduler, settings, log_dir, command, snapshot)
         section = settings.scheduler
         jobs.append(Job(scheduler, log_dir, spec, render_script(scheduler, spec),

@@ -51,6 +51,8 @@ SCHEMA: Dict[str, Any] = {
         "array": ((bool,), False, None),
         "max_running": ((int,), 0, None),
         "max_array_size": ((int,), 1000, None),
+        "requeue": ((bool,), False, None),
+        "requeue_warning": ((int,), 120, None),
     },
 }
 

@@ -11,8 +11,16 @@ import difflib
 from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from mlxp.errors import JobScriptError, SchedulerError
-from mlxp.schedulers.base import (JobSpec, Scheduler, cancel, render_array_script,
-                                  render_script, submit)
+from mlxp.schedulers.base import (
+    JobSpec,
+    Scheduler,
+    cancel,
+    current_job_id,
+    render_array_script,
+    render_script,
+    request_requeue,
+    submit,
+)
 from mlxp.schedulers.local import LocalScheduler
 from mlxp.schedulers.lsf import LsfScheduler
 from mlxp.schedulers.mwm import MwmScheduler
@@ -34,11 +42,13 @@ __all__ = [
     "TorqueScheduler",
     "available",
     "cancel",
+    "current_job_id",
     "detect_scheduler",
     "get_scheduler",
     "register_scheduler",
     "render_array_script",
     "render_script",
+    "request_requeue",
     "submit",
 ]
 

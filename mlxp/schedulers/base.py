@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
 from mlxp._shell import ShellResult, run
-from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
+from mlxp.errors import JobScriptError, SchedulerError, SettingsError, SubmissionError
 
 __all__ = [
     "GONE",
@@ -154,6 +154,10 @@ class Scheduler:
     array_output_pattern: ClassVar[str] = ""
     #: how one task's id is written, from the array's id and the task's index.
     array_task_id_format: ClassVar[str] = "{job_id}_{index}"
+    #: the environment variable that holds a running job's own id.
+    job_id_variable: ClassVar[Optional[str]] = None
+    #: the command that puts a running job back in the queue, without the id; () if none.
+    requeue_command: ClassVar[Tuple[str, ...]] = ()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -222,6 +226,16 @@ class Scheduler:
         ]
 
     # --- commands --------------------------------------------------------------------------
+
+    def requeue_lines(self, warning_seconds: int) -> List[str]:
+        """Directives that make the job requeueable and warn it (SIGUSR1) before it is stopped.
+
+        Raises:
+            SettingsError: mlxp cannot requeue this scheduler's jobs.
+        """
+        raise SettingsError(
+            f"mlxp.scheduler.requeue is not supported for {self.name}; it works with slurm,"
+            " sge, torque and lsf", key="scheduler.requeue")
 
     def submit_argv(self, script_path: str) -> List[str]:
         """The command that submits ``script_path``."""
@@ -456,6 +470,32 @@ def _command_line(spec: JobSpec) -> str:
     if spec.command_prefix.strip():
         command = f"{spec.command_prefix.strip()} {command}"
     return command
+
+
+def current_job_id(scheduler: Scheduler) -> Optional[str]:
+    """The id of the job this process runs in, from the scheduler's variable; None outside."""
+    variable = scheduler.job_id_variable
+    return os.environ.get(variable) or None if variable else None
+
+
+def request_requeue(scheduler: Scheduler, job_id: str, *,
+                    timeout: Optional[float] = COMMAND_TIMEOUT) -> None:
+    """Ask the scheduler to put the running job ``job_id`` back in its queue.
+
+    Raises:
+        SchedulerError: the scheduler cannot requeue jobs, or refused.
+    """
+    if not scheduler.requeue_command:
+        raise SchedulerError(f"mlxp cannot requeue {scheduler.name} jobs", job_id=job_id)
+    try:
+        result = run([*scheduler.requeue_command, job_id], timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerError(f"cannot requeue {scheduler.name} job {job_id}: {exc}") from exc
+    if result.returncode != 0:
+        raise SchedulerError(
+            f"{scheduler.name} did not requeue job {job_id}:\n" + _indent(result.output),
+            output=result.output,
+        )
 
 
 def submit(

@@ -38,6 +38,8 @@ class LsfScheduler(Scheduler):
     final_states = frozenset({"DONE", "EXIT"})
     job_id_pattern = re.compile(r"Job <(\d+)> is submitted")
     array_index_variable = "LSB_JOBINDEX"
+    job_id_variable = "LSB_JOBID"
+    requeue_command = ("brequeue",)
     array_first_index = 1
     array_output_pattern = "%J_%I"  # the array's id, the task's index
     array_task_id_format = "{job_id}[{index}]"
@@ -46,6 +48,12 @@ class LsfScheduler(Scheduler):
         """An array element's row ``104 2 RUN`` is read as ``104[2] RUN``."""
         output = _ELEMENT_ROW.sub(lambda m: f"{m.group(1)}[{m.group(2)}]", output)
         return super().parse_status(output, job_ids)
+
+    def requeue_lines(self, warning_seconds: int) -> List[str]:
+        """Rerunnable (``-r``), and SIGUSR1 ``-wt`` minutes before the end (``-wa``)."""
+        minutes = max(1, -(-warning_seconds // 60))
+        return [f"{self.directive} -r", f"{self.directive} -wa USR1",
+                f"{self.directive} -wt {minutes}"]
 
     def array_job_name(self, job_name: str, size: int, max_running: int) -> str:
         """``logs_1-16[1-16]%2``: bsub takes the range and the limit in the name, which for

@@ -39,9 +39,16 @@ class SgeScheduler(Scheduler):
     job_name_forbidden = "/:@\\*?"
     job_name_starts_with_letter = True
     array_index_variable = "SGE_TASK_ID"
+    job_id_variable = "JOB_ID"
+    requeue_command = ("qmod", "-rj")
     array_first_index = 1
     array_output_pattern = "$JOB_ID.$TASK_ID"  # qsub's own pseudo variables, not the shell's
     array_task_id_format = "{job_id}.{index}"
+
+    def requeue_lines(self, warning_seconds: int) -> List[str]:
+        """Rerunnable (``-r y``); SGE's own warning (``-notify``) is SIGUSR2, not SIGUSR1, so a
+        restart resumes the run but no checkpoint hook is called first."""
+        return [f"{self.directive} -r y"]
 
     def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
         """``-t 1-16`` and, with a limit, ``-tc 2`` (tasks 1 to 16, at most 2 running)."""

@@ -35,11 +35,20 @@ class SlurmScheduler(Scheduler):
     )
     job_id_pattern = re.compile(r"^Submitted batch job (\d+)\s*$", re.MULTILINE)
     array_index_variable = "SLURM_ARRAY_TASK_ID"
+    job_id_variable = "SLURM_JOB_ID"
+    requeue_command = ("scontrol", "requeue")
     array_output_pattern = "%A_%a"  # the array's id, the task's index
 
     def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
         """``--array=0-15%2``: tasks 0 to 15, at most 2 running at once."""
         return [self.directive_line("--array=", self.array_range(size, max_running))]
+
+    def requeue_lines(self, warning_seconds: int) -> List[str]:
+        """Requeueable, SIGUSR1 to the batch shell before the end, and logs that keep growing
+        across restarts (Slurm truncates them otherwise)."""
+        return [f"{self.directive} --requeue",
+                self.directive_line("--signal=", f"B:USR1@{warning_seconds}"),
+                self.directive_line("--open-mode=", "append")]
 
     def status_argv(self, job_ids: Sequence[str]) -> List[str]:
         """``squeue ... --jobs=1,2,3``: squeue takes the ids as one comma-separated list."""

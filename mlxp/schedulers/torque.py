@@ -38,6 +38,13 @@ class TorqueScheduler(Scheduler):
     job_id_pattern = re.compile(r"^\s*(\d+(?:\[\d*\])?(?:\.[\w.-]+)?)\s*$", re.MULTILINE)
     job_name_starts_with_letter = True
     array_index_variable = "PBS_ARRAYID"
+    job_id_variable = "PBS_JOBID"
+    requeue_command = ("qrerun",)
+
+    def requeue_lines(self, warning_seconds: int) -> List[str]:
+        """Rerunnable (``-r y``); TORQUE sends no warning, so a restart resumes the run but no
+        checkpoint hook is called first."""
+        return [f"{self.directive} -r y"]
 
     def array_lines(self, job_name: str, size: int, max_running: int) -> List[str]:
         """``-t 0-15%2``: tasks 0 to 15, at most 2 running at once (TORQUE's slot limit)."""
