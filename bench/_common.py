@@ -76,3 +76,27 @@ def report(label: str, seconds: float, floor: float, unit: str = "ms") -> None:
 
 
 PYTHON = sys.executable
+
+
+SWEEP_TASK = '''
+import mlxp
+
+@mlxp.launch(config_path="./configs")
+def task(ctx):
+    ctx.logger.log_metrics({"seed": ctx.config.seed}, log_name="train")
+
+if __name__ == "__main__":
+    task()
+'''
+
+
+def sweep_project(workspace: Path, name: str, points: int) -> Path:
+    """A project whose ``script.sh`` submits a ``points``-point sweep to Slurm with mlxpsub."""
+    project = workspace / name
+    (project / "configs").mkdir(parents=True)
+    (project / "configs" / "config.yaml").write_text("seed: 0\n")
+    (project / "main.py").write_text(SWEEP_TASK)
+    (project / "script.sh").write_text(
+        "#!/bin/bash\n#SBATCH --time=10:00\n"
+        f"python main.py seed={','.join(str(i) for i in range(points))}\n")
+    return project

@@ -18,30 +18,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from _common import PYTHON
-
-TASK = '''
-import mlxp
-
-@mlxp.launch(config_path="./configs")
-def task(ctx):
-    ctx.logger.log_metrics({"seed": ctx.config.seed})
-
-if __name__ == "__main__":
-    task()
-'''
-
-
-def make_project(workspace: Path, name: str, points: int) -> Path:
-    project = workspace / name
-    (project / "configs").mkdir(parents=True)
-    (project / "configs" / "config.yaml").write_text("seed: 0\n")
-    (project / "main.py").write_text(TASK)
-    (project / "script.sh").write_text(
-        "#!/bin/bash\n#SBATCH --time=10:00\n"
-        f"python main.py seed={','.join(str(i) for i in range(points))}\n")
-    return project
-
+from _common import PYTHON, sweep_project
 
 def measure(workspace: Path, name: str, points: int, flags: List[str]) -> Tuple[float, int]:
     """Seconds of one ``mlxpsub FLAGS script.sh`` in a fresh project, and its sbatch calls.
@@ -49,7 +26,7 @@ def measure(workspace: Path, name: str, points: int, flags: List[str]) -> Tuple[
     Earlier projects stay until the end, and the disk is synced first: a file system still
     writing back (or freeing) thousands of files makes every creation slower.
     """
-    project = make_project(workspace, name, points)
+    project = sweep_project(workspace, name, points)
     calls = workspace / "calls"
     calls.write_text("")
     env = {**os.environ, "PATH": f"{workspace / 'bin'}{os.pathsep}{os.environ['PATH']}"}

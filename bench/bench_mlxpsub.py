@@ -18,32 +18,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from _common import PYTHON, REPO, original_python, report
+from _common import PYTHON, original_python, report, sweep_project
 
 FAKE_SBATCH = '#!/bin/sh\necho "Submitted batch job $$"\n'
-TASK = '''
-import mlxp
-
-@mlxp.launch(config_path="./configs")
-def task(ctx):
-    ctx.logger.log_metrics({"seed": ctx.config.seed}, log_name="train")
-
-if __name__ == "__main__":
-    task()
-'''
-
-
-def make_project(workspace: Path, name: str, points: int) -> Path:
-    project = workspace / name
-    (project / "configs").mkdir(parents=True)
-    (project / "configs" / "config.yaml").write_text("seed: 0\n")
-    (project / "main.py").write_text(TASK)
-    (project / "script.sh").write_text(
-        "#!/bin/bash\n#SBATCH --time=10:00\n"
-        f"python main.py seed={','.join(str(i) for i in range(points))}\n")
-    return project
-
-
 def timed(argv: list, cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     subprocess.run(argv, cwd=str(cwd), env=env, check=True, stdout=subprocess.DEVNULL)
@@ -67,7 +44,7 @@ def main(argv: Optional[list] = None) -> None:
             subprocess.run([str(bin_dir / "sbatch"), "script.sh"], stdout=subprocess.DEVNULL,
                            check=True)
         floor = time.perf_counter() - start
-        ours_dir = make_project(workspace, "ours", args.points)
+        ours_dir = sweep_project(workspace, "ours", args.points)
         ours = timed([PYTHON, "-m", "mlxp.sub", "script.sh"], ours_dir, env)
         assert len(os.listdir(ours_dir / "logs")) == args.points
         print(f"{args.points} points, fake sbatch")
@@ -75,7 +52,7 @@ def main(argv: Optional[list] = None) -> None:
         report("mlxp mlxpsub", ours, floor, unit="s")
         original = original_python()
         if original:
-            theirs_dir = make_project(workspace, "original", args.original_points)
+            theirs_dir = sweep_project(workspace, "original", args.original_points)
             venv_bin = Path(original).parent
             # its mlxpsub runs `python main.py` through bash: its venv must come first on PATH
             theirs_env = {**env, "PATH": f"{venv_bin}{os.pathsep}{env['PATH']}"}
