@@ -18,8 +18,8 @@ from mlxp import _layout
 from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
 from mlxp._yaml import load_yaml_file
 from mlxp.errors import JobScriptError, MLXPError, UsageError
-from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script
-from mlxp.schedulers.base import GONE, query_states
+from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, query_states, render_script
+from mlxp.schedulers.base import GONE
 
 __all__ = ["RESUME", "read_job_spec", "rerun_runs"]
 

@@ -16,8 +16,7 @@ from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml, load_yaml_file
 from mlxp.errors import SchedulerError
 from mlxp.reader import Reader
-from mlxp.schedulers import Scheduler, cancel, get_scheduler
-from mlxp.schedulers.base import JobStates, query_states
+from mlxp.schedulers import JobStates, Scheduler, cancel, get_scheduler, query_states
 
 __all__ = [
     "CANCELLED",

@@ -2,7 +2,8 @@
 
 ``GitVM.prepare()`` is called once per launch: it reports (and, on a terminal, offers to add or
 commit) what is not committed, then materialises HEAD under ``<parent_work_dir>/<repo>/<commit>``.
-It drives the ``git`` command line through ``_shell``; see docs/version-manager.md.
+It drives the ``git`` command line through ``_shell`` and asks its questions with ``_prompts``;
+see docs/version-manager.md.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from mlxp import _layout, _shell
+from mlxp._prompts import DEFAULT_COMMIT_MESSAGE, ask_commit_message, ask_files_to_add
 from mlxp.errors import VersionManagerError
 from mlxp.settings import SNAPSHOT_ENV
 
-__all__ = ["SNAPSHOT_ENV", "GitVM", "Snapshot", "ask_commit_message", "ask_files_to_add",
-           "exclude_from_status", "installed_requirements", "materialise_commit",
-           "running_snapshot"]
+__all__ = ["DEFAULT_COMMIT_MESSAGE", "SNAPSHOT_ENV", "GitVM", "Snapshot", "ask_commit_message",
+           "ask_files_to_add", "exclude_from_status", "installed_requirements",
+           "materialise_commit", "running_snapshot"]
 
 #: A run re-executed from a snapshot finds its launch record through this variable.
 DIFF_FILE = "git_diff.patch"
 REQUIREMENTS_FILE = "requirements.txt"
-DEFAULT_COMMIT_MESSAGE = "mlxp: commit all changes before a run"
 _RECORDS_DIR = "records"  # next to the <commit> directories; a commit hash never reads "records"
 _TURN_OFF = "or run with mlxp.use_version_manager=false"
 _GIT_TIMEOUT = 600.0
@@ -259,44 +260,6 @@ def installed_requirements() -> List[str]:
     return [found[key] for key in sorted(found)]
 
 
-def ask_files_to_add(paths: Sequence[str], stdin: TextIO, stderr: TextIO) -> List[str]:
-    """Ask which untracked ``paths`` to add: numbers or ranges, ``a`` for all, Enter for none.
-
-    A malformed answer is explained and the question asked again; end of input means none.
-    """
-    stderr.write(f"mlxp: untracked files ({len(paths)}), left out of the run unless committed:\n")
-    stderr.write("".join(f"  {number:>3}  {path}\n" for number, path in enumerate(paths, 1)))
-    while True:
-        answer = _ask("Add which files? numbers (1 3 or 2-4), a for all, Enter for none: ",
-                      stdin, stderr)
-        if answer is None or not answer.strip():
-            return []
-        if answer.strip().lower() in ("a", "all"):
-            return list(paths)
-        chosen = _parse_numbers(answer, len(paths))
-        if chosen is not None:
-            return [paths[number - 1] for number in chosen]
-        stderr.write(f"  please answer with numbers from 1 to {len(paths)}, a or Enter\n")
-
-
-def ask_commit_message(stdin: TextIO, stderr: TextIO) -> Optional[str]:
-    """Ask whether to commit every change now (``y``/``n``, asked again otherwise).
-
-    Returns:
-        The commit message (the default one for an empty answer), or None for no.
-    """
-    while True:
-        answer = _ask("Commit all changes now, so that the run executes them? [y/n]: ",
-                      stdin, stderr)
-        if answer is None or answer.strip().lower() in ("n", "no"):
-            return None
-        if answer.strip().lower() in ("y", "yes"):
-            break
-        stderr.write("  please answer y or n\n")
-    message = _ask(f"Commit message [{DEFAULT_COMMIT_MESSAGE}]: ", stdin, stderr)
-    return (message or "").strip() or DEFAULT_COMMIT_MESSAGE
-
-
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -397,27 +360,6 @@ def _list(what: str, entries: Sequence[str], stderr: TextIO) -> None:
     if entries:
         stderr.write(f"mlxp: {what} ({len(entries)}):\n")
         stderr.write("".join(f"  {entry}\n" for entry in entries))
-
-
-def _ask(question: str, stdin: TextIO, stderr: TextIO) -> Optional[str]:
-    stderr.write(question)
-    stderr.flush()
-    line = stdin.readline()
-    return line.rstrip("\r\n") if line else None
-
-
-def _parse_numbers(answer: str, count: int) -> Optional[List[int]]:
-    """``"1 3,5-6"`` -> ``[1, 3, 5, 6]``; None when a part is not a number in 1..count."""
-    chosen: List[int] = []
-    for part in answer.replace(",", " ").split():
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not match:
-            return None
-        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
-        if not 1 <= first <= last <= count:
-            return None
-        chosen.extend(n for n in range(first, last + 1) if n not in chosen)
-    return chosen
 
 
 def _with_record(snapshot: Snapshot, repo_snapshots: str) -> Snapshot:

@@ -14,15 +14,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # same-layer edges listed in SAME_LAYER.
 LAYERS = [
     {"mlxp.errors"},
-    {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams"},
-    {"mlxp.config", "mlxp.overrides", "mlxp.sweep", "mlxp.settings", "mlxp._cli", "mlxp._metrics"},
+    {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
+     "mlxp._prompts"},
+    {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",
+     "mlxp._cli", "mlxp._metrics", "mlxp._jobfiles"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
     {"mlxp.launcher", "mlxp._run", "mlxp._submit", "mlxp._jobs", "mlxp._rerun", "mlxp.sub",
-     "mlxp.status"},
+     "mlxp._jobscript", "mlxp.status"},
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
     ("mlxp.settings", "mlxp.config"),
+    ("mlxp.overrides", "mlxp._override_parser"),
     ("mlxp.sweep", "mlxp.overrides"),
     ("mlxp._cli", "mlxp.overrides"),
     ("mlxp.logger", "mlxp.artifacts"),
@@ -32,6 +35,7 @@ SAME_LAYER = {
     ("mlxp._submit", "mlxp._jobs"),
     ("mlxp._rerun", "mlxp._jobs"),
     ("mlxp.sub", "mlxp._rerun"),
+    ("mlxp.sub", "mlxp._jobscript"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),
@@ -88,7 +92,9 @@ def test_imports_point_down(path: Path) -> None:
 
 
 def test_scheduler_backends_do_not_import_each_other() -> None:
-    backends = [p for p in (PACKAGE / "schedulers").glob("*.py") if p.stem not in ("__init__", "base")]
+    # Private modules (``_render``, ``_commands``, ``__init__``) are shared machinery, not backends.
+    backends = [p for p in (PACKAGE / "schedulers").glob("*.py")
+                if p.stem != "base" and not p.stem.startswith("_")]
     names = {f"mlxp.schedulers.{p.stem}" for p in backends}
     for path in backends:
         own = f"mlxp.schedulers.{path.stem}"

@@ -11,16 +11,16 @@ import difflib
 from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from mlxp.errors import JobScriptError, SchedulerError
-from mlxp.schedulers.base import (
-    JobSpec,
-    Scheduler,
+from mlxp.schedulers._commands import (
+    JobStates,
     cancel,
     current_job_id,
-    render_array_script,
-    render_script,
+    query_states,
     request_requeue,
     submit,
 )
+from mlxp.schedulers._render import render_array_script, render_script
+from mlxp.schedulers.base import JobSpec, Scheduler
 from mlxp.schedulers.local import LocalScheduler
 from mlxp.schedulers.lsf import LsfScheduler
 from mlxp.schedulers.mwm import MwmScheduler
@@ -32,6 +32,7 @@ from mlxp.schedulers.torque import TorqueScheduler
 __all__ = [
     "BUILTINS",
     "JobSpec",
+    "JobStates",
     "LocalScheduler",
     "LsfScheduler",
     "MwmScheduler",
@@ -45,6 +46,7 @@ __all__ = [
     "current_job_id",
     "detect_scheduler",
     "get_scheduler",
+    "query_states",
     "register_scheduler",
     "render_array_script",
     "render_script",
