@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import Iterator, List, Tuple
+from typing import BinaryIO, Iterator, List, Tuple
 
 METADATA_DIR = "metadata"
 METRICS_DIR = "metrics"
@@ -93,24 +93,35 @@ def display_path(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half."""
+@contextlib.contextmanager
+def replacing(path: str) -> Iterator[str]:
+    """A temporary path next to ``path``, renamed over ``path`` when the block succeeds.
+
+    The block writes (and fsyncs) the temporary file; on an error it is removed and ``path``
+    is left as it was. Readers see the old file or the new one, never half of one.
+    """
     directory, name = os.path.split(path)
     tmp_path = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    # os.open with 0o666 honours the umask, unlike tempfile.mkstemp's 0o600.
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+        yield tmp_path
         os.replace(tmp_path, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_path)
-        except FileNotFoundError:
-            pass
         raise
+
+
+def open_new(path: str) -> BinaryIO:
+    """Create ``path`` for writing; ``0o666`` honours the umask, unlike ``mkstemp``'s 0o600."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half."""
+    with replacing(path) as tmp_path, open_new(tmp_path) as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def atomic_write_text(path: str, text: str) -> None:

@@ -73,13 +73,10 @@ def save_artifact(obj: Any, path: str, kind: ArtifactType, trailer: Any = None) 
     ``trailer`` (pickle only) is pickled after ``obj`` in the same file, so it is replaced
     together with it: a checkpoint's record of the metrics written so far.
     """
-    directory, base = os.path.split(path)
-    os.makedirs(directory, exist_ok=True)
-    tmp_path = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with _layout.replacing(path) as tmp_path:
         if kind.write is not None:
-            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as stream:
+            with _layout.open_new(tmp_path) as stream:
                 kind.write(obj, stream)
                 if trailer is not None:
                     _write_pickle(trailer, stream)
@@ -90,13 +87,6 @@ def save_artifact(obj: Any, path: str, kind: ArtifactType, trailer: Any = None) 
             _fsync_written(tmp_path, kind)
         else:
             raise ArtifactError(f"artifact type {kind.name!r} was recorded without a save function")
-        os.replace(tmp_path, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_path)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _fsync_written(tmp_path: str, kind: ArtifactType) -> None:
