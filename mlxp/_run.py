@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Opt
 from mlxp import _layout
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
-from mlxp.config import ConfigDict
+from mlxp.config import ConfigDict, config_text
 from mlxp.logger import Logger, RunInterrupted, read_run_config, read_run_info
 from mlxp.overrides import Override
 
@@ -59,11 +59,16 @@ class Context:
 class RunPoint:
     """One fully composed run: its overrides, config and settings."""
 
-    def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict
-                 ) -> None:
+    def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict,
+                 source: Optional[str] = None) -> None:
         self.point = point
         self.config = config
         self.settings = settings
+        self.source = source  # the config file it was composed from
+
+    def config_text(self) -> str:
+        """``metadata/config.yaml``: the resolved config, with the source file's comments."""
+        return config_text(self.config, self.source)
 
     @property
     def overrides(self) -> List[str]:
@@ -116,7 +121,7 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"]) -> Optional[Lo
         requeued=settings.resume and _restarted_job(settings),
     )
     if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
-        logger.write_metadata(_layout.CONFIG_FILE, dump_yaml(point.config.to_dict()))
+        logger.write_metadata(_layout.CONFIG_FILE, point.config_text())
     logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
     if snapshot is not None:
         snapshot.write_run_files(logger.metadata_dir)

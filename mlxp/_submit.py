@@ -205,7 +205,7 @@ class _NewRuns:
         if self.snapshot is not None:
             self.snapshot.write_run_files(os.path.join(log_dir, _layout.METADATA_DIR))
         metadata = {
-            _layout.CONFIG_FILE: dump_yaml(point.config.to_dict()),
+            _layout.CONFIG_FILE: point.config_text(),
             _layout.SETTINGS_FILE: self.settings_texts[key],
         }
         return RunFiles(info, {os.path.join(_layout.METADATA_DIR, name): text

@@ -195,3 +195,38 @@ def dump_yaml(data: Any) -> str:
         allow_unicode=True,
         width=1_000_000,
     )
+
+
+def dump_yaml_like(source_text: str, data: Dict[str, Any]) -> str:
+    """``data`` written over ``source_text``: its comments, order and spelling kept.
+
+    Values that did not change keep the file's own text (``lr: 10.``, ``'cpu'``); changed
+    and new ones are written fresh. ruamel.yaml does the round trip, imported only here.
+    """
+    from ruamel.yaml import YAML
+
+    round_trip = YAML()
+    round_trip.width = 1_000_000
+    round_trip.preserve_quotes = True
+    tree = round_trip.load(source_text)
+    if not isinstance(tree, dict):
+        return dump_yaml(data)
+    _update_in_place(tree, data)
+    import io
+
+    stream = io.StringIO()
+    round_trip.dump(tree, stream)
+    return stream.getvalue()
+
+
+def _update_in_place(tree: Any, data: Dict[str, Any]) -> None:
+    for key in [key for key in tree if key not in data]:
+        del tree[key]
+    for key, value in data.items():
+        current = tree.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _update_in_place(current, value)
+        elif key not in tree or current != value or isinstance(current, bool) != isinstance(
+                value, bool):  # 1 == True, yet they are different options
+            tree[key] = value
+

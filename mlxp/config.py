@@ -12,7 +12,7 @@ import sys
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mlxp._layout import display_path
-from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml_file
 from mlxp.errors import ConfigAttributeError, ConfigFileError, ConfigKeyError, InterpolationError
 
 
@@ -95,14 +95,19 @@ def _plain(value: Any) -> Any:
 # --- loading -------------------------------------------------------------------------------
 
 
+def config_file(config_dir: str, config_name: str = "config") -> str:
+    """The path of the config file ``config_name`` (``.yaml`` added) in ``config_dir``."""
+    file_name = config_name if config_name.endswith((".yaml", ".yml")) else f"{config_name}.yaml"
+    return os.path.join(config_dir, file_name)
+
+
 def load_config(config_dir: str, config_name: str = "config") -> ConfigDict:
     """Load ``<config_dir>/<config_name>.yaml``; a missing directory or file is created empty.
 
     Raises:
         ConfigFileError: the file is not valid YAML or its top level is not a mapping.
     """
-    file_name = config_name if config_name.endswith((".yaml", ".yml")) else f"{config_name}.yaml"
-    path = os.path.join(config_dir, file_name)
+    path = config_file(config_dir, config_name)
     if not os.path.exists(path):
         os.makedirs(config_dir, exist_ok=True)
         with open(path, "a", encoding="utf-8"):
@@ -133,6 +138,20 @@ def load_mapping(path: str) -> Dict[str, Any]:
 def _kind(value: Any) -> str:
     names: Dict[type, str] = {list: "list", str: "string"}
     return names.get(type(value), type(value).__name__)
+
+
+def config_text(config: ConfigDict, source_path: Optional[str] = None) -> str:
+    """What a run's ``metadata/config.yaml`` holds: ``config``, written over the file it came
+    from when that file has comments, so that they are kept (``#`` costs a round trip)."""
+    if source_path:
+        try:
+            with open(source_path, encoding="utf-8") as stream:
+                source = stream.read()
+        except OSError:
+            source = ""
+        if "#" in source:
+            return dump_yaml_like(source, config.to_dict())
+    return dump_yaml(config.to_dict())
 
 
 # --- dotted keys ---------------------------------------------------------------------------

@@ -17,7 +17,16 @@ from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._run import Context, RunPoint, run_points
 from mlxp._signals import RunPreempted
-from mlxp.config import ConfigDict, assign, closest_key, load_config, lookup, remove, resolve
+from mlxp.config import (
+    ConfigDict,
+    assign,
+    closest_key,
+    config_file,
+    load_config,
+    lookup,
+    remove,
+    resolve,
+)
 from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
 from mlxp.logger import read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
@@ -169,6 +178,7 @@ def _compose_points(
 ) -> List[RunPoint]:
     """Every sweep point's config and settings, checked before anything runs."""
     base_config = load_config(config_dir, command_line.config_name)
+    source = config_file(config_dir, command_line.config_name)
     base_settings = load_settings(config_dir)
     if SCHEDULER_ENV in os.environ:
         from mlxp._submit import take_handed_over_scheduler
@@ -197,7 +207,7 @@ def _compose_points(
                 " points needs one each: drop forced_log_id", key="logger.forced_log_id")
         if settings.resume:
             _check_resume(config, settings)
-        points.append(RunPoint(point=tuple(point), config=config, settings=settings))
+        points.append(RunPoint(tuple(point), config, settings, source))
     return points
 
 

@@ -281,3 +281,26 @@ def test_thirty_two_concurrent_launches_get_distinct_run_directories(tmp_path: P
     assert len(pids) == 32
     for i in runs:
         assert len(metrics_lines(project / "logs" / str(i))) == 2
+
+
+def test_metadata_config_keeps_the_files_comments_with_overridden_values_in_place(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path / "p", config="""\
+        # training options
+        num_epoch: 2   # short, for tests
+        optimizer:
+          lr: 10.      # too large?
+          name: 'sgd'
+        data:
+          device: cpu
+        """)
+    result = run_main(project, "optimizer.lr=0.1", "~data", "+model.width=8")
+    assert result.returncode == 0, result.stderr
+    text = (project / "logs" / "1" / "metadata" / "config.yaml").read_text()
+    assert "# training options" in text and "# short, for tests" in text
+    assert "lr: 0.1" in text and "# too large?" in text
+    assert "name: 'sgd'" in text  # an untouched value keeps its spelling
+    assert "data" not in text
+    assert read_yaml(project / "logs" / "1" / "metadata" / "config.yaml") == {
+        "num_epoch": 2, "optimizer": {"lr": 0.1, "name": "sgd"}, "model": {"width": 8}}

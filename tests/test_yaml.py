@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from mlxp._yaml import dump_yaml, load_yaml, resolve_scalar
+from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml, resolve_scalar
 from mlxp.errors import ConfigFileError
 
 
@@ -101,3 +101,9 @@ _trees = st.recursive(
 def test_dump_then_load_is_the_identity(tree: dict) -> None:
     assert load_yaml(dump_yaml(tree)) == tree
     assert list(load_yaml(dump_yaml(tree)) or {}) == list(tree)
+
+
+@given(st.dictionaries(st.text("abcdefghij_", min_size=1, max_size=6), _trees, max_size=5))
+def test_writing_over_a_commented_file_gives_back_the_data(tree: dict) -> None:
+    source = "# comment\nkeep: 1  # trailing\nnested:\n  x: 10.  # float\n"
+    assert load_yaml(dump_yaml_like(source, tree)) == tree
