@@ -213,20 +213,6 @@ class Logger:
         if on_disk.get("job_id") and not self._info["scheduler"].get("job_id"):
             self._info["scheduler"] = on_disk
 
-    def record_job(self, scheduler: Dict[str, Any]) -> None:
-        """Record the submitted job in ``info.yaml``, even if the job has started meanwhile.
-
-        Once the job runs, its own process owns the file: only ``scheduler`` is changed then.
-        """
-        with _layout.info_lock(self._log_dir):
-            recorded = read_run_info(self._log_dir) or {}
-            self._info["scheduler"] = scheduler
-            if recorded.get("status", _layout.STARTING) != _layout.STARTING:
-                recorded["scheduler"] = scheduler
-                self.write_metadata(_layout.INFO_FILE, dump_yaml(recorded))
-            else:
-                self.write_metadata(_layout.INFO_FILE, dump_yaml(self._info))
-
     def write_metadata(self, file_name: str, text: str) -> None:
         """Atomically replace ``metadata/<file_name>`` with ``text``."""
         _layout.atomic_write_text(os.path.join(self._metadata_dir, file_name), text)

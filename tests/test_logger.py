@@ -432,26 +432,19 @@ def test_a_closed_terminal_does_not_block_the_task_and_the_file_gets_everything(
 
 def test_a_job_that_starts_before_its_id_is_recorded_keeps_both(tmp_path) -> None:
     """The submitter records the job id after sbatch returns; the job may already run."""
-    submitter = Logger(str(tmp_path), 1, info={"status": "STARTING",
-                                               "scheduler": {"name": "slurm", "job_id": None}})
+    from mlxp._jobfiles import RunInfo
+
+    Logger(str(tmp_path), 1, info={"status": "STARTING",
+                                   "scheduler": {"name": "slurm", "job_id": None}})
     job = Logger(str(tmp_path), 1)  # the job starts first ...
     assert job.get_info()["status"] == "RUNNING"
-    submitter.record_job({"name": "slurm", "job_id": "7", "submit_output": "Submitted batch job 7"})
+    RunInfo(str(tmp_path / "1"), {}).update(
+        scheduler={"name": "slurm", "job_id": "7", "submit_output": "Submitted batch job 7"})
     recorded = read_yaml(tmp_path / "1" / "metadata" / "info.yaml")
     assert recorded["status"] == "RUNNING" and recorded["scheduler"]["job_id"] == "7"
     job.finish()  # ... and finishes after: the id stays
     recorded = read_yaml(tmp_path / "1" / "metadata" / "info.yaml")
     assert recorded["status"] == "COMPLETE" and recorded["scheduler"]["job_id"] == "7"
-
-
-def test_recording_the_job_before_it_starts_keeps_starting(tmp_path) -> None:
-    submitter = Logger(str(tmp_path), 1, info={"status": "STARTING",
-                                               "scheduler": {"name": "sge", "job_id": None}})
-    submitter.record_job({"name": "sge", "job_id": "77", "submit_output": ""})
-    recorded = read_yaml(tmp_path / "1" / "metadata" / "info.yaml")
-    assert recorded["status"] == "STARTING" and recorded["scheduler"]["job_id"] == "77"
-    job = Logger(str(tmp_path), 1)
-    assert job.get_info()["scheduler"]["job_id"] == "77"
 
 
 def test_a_run_being_cancelled_keeps_the_cancelled_verdict(tmp_path) -> None:
