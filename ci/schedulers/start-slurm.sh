@@ -24,6 +24,9 @@ ClusterName=local
 SlurmctldHost=$HOST
 SlurmUser=root
 AuthType=auth/munge
+# A requeued job may start again once its old credential expires (default 120 s): the
+# requeue tests should not wait two minutes.
+AuthInfo=cred_expire=10
 MpiDefault=none
 # no cgroups in the container: track processes by /proc, bind nothing
 ProctrackType=proctrack/linuxproc
