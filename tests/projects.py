@@ -64,3 +64,14 @@ def metrics_lines(run_dir: Path, log_name: str = "train") -> list:
     import json
 
     return [json.loads(line) for line in (run_dir / "metrics" / f"{log_name}.json").read_text().splitlines()]
+
+
+def installed_command(name: str) -> str:
+    """The console script ``name`` of the environment running the tests (its ``bin/``),
+    which need not be on ``PATH`` (CI calls ``.venv/bin/python`` directly)."""
+    import shutil
+
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"the {name} command is not installed: pip install -e ."
+    return found

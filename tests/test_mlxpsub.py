@@ -11,7 +11,7 @@ import pytest
 
 from fakes import FakeCommands
 from mlxp import sub
-from projects import QUICKSTART, make_project, read_yaml
+from projects import QUICKSTART, installed_command, make_project, read_yaml
 
 SUBMIT_OUTPUT = {  # what each real submit command prints (schedulers.md, the design table)
     "slurm": ("sbatch", "Submitted batch job 1234\n", "1234"),
@@ -208,7 +208,7 @@ def test_installed_command_and_module_entry_point(
     quickstart: Path, fake: FakeCommands
 ) -> None:
     fake.install("oarsub", stdout="OAR_JOB_ID=5\n")
-    mlxpsub = shutil.which("mlxpsub") or str(Path(sys.executable).parent / "mlxpsub")
+    mlxpsub = installed_command("mlxpsub")
     result = subprocess.run([mlxpsub, "script.sh"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "logs/1  oar job 5"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from fakes import FakeCommands
+from projects import installed_command
 from mlxp.__main__ import main
 from mlxp._layout import display_path
 from mlxp._yaml import dump_yaml, load_yaml_file
@@ -536,8 +536,7 @@ def test_python_dash_m_mlxp_help() -> None:
 
 
 def test_the_installed_mlxp_command(logs: Path) -> None:
-    command = shutil.which("mlxp")
-    assert command, "the mlxp command is not installed: pip install -e ."
+    command = installed_command("mlxp")
     make_run(logs, 1, "COMPLETE")
     result = subprocess.run([command, "status", str(logs)], capture_output=True, text=True,
                             timeout=60)
