@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type
 
-from mlxp._shell import run
+from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
 from mlxp.schedulers.base import GONE, Scheduler, _indent
 
@@ -43,15 +43,27 @@ def request_requeue(scheduler: Scheduler, job_id: str, *,
     """
     if not scheduler.requeue_command:
         raise SchedulerError(f"mlxp cannot requeue {scheduler.name} jobs", job_id=job_id)
+    _run_checked(lambda: run([*scheduler.requeue_command, job_id], timeout=timeout),
+                 SchedulerError, f"requeue {scheduler.name} job {job_id}",
+                 f"{scheduler.name} did not requeue job {job_id}")
+
+
+def _run_checked(call: Callable[[], ShellResult], error: Type[SchedulerError], doing: str,
+                 refused: str, **fields: Any) -> ShellResult:
+    """Run a scheduler command; ``error`` (with what it printed) if it cannot run or fails."""
     try:
-        result = run([*scheduler.requeue_command, job_id], timeout=timeout)
+        result = call()
     except (OSError, TimeoutError) as exc:
-        raise SchedulerError(f"cannot requeue {scheduler.name} job {job_id}: {exc}") from exc
+        raise error(f"cannot {doing}: {exc}", output="", **fields) from exc
     if result.returncode != 0:
-        raise SchedulerError(
-            f"{scheduler.name} did not requeue job {job_id}:\n" + _indent(result.output),
+        raise error(
+            f"{refused} ({result.argv[0]} exited with status {result.returncode}):\n"
+            + _indent(result.output or "(no output)"),
             output=result.output,
+            returncode=result.returncode,
+            **fields,
         )
+    return result
 
 
 def submit(
@@ -76,21 +88,9 @@ def submit(
             f" executable\n    chmod +x {shlex.quote(script_path)}",
             path=script_path,
         )
-    try:
-        result = scheduler.run_submit(path, timeout)
-    except (OSError, TimeoutError) as exc:
-        raise SubmissionError(
-            f"cannot submit {script_path} to {scheduler.name}: {exc}", output="", path=script_path
-        ) from exc
-    if result.returncode != 0:
-        raise SubmissionError(
-            f"{scheduler.name} refused {script_path}"
-            f" ({result.argv[0]} exited with status {result.returncode}):\n"
-            + _indent(result.output or "(no output)"),
-            output=result.output,
-            returncode=result.returncode,
-            path=script_path,
-        )
+    result = _run_checked(lambda: scheduler.run_submit(path, timeout), SubmissionError,
+                          f"submit {script_path} to {scheduler.name}",
+                          f"{scheduler.name} refused {script_path}", path=script_path)
     try:
         return scheduler.parse_job_id(result.output), result.output
     except SubmissionError as exc:
@@ -110,20 +110,9 @@ def cancel(
     """
     if not job_ids:
         return
-    try:
-        result = scheduler.run_cancel(list(job_ids), timeout)
-    except (OSError, TimeoutError) as exc:
-        raise SchedulerError(
-            f"cannot cancel {scheduler.name} jobs {' '.join(job_ids)}: {exc}", output=""
-        ) from exc
-    if result.returncode != 0:
-        raise SchedulerError(
-            f"{scheduler.name} did not cancel jobs {' '.join(job_ids)}"
-            f" ({result.argv[0]} exited with status {result.returncode}):\n"
-            + _indent(result.output or "(no output)"),
-            output=result.output,
-            returncode=result.returncode,
-        )
+    ids = " ".join(job_ids)
+    _run_checked(lambda: scheduler.run_cancel(list(job_ids), timeout), SchedulerError,
+                 f"cancel {scheduler.name} jobs {ids}", f"{scheduler.name} did not cancel jobs {ids}")
 
 
 class JobStates(Dict[str, str]):
