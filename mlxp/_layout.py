@@ -116,6 +116,31 @@ def open_new(path: str) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
 
 
+class RunIdPlanner:
+    """Ids for runs made one after another: forced ones, or the next free ones per parent.
+
+    With ``claim`` the directories are created (``allocate_run_dir``); without, the ids are
+    only predicted, for a dry run that writes nothing.
+    """
+
+    def __init__(self, claim: bool) -> None:
+        self.claim = claim
+        self._next: dict = {}
+
+    def next_run(self, parent_log_dir: str, forced_log_id: int = -1) -> Tuple[int, str]:
+        """``(log_id, path)`` of the next run under ``parent_log_dir``."""
+        if forced_log_id >= 0:
+            return forced_log_id, os.path.join(parent_log_dir, str(forced_log_id))
+        first = self._next.get(parent_log_dir, 0)
+        if self.claim:
+            log_id, path = allocate_run_dir(parent_log_dir, first_candidate=first)
+        else:
+            log_id = first or max(run_ids(parent_log_dir), default=0) + 1
+            path = os.path.join(parent_log_dir, str(log_id))
+        self._next[parent_log_dir] = log_id + 1
+        return log_id, path
+
+
 def atomic_write(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half."""
     with replacing(path) as tmp_path, open_new(tmp_path) as stream:

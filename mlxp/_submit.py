@@ -19,8 +19,8 @@ from mlxp import _layout
 from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict
-from mlxp.errors import MLXPError, SettingsError
-from mlxp.logger import Logger
+from mlxp.errors import SettingsError
+from mlxp.logger import Logger, run_paths
 from mlxp.overrides import format_value
 from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script
 from mlxp.settings import SCHEDULER_ENV, set_setting
@@ -146,21 +146,13 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         if section.requeue:
             _requeue_lines(scheduler, section)  # checked before any run directory is made
         schedulers.append(scheduler)
-    next_ids: Dict[str, int] = {}
+    planner = _layout.RunIdPlanner(claim=not dry_run)
     jobs = []
     new_runs = _NewRuns(snapshot)
     for point, scheduler in zip(points, schedulers):
         settings = point.settings
         parent = settings.logger.parent_log_dir
-        log_id = settings.logger.forced_log_id
-        if log_id >= 0:
-            log_dir = os.path.join(parent, str(log_id))
-        elif dry_run:
-            log_id = next_ids.get(parent) or max(_layout.run_ids(parent), default=0) + 1
-            log_dir = os.path.join(parent, str(log_id))
-        else:
-            log_id, log_dir = _layout.allocate_run_dir(parent, first_candidate=next_ids.get(parent, 0))
-        next_ids[parent] = log_id + 1
+        log_id, log_dir = planner.next_run(parent, settings.logger.forced_log_id)
         requeue_on = scheduler.name if settings.scheduler.requeue else None
         command = job_command(point.point, flags, log_id, parent, snapshot, requeue_on)
         spec = job_spec(scheduler, settings, log_dir, command, snapshot)
@@ -193,13 +185,7 @@ class _NewRuns:
         info = {
             **self._template(log_dir, log_id),
             "status": _layout.STARTING,
-            "logger": {
-                "log_id": log_id,
-                "log_dir": log_dir,
-                "metrics_dir": os.path.join(log_dir, _layout.METRICS_DIR),
-                "metadata_dir": os.path.join(log_dir, _layout.METADATA_DIR),
-                "artifacts_dir": os.path.join(log_dir, _layout.ARTIFACTS_DIR),
-            },
+            "logger": run_paths(log_id, log_dir),
             "overrides": point.overrides,
         }
         if self.snapshot is not None:
@@ -226,12 +212,9 @@ def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
     Each point is one job, or a task of an array job with ``mlxp.scheduler.array``. Returns
-    the exit code: 0 when every job was submitted, 1 when any was refused, 2 for settings
-    that cannot be kept (checked before any run directory is made).
+    the exit code: 0 when every job was submitted, 1 when any was refused.
+
+    Raises:
+        MLXPError: settings that cannot be kept, checked before any run directory is made.
     """
-    try:
-        return submit_jobs(_plan(points, flags, dry_run, snapshot), dry_run)
-    except MLXPError as error:
-        program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return error.exit_code
+    return submit_jobs(_plan(points, flags, dry_run, snapshot), dry_run)

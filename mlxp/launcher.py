@@ -94,14 +94,14 @@ def _main(
             snapshot = _prepare_snapshot(points[0].settings, task_file)
             if not submitting:  # the whole launch runs again, from the snapshot's code
                 return _rerun_from_snapshot(snapshot, task_file, command_line)
+        if submitting:
+            from mlxp._submit import submit_points  # schedulers load only when submitting
+
+            return submit_points(points, _forwarded_flags(command_line), command_line.dry_run,
+                                 snapshot)
     except MLXPError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
-    if submitting:
-        from mlxp._submit import submit_points  # schedulers load only when submitting
-
-        return submit_points(points, _forwarded_flags(command_line), command_line.dry_run,
-                             snapshot)
     if command_line.dry_run:
         _print_dry_run(points)
         return 0
@@ -259,8 +259,9 @@ def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:
                             " add mlxp.logger.forced_log_id=<id>", key="resume")
     recorded = read_run_config(os.path.join(settings.logger.parent_log_dir, str(log_id)))
     if recorded and recorded != config.to_dict():
-        changed = sorted(key for key in set(_flat(recorded)) | set(_flat(config))
-                         if _flat(recorded).get(key, _MISSING) != _flat(config).get(key, _MISSING))
+        before, now = _flat(recorded), _flat(config)
+        changed = sorted(key for key in set(before) | set(now)
+                         if before.get(key, _MISSING) != now.get(key, _MISSING))
         raise ConfigKeyError(
             f"run {log_id} was started with another config; a resumed run keeps its config"
             f" (differs at {', '.join(repr(k) for k in changed)}): drop those overrides, or start"
@@ -290,16 +291,11 @@ def _anchor_paths(settings: ConfigDict, task_dir: str) -> None:
 
 
 def _print_dry_run(points: List[RunPoint]) -> None:
-    next_ids: Dict[str, int] = {}
+    planner = _layout.RunIdPlanner(claim=False)
     for number, point in enumerate(points, start=1):
-        parent = point.settings.logger.parent_log_dir
-        forced = point.settings.logger.forced_log_id
-        if forced >= 0:
-            log_id = forced
-        else:
-            log_id = next_ids.get(parent) or max(_layout.run_ids(parent), default=0) + 1
-            next_ids[parent] = log_id + 1
-        location = _layout.display_path(os.path.join(parent, str(log_id)))
+        logger = point.settings.logger
+        _, path = planner.next_run(logger.parent_log_dir, logger.forced_log_id)
+        location = _layout.display_path(path)
         print(f"[{number}/{len(points)}] {location} {' '.join(point.overrides)}".rstrip())
 
 

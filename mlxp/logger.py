@@ -28,6 +28,7 @@ __all__ = [
     "describe_exit",
     "read_run_config",
     "read_run_info",
+    "run_paths",
     "terminate_on_signals",
 ]
 
@@ -143,13 +144,7 @@ class Logger:
             "end_date": None,
             "end_time": None,
             "work_dir": os.getcwd(),
-            "logger": {
-                "log_id": self._log_id,
-                "log_dir": self._log_dir,
-                "metrics_dir": self._metrics_dir,
-                "metadata_dir": self._metadata_dir,
-                "artifacts_dir": self._artifacts_dir,
-            },
+            "logger": run_paths(self._log_id, self._log_dir),
             "scheduler": None,
             "version_manager": None,
             "user": _user(),
@@ -358,6 +353,17 @@ def read_run_config(log_dir: str) -> Dict[str, Any]:
     path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.CONFIG_FILE)
     loaded = load_yaml_file(path) if os.path.isfile(path) else None
     return loaded if isinstance(loaded, dict) else {}
+
+
+def run_paths(log_id: int, log_dir: str) -> Dict[str, Any]:
+    """``info.yaml``'s ``logger`` entry: the run's id and directories."""
+    return {
+        "log_id": log_id,
+        "log_dir": log_dir,
+        "metrics_dir": os.path.join(log_dir, _layout.METRICS_DIR),
+        "metadata_dir": os.path.join(log_dir, _layout.METADATA_DIR),
+        "artifacts_dir": os.path.join(log_dir, _layout.ARTIFACTS_DIR),
+    }
 
 
 def read_run_info(log_dir: str) -> Optional[Dict[str, Any]]:
