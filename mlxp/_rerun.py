@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from mlxp import _layout
 from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
-from mlxp._yaml import load_yaml_file
 from mlxp.errors import JobScriptError, MLXPError, UsageError
+from mlxp.logger import read_metadata
 from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, query_states, render_script
 from mlxp.schedulers.base import GONE
 
@@ -54,7 +54,7 @@ def _plan(parent_log_dir: str, query: str, array: bool, max_running: int) -> Lis
         raise UsageError(f"--rerun: no such directory: {parent_log_dir}")
     rows = Reader(parent_log_dir).filter(query)
     log_dirs = [row.log_dir for row in rows]
-    infos = [_read_metadata(log_dir, _layout.INFO_FILE) for log_dir in log_dirs]
+    infos = [(read_metadata(log_dir, _layout.INFO_FILE) or {}) for log_dir in log_dirs]
     busy = _still_queued_or_running(log_dirs, infos)
     if busy:
         raise UsageError(
@@ -102,16 +102,10 @@ def _still_queued_or_running(log_dirs: Sequence[str], infos: Sequence[Dict[str, 
     return busy
 
 
-def _read_metadata(log_dir: str, name: str) -> Dict[str, Any]:
-    path = os.path.join(log_dir, _layout.METADATA_DIR, name)
-    loaded = load_yaml_file(path) if os.path.isfile(path) else None
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def _job_of(log_dir: str, info: Dict[str, Any], array: bool, max_running: int) -> Job:
     """The job that continues the run in ``log_dir``: its own script, resumed."""
     where = _layout.display_path(log_dir)
-    section = _read_metadata(log_dir, _layout.SETTINGS_FILE).get("scheduler") or {}
+    section = (read_metadata(log_dir, _layout.SETTINGS_FILE) or {}).get("scheduler") or {}
     name = (info.get("scheduler") or {}).get("name") or section.get("name")
     script_path = os.path.join(log_dir, _layout.JOB_SCRIPT)
     if not name or not os.path.isfile(script_path):

@@ -26,6 +26,7 @@ __all__ = [
     "Logger",
     "RunInterrupted",
     "describe_exit",
+    "read_metadata",
     "read_run_config",
     "read_run_info",
     "run_paths",
@@ -345,14 +346,19 @@ def describe_exit(error: Optional[BaseException]) -> Optional[str]:
     return f"{type(error).__name__}: {error}"
 
 
+def read_metadata(log_dir: str, file_name: str) -> Optional[Dict[str, Any]]:
+    """The mapping in ``<log_dir>/metadata/<file_name>``, or None if there is none."""
+    path = os.path.join(log_dir, _layout.METADATA_DIR, file_name)
+    loaded = load_yaml_file(path) if os.path.isfile(path) else None
+    return loaded if isinstance(loaded, dict) else None
+
+
 def read_run_config(log_dir: str) -> Dict[str, Any]:
     """The config recorded in ``<log_dir>/metadata/config.yaml``, or ``{}`` if there is none.
 
     The launcher compares it with a resumed run's composed config.
     """
-    path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.CONFIG_FILE)
-    loaded = load_yaml_file(path) if os.path.isfile(path) else None
-    return loaded if isinstance(loaded, dict) else {}
+    return read_metadata(log_dir, _layout.CONFIG_FILE) or {}
 
 
 def run_paths(log_id: int, log_dir: str) -> Dict[str, Any]:
@@ -368,9 +374,7 @@ def run_paths(log_id: int, log_dir: str) -> Dict[str, Any]:
 
 def read_run_info(log_dir: str) -> Optional[Dict[str, Any]]:
     """What ``<log_dir>/metadata/info.yaml`` holds, or None if there is no such file."""
-    path = os.path.join(log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
-    loaded = load_yaml_file(path) if os.path.isfile(path) else None
-    return loaded if isinstance(loaded, dict) else None
+    return read_metadata(log_dir, _layout.INFO_FILE)
 
 
 def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str, Any]]:

@@ -297,10 +297,11 @@ def _mark_cancelled(run: Run) -> Tuple[str, str]:
     """Write the marker, then FAILED/cancelled into ``info.yaml``: ``(text before, after)``."""
     marker = os.path.join(run.log_dir, _layout.METADATA_DIR, CANCEL_MARKER)
     _layout.atomic_write_text(marker, " ".join(_now()) + "\n")
-    with open(run.info_path, encoding="utf-8") as stream:
-        before = stream.read()
-    after = _cancelled_text(load_yaml(before, run.info_path))
-    _layout.atomic_write_text(run.info_path, after)
+    with _layout.info_lock(run.log_dir):  # the job's Logger writes under the same lock
+        with open(run.info_path, encoding="utf-8") as stream:
+            before = stream.read()
+        after = _cancelled_text(load_yaml(before, run.info_path))
+        _layout.atomic_write_text(run.info_path, after)
     return before, after
 
 
@@ -310,20 +311,22 @@ def _undo_mark(run: Run, before: str, after: str) -> None:
         os.unlink(os.path.join(run.log_dir, _layout.METADATA_DIR, CANCEL_MARKER))
     except FileNotFoundError:
         pass
-    with open(run.info_path, encoding="utf-8") as stream:
-        if stream.read() != after:
-            return
-    _layout.atomic_write_text(run.info_path, before)
+    with _layout.info_lock(run.log_dir):
+        with open(run.info_path, encoding="utf-8") as stream:
+            if stream.read() != after:
+                return
+        _layout.atomic_write_text(run.info_path, before)
 
 
 def _settle(run: Run, still_stopping: bool) -> CancelResult:
     """Write ``cancelled`` again over what the job recorded meanwhile, unless it completed."""
-    info = load_yaml_file(run.info_path)
     was = f"was {run.status}"
-    if info.get("status") == _layout.COMPLETE:
-        return CancelResult(run, False, "COMPLETE before the cancel reached it")
-    if info.get("status") != _layout.FAILED or info.get("error") != CANCELLED:
-        _layout.atomic_write_text(run.info_path, _cancelled_text(info))
+    with _layout.info_lock(run.log_dir):
+        info = load_yaml_file(run.info_path)
+        if info.get("status") == _layout.COMPLETE:
+            return CancelResult(run, False, "COMPLETE before the cancel reached it")
+        if info.get("status") != _layout.FAILED or info.get("error") != CANCELLED:
+            _layout.atomic_write_text(run.info_path, _cancelled_text(info))
     if still_stopping:
         was += "; its job was still stopping when the wait ended; see mlxp status"
     return CancelResult(run, True, was)
