@@ -1,7 +1,8 @@
 """Running composed points: one run directory each, its lifecycle, and a job's requeue.
 
-The launcher composes and checks every point first; this module runs them one after another
-(RUNNING -> COMPLETE or FAILED), reporting through :class:`mlxp._progress.SweepReport`, and inside a job submitted with requeue, turns the
+The launcher checks every point first; this module composes each again as it runs them, one
+after another (RUNNING -> COMPLETE or FAILED), reporting through
+:class:`mlxp._progress.SweepReport`, and inside a job submitted with requeue, turns the
 scheduler's warning into a checkpoint, a requeue and a clean exit.
 """
 

@@ -115,6 +115,9 @@ def _main(
     except MLXPError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:  # while checking a large sweep: nothing has run yet
+        print(f"{program}: interrupted by SIGINT before any run started", file=sys.stderr)
+        return 130
     try:
         # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130; a sweep prints its summary first
         with terminate_on_signals():
@@ -127,7 +130,7 @@ def _main(
         return error.exit_code
 
 
-def _print_configs(points: "SweepPoints") -> None:
+def _print_configs(points: SweepPoints) -> None:
     for point in points:  # each printed as soon as it is composed
         if len(points) > 1:
             print(f"# {' '.join(point.overrides)}")
