@@ -108,6 +108,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         except MLXPError as error:
             print(f"mlxp: error: {error}", file=sys.stderr)
             status = error.exit_code
+        except BrokenPipeError:  # our reader has gone (mlxp status | head): nothing to say
+            raise
         except OSError as error:  # a run directory that cannot be read or written
             print(f"mlxp: error: {error}", file=sys.stderr)
             status = 1

@@ -115,9 +115,6 @@ def _main(
     except MLXPError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:  # while checking a large sweep: nothing has run yet
-        print(f"{program}: interrupted by SIGINT before any run started", file=sys.stderr)
-        return 130
     try:
         # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130; a sweep prints its summary first
         with terminate_on_signals():
