@@ -117,7 +117,6 @@ class SweepPoints(SequenceABC[RunPoint]):
             pass
 
 
-
 def run_points(
     task: Callable[[Context], Any],
     points: Sequence[RunPoint],

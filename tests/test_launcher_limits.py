@@ -76,3 +76,10 @@ def test_reusing_a_run_holding_data_is_a_usage_error(project: Path) -> None:
     result = run_main(project, "mlxp.logger.forced_log_id=1")
     assert result.returncode == 2
     assert result.stderr.startswith("main.py: error: run directory")
+
+
+def test_a_sweep_cannot_mix_submitted_and_local_points(project: Path) -> None:
+    result = run_main(project, "mlxp.use_scheduler=false,true")
+    assert result.returncode == 2
+    assert "mlxp.use_scheduler is the same for every point of a sweep" in result.stderr
+    assert _nothing_created(project)
