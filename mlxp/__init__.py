@@ -5,9 +5,9 @@ script a run directory, ``mlxp.Reader`` queries finished runs, and ``mlxpsub`` s
 to a cluster's scheduler.
 """
 
-from __future__ import annotations
-
-from typing import Any
+# No ``from __future__ import annotations`` and no ``from typing import ...`` here: both would
+# leave names (``annotations``, ``Any``) in the package's namespace, for users to stumble on.
+import typing as _typing
 
 from mlxp.config import ConfigDict
 from mlxp.errors import MLXPError
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
         import importlib
 
@@ -45,5 +45,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'mlxp' has no attribute {name!r}")
 
 
-def __dir__() -> list:
+def __dir__() -> _typing.List[str]:
     return sorted(set(globals()) | set(_LAZY))

@@ -12,6 +12,7 @@ import sys
 import warnings
 from typing import List, NoReturn, Optional, Sequence
 
+from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._layout import RUNNING, STARTING, display_path
 from mlxp.errors import MLXPError, UsageError
 from mlxp.schedulers.base import GONE
@@ -75,6 +76,11 @@ def _parser() -> _Parser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``mlxp COMMAND ...``; returns the exit status (2 for usage errors, 1 for others)."""
+    with exit_quietly_on_closed_stdout():  # mlxp status logs | head
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
@@ -102,6 +108,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except MLXPError as error:
             print(f"mlxp: error: {error}", file=sys.stderr)
             status = error.exit_code
+        except BrokenPipeError:  # our reader has gone (mlxp status | head): nothing to say
+            raise
         except OSError as error:  # a run directory that cannot be read or written
             print(f"mlxp: error: {error}", file=sys.stderr)
             status = 1

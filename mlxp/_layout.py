@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import BinaryIO, Iterator, List, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 METADATA_DIR = "metadata"
 METRICS_DIR = "metrics"
@@ -123,21 +123,22 @@ class RunIdPlanner:
     only predicted, for a dry run that writes nothing.
     """
 
-    def __init__(self, claim: bool) -> None:
+    def __init__(self, claim: bool, next_ids: Optional[Dict[str, int]] = None) -> None:
         self.claim = claim
-        self._next: dict = {}
+        #: parent log directory -> the id to try next (mlxpsub --dry-run carries it over)
+        self.next_ids: Dict[str, int] = dict(next_ids or {})
 
     def next_run(self, parent_log_dir: str, forced_log_id: int = -1) -> Tuple[int, str]:
         """``(log_id, path)`` of the next run under ``parent_log_dir``."""
         if forced_log_id >= 0:
             return forced_log_id, os.path.join(parent_log_dir, str(forced_log_id))
-        first = self._next.get(parent_log_dir, 0)
+        first = self.next_ids.get(parent_log_dir, 0)
         if self.claim:
             log_id, path = allocate_run_dir(parent_log_dir, first_candidate=first)
         else:
             log_id = first or max(run_ids(parent_log_dir), default=0) + 1
             path = os.path.join(parent_log_dir, str(log_id))
-        self._next[parent_log_dir] = log_id + 1
+        self.next_ids[parent_log_dir] = log_id + 1
         return log_id, path
 
 

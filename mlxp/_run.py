@@ -1,7 +1,8 @@
 """Running composed points: one run directory each, its lifecycle, and a job's requeue.
 
-The launcher composes and checks every point first; this module runs them one after another
-(RUNNING -> COMPLETE or FAILED), and inside a job submitted with requeue, turns the
+The launcher checks every point first; this module composes each again as it runs them, one
+after another (RUNNING -> COMPLETE or FAILED), reporting through
+:class:`mlxp._progress.SweepReport`, and inside a job submitted with requeue, turns the
 scheduler's warning into a checkpoint, a requeue and a clean exit.
 """
 
@@ -10,14 +11,19 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Optional, Tuple
+import traceback
+from collections.abc import Sequence as SequenceABC
+from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, List, Optional,
+                    Sequence, Tuple, Union, overload)
 
 from mlxp import _layout
+from mlxp._progress import SweepReport
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, config_text
-from mlxp.logger import Logger, RunInterrupted, read_run_config, read_run_info
+from mlxp.logger import Logger, RunInterrupted, describe_exit, read_run_config, read_run_info
 from mlxp.overrides import Override
+from mlxp.sweep import Point, Sweep
 
 if TYPE_CHECKING:
     from mlxp.schedulers import Scheduler
@@ -76,40 +82,102 @@ class RunPoint:
         return [override.text for override in self.point]
 
 
+class SweepPoints(SequenceABC[RunPoint]):
+    """The sweep's points, each composed when it is used (its config, its settings, checked).
+
+    Nothing holds every composed config: a dry run prints each point as soon as it is
+    composed, and a run composes each point again when it starts.
+    """
+
+    def __init__(self, sweep: Sweep, compose: Callable[[Point], RunPoint]) -> None:
+        self.sweep = sweep
+        self.compose = compose
+        self.first = compose(sweep[0])
+
+    def __len__(self) -> int:
+        return len(self.sweep)
+
+    def __iter__(self) -> Iterator[RunPoint]:
+        return map(self.compose, self.sweep)
+
+    @overload
+    def __getitem__(self, index: int) -> RunPoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> List[RunPoint]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[RunPoint, List[RunPoint]]:
+        if isinstance(index, slice):
+            return [self.compose(point) for point in self.sweep[index]]
+        return self.compose(self.sweep[index])
+
+    def check_all(self) -> None:
+        """Compose every point once, so that a bad one fails before anything runs."""
+        for _ in self:
+            pass
+
+
 def run_points(
     task: Callable[[Context], Any],
-    points: List[RunPoint],
+    points: Sequence[RunPoint],
     seeding_function: Optional[Callable[[Any], None]],
     snapshot: Optional["Snapshot"],
+    sweep_id: Optional[str] = None,
 ) -> int:
+    """Run every point, one after another; the exit code (see :mod:`mlxp._progress`).
+
+    A single run lets the task's exception (and its traceback) or ``sys.exit`` code escape.
+    In a sweep a failed point does not stop the others: its traceback goes to its run's
+    ``log.stderr`` and the terminal gets one line; a signal stops the sweep, with a summary.
+    """
     if len(points) == 1:
         _run_one(task, points[0], seeding_function, reraise=True,
-                 logger=_make_logger(points[0], snapshot))
+                 logger=_make_logger(points[0], snapshot, sweep_id))
         return 0
-    failed: List[str] = []
-    completed = 0
-    for number, point in enumerate(points, start=1):
-        logger = _make_logger(point, snapshot)
-        where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
-        print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
-              file=sys.stderr)
-        if _run_one(task, point, seeding_function, reraise=False, logger=logger):
-            completed += 1
-        else:
-            failed.append(where)
-    summary = f"{len(points)} runs: {completed} COMPLETE"
-    if failed:
-        summary += f", {len(failed)} FAILED ({', '.join(failed)})"
-    print(summary, file=sys.stderr)
-    return 1 if failed else 0
+    report = SweepReport(len(points))
+    logger: Optional[Logger] = None
+    try:
+        for number, point in enumerate(points, start=1):
+            logger = _make_logger(point, snapshot, sweep_id)
+            where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
+            report.start(number, where, point.overrides)
+            error = _run_one(task, point, seeding_function, reraise=False, logger=logger)
+            if error is None:
+                report.complete(number)
+            else:
+                report.fail(number, describe_exit(error) or "", _keep_traceback(logger, error))
+    except RunInterrupted as interruption:
+        if logger is not None and logger.get_info().get("status") == _layout.RUNNING:
+            logger.finish(interruption)  # the signal came before the task started
+        report.interrupt(interruption)
+    return report.finish()
 
 
-def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"]) -> Optional[Logger]:
+def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[str]:
+    """Append the task's traceback to its run's ``log.stderr``; the path shown, if any.
+
+    Without a run directory (``mlxp.use_logger=false``) it goes to the terminal instead.
+    """
+    if isinstance(error, SystemExit):  # its code says it all; Python prints no traceback
+        return None
+    if logger is None:
+        traceback.print_exception(type(error), error, error.__traceback__)
+        return None
+    path = os.path.join(logger.log_dir, _layout.STDERR_FILE)
+    if not logger.log_streams_to_file:  # otherwise the Logger has written it there already
+        with open(path, "a", encoding="utf-8") as stream:
+            traceback.print_exception(type(error), error, error.__traceback__, file=stream)
+    return _layout.display_path(path)
+
+
+def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
+                 sweep_id: Optional[str] = None) -> Optional[Logger]:
     settings = point.settings
     if not settings.use_logger:
         return None
     info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
-                            "overrides": point.overrides}
+                            "overrides": point.overrides,
+                            "sweep_id": _recorded_sweep_id(settings) or sweep_id}
     if snapshot is not None:
         info["version_manager"] = snapshot.info()
     logger = Logger(
@@ -126,6 +194,17 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"]) -> Optional[Lo
     if snapshot is not None:
         snapshot.write_run_files(logger.metadata_dir)
     return logger
+
+
+def _recorded_sweep_id(settings: ConfigDict) -> Optional[str]:
+    """The sweep a submitted job or a resumed run was started in: it stays in that sweep."""
+    if settings.logger.forced_log_id < 0:
+        return None
+    log_dir = os.path.join(settings.logger.parent_log_dir, str(settings.logger.forced_log_id))
+    recorded = read_run_info(log_dir) or {}
+    if settings.resume or recorded.get("status") == _layout.STARTING:
+        return recorded.get("sweep_id")
+    return None
 
 
 def _job_scheduler(settings: ConfigDict) -> Tuple[Optional["Scheduler"], Optional[str]]:
@@ -169,8 +248,11 @@ def _run_one(
     seeding_function: Optional[Callable[[Any], None]],
     reraise: bool,
     logger: Optional[Logger],
-) -> bool:
-    """Run one point; True when it completed. With ``reraise`` the task's exception escapes."""
+) -> Optional[BaseException]:
+    """Run one point; None when it completed, else what ended it.
+
+    With ``reraise`` the task's exception escapes; a signal or a requeue always does.
+    """
     context = Context(
         config=point.config,
         logger=logger,
@@ -185,14 +267,9 @@ def _run_one(
     except BaseException as error:  # the task's own error, sys.exit, or a signal
         if logger is not None:
             logger.finish(error)
-        completed = isinstance(error, SystemExit) and error.code in (0, None)
         if reraise or isinstance(error, (RunInterrupted, RunPreempted)):  # stops the sweep
             raise
-        if not completed:
-            import traceback
-
-            traceback.print_exc()
-        return completed
+        return None if describe_exit(error) is None else error
     if logger is not None:
         logger.finish(None)
-    return True
+    return None

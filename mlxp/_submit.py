@@ -23,7 +23,7 @@ from mlxp.errors import SettingsError
 from mlxp.logger import Logger, run_paths
 from mlxp.overrides import format_value
 from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script
-from mlxp.settings import SCHEDULER_ENV, set_setting
+from mlxp.settings import DRY_RUN_PLAN_ENV, SCHEDULER_ENV, set_setting
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
@@ -136,31 +136,71 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
 
 
 def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
-          snapshot: Optional["Snapshot"]) -> List[Job]:
-    """Check every point's scheduler settings, then allocate its run directory (in order)."""
+          snapshot: Optional["Snapshot"], sweep_id: Optional[str]) -> List[Job]:
+    """Check every point's job, then allocate its run directory (in order).
+
+    Each distinct settings' job script is rendered once for a stand-in directory first, so
+    that a script that cannot be written (a line break in a path) stops the submission
+    before any run directory is made.
+    """
     schedulers = []
+    checked: Dict[str, Scheduler] = {}
     for point in points:
-        scheduler = scheduler_of(point.settings)
-        section = point.settings.scheduler
-        check_array_options(scheduler, section.array, section.max_running, section.max_array_size)
-        if section.requeue:
-            _requeue_lines(scheduler, section)  # checked before any run directory is made
-        schedulers.append(scheduler)
-    planner = _layout.RunIdPlanner(claim=not dry_run)
+        key = repr(point.settings.to_dict())
+        if key not in checked:
+            checked[key] = _checked_scheduler(point, flags, snapshot)
+        schedulers.append(checked[key])
+    planner = _layout.RunIdPlanner(claim=not dry_run, next_ids=_read_plan() if dry_run else None)
     jobs = []
-    new_runs = _NewRuns(snapshot)
+    new_runs = _NewRuns(snapshot, sweep_id)
     for point, scheduler in zip(points, schedulers):
         settings = point.settings
-        parent = settings.logger.parent_log_dir
-        log_id, log_dir = planner.next_run(parent, settings.logger.forced_log_id)
-        requeue_on = scheduler.name if settings.scheduler.requeue else None
-        command = job_command(point.point, flags, log_id, parent, snapshot, requeue_on)
-        spec = job_spec(scheduler, settings, log_dir, command, snapshot)
+        log_id, log_dir = planner.next_run(settings.logger.parent_log_dir,
+                                           settings.logger.forced_log_id)
+        spec = _spec(point, scheduler, flags, log_id, log_dir, snapshot)
         section = settings.scheduler
         jobs.append(Job(scheduler, log_dir, spec, render_script(scheduler, spec),
                         functools.partial(new_runs.contents, point, log_dir),
                         section.array, section.max_running, section.max_array_size))
+    if dry_run:
+        _write_plan(planner)
     return jobs
+
+
+def _checked_scheduler(point: Any, flags: Sequence[str], snapshot: Optional["Snapshot"]
+                       ) -> Scheduler:
+    """The point's scheduler, once its settings and a job script for them are known to work."""
+    scheduler = scheduler_of(point.settings)
+    section = point.settings.scheduler
+    check_array_options(scheduler, section.array, section.max_running, section.max_array_size)
+    stand_in = os.path.join(point.settings.logger.parent_log_dir, "0")
+    render_script(scheduler, _spec(point, scheduler, flags, 0, stand_in, snapshot))
+    return scheduler
+
+
+def _spec(point: Any, scheduler: Scheduler, flags: Sequence[str], log_id: int, log_dir: str,
+          snapshot: Optional["Snapshot"]) -> JobSpec:
+    settings = point.settings
+    requeue_on = scheduler.name if settings.scheduler.requeue else None
+    command = job_command(point.point, flags, log_id, settings.logger.parent_log_dir, snapshot,
+                          requeue_on)
+    return job_spec(scheduler, settings, log_dir, command, snapshot)
+
+
+def _read_plan() -> Dict[str, int]:
+    """The next run ids that the earlier commands of an ``mlxpsub --dry-run`` planned."""
+    path = os.environ.get(DRY_RUN_PLAN_ENV)
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as stream:
+        plan = json.load(stream)
+    return {str(parent): int(next_id) for parent, next_id in plan.items()}
+
+
+def _write_plan(planner: _layout.RunIdPlanner) -> None:
+    path = os.environ.get(DRY_RUN_PLAN_ENV)
+    if path:
+        _layout.atomic_write_text(path, json.dumps(planner.next_ids))
 
 
 class _NewRuns:
@@ -170,8 +210,9 @@ class _NewRuns:
     are every run's. The settings of a sweep's points are usually the same text too.
     """
 
-    def __init__(self, snapshot: Optional["Snapshot"]) -> None:
+    def __init__(self, snapshot: Optional["Snapshot"], sweep_id: Optional[str]) -> None:
         self.snapshot = snapshot
+        self.sweep_id = sweep_id
         self.template: Optional[Dict[str, Any]] = None
         self.settings_texts: Dict[str, str] = {}
 
@@ -202,19 +243,21 @@ class _NewRuns:
             logger = Logger(os.path.dirname(log_dir), log_id, info={
                 "current_file_path": os.path.abspath(sys.argv[0]),
                 "version_manager": self.snapshot.info() if self.snapshot else None,
+                "sweep_id": self.sweep_id,
             })
             self.template = logger.get_info()
         return self.template
 
 
 def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
-                  snapshot: Optional["Snapshot"] = None) -> int:
+                  snapshot: Optional["Snapshot"] = None, sweep_id: Optional[str] = None) -> int:
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
-    Each point is one job, or a task of an array job with ``mlxp.scheduler.array``. Returns
-    the exit code: 0 when every job was submitted, 1 when any was refused.
+    Each point is one job, or a task of an array job with ``mlxp.scheduler.array``; every
+    run records ``sweep_id`` in ``info.yaml``. Returns the exit code: 0 when every job was
+    submitted, 1 when any was refused.
 
     Raises:
         MLXPError: settings that cannot be kept, checked before any run directory is made.
     """
-    return submit_jobs(_plan(points, flags, dry_run, snapshot), dry_run)
+    return submit_jobs(_plan(points, flags, dry_run, snapshot, sweep_id), dry_run)

@@ -151,6 +151,8 @@ class InvalidNameError(LoggerError, ValueError):
 class RunDirectoryError(LoggerError, FileExistsError):
     """A run directory (``path``) cannot be used without mixing or losing a run's data."""
 
+    exit_code = 2  # the user picks another forced_log_id, or adds mlxp.resume=true
+
 
 class ArtifactError(LoggerError, LookupError):
     """An artifact type is unknown, or an artifact is not there."""

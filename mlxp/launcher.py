@@ -1,8 +1,9 @@
 """``@mlxp.launch`` and ``Context``: from a command line to one or many finished runs.
 
-The launcher reads the command line, composes the config of every sweep point *before*
-anything runs (so a typo fails fast and writes nothing), then runs each point in its own run
-directory: RUNNING -> COMPLETE or FAILED.
+The launcher reads the command line, checks the config of every sweep point *before*
+anything runs (so a typo fails fast and writes nothing), then runs each point, composed again
+when it starts, in its own run directory: RUNNING -> COMPLETE or FAILED. A dry run prints each
+point as soon as it is composed.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import copy
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar
+from collections.abc import Sequence as SequenceABC
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    TypeVar, Union, overload)
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
-from mlxp._run import Context, RunPoint, run_points
+from mlxp._entry import exit_quietly_on_closed_stdout
+from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
+from mlxp._run import Context, RunPoint, SweepPoints, run_points
 from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
@@ -27,11 +32,11 @@ from mlxp.config import (
     remove,
     resolve,
 )
-from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
+from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError, UsageError
 from mlxp.logger import read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
-from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, load_settings, set_setting
-from mlxp.sweep import expand_sweep
+from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, SWEEP_ID_ENV, load_settings, set_setting
+from mlxp.sweep import Point, Sweep, expand_sweep, new_sweep_id
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
@@ -76,38 +81,44 @@ def _main(
 ) -> int:
     task_file = os.path.abspath(task.__code__.co_filename)
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "mlxp"
+    # one id for every run this command makes; a launch re-run from a snapshot keeps its own
+    sweep_id = os.environ.pop(SWEEP_ID_ENV, None) or new_sweep_id()
     try:
-        snapshot = _running_snapshot(task_file)
-        # from a snapshot, relative paths still point into the user's own project
-        task_dir = os.path.dirname(snapshot.original_path(task_file) if snapshot else task_file)
-        command_line = parse_command_line(argv)
-        config_dir = command_line.config_path or os.path.join(task_dir, config_path)
-        if command_line.help:
-            print(usage(program, _safe_keys(config_dir, command_line)))
-            return 0
-        points = _compose_points(config_dir, command_line, task_dir, seeding_function)
-        if command_line.show_config:
-            _print_configs(points)
-            return 0
-        submitting = any(point.settings.use_scheduler for point in points)
-        if snapshot is None and not command_line.dry_run and points[0].settings.use_version_manager:
-            snapshot = _prepare_snapshot(points[0].settings, task_file)
-            if not submitting:  # the whole launch runs again, from the snapshot's code
-                return _rerun_from_snapshot(snapshot, task_file, command_line)
-        if submitting:
-            from mlxp._submit import submit_points  # schedulers load only when submitting
+        with exit_quietly_on_closed_stdout():  # python main.py --dry-run | head
+            snapshot = _running_snapshot(task_file)
+            # from a snapshot, relative paths still point into the user's own project
+            task_dir = os.path.dirname(snapshot.original_path(task_file) if snapshot else task_file)
+            command_line = parse_command_line(checked_arguments(argv))
+            config_dir = command_line.config_path or os.path.join(task_dir, config_path)
+            if command_line.help:
+                print(usage(program, _safe_keys(config_dir, command_line)))
+                return 0
+            points = _compose_points(config_dir, command_line, task_dir, seeding_function)
+            if command_line.show_config:
+                _print_configs(points)
+                return 0
+            settings = points.first.settings
+            if command_line.dry_run and not settings.use_scheduler:
+                _print_dry_run(points)
+                return 0
+            if not command_line.dry_run:
+                points.check_all()  # a bad point fails before the first one runs
+            if snapshot is None and not command_line.dry_run and settings.use_version_manager:
+                snapshot = _prepare_snapshot(settings, task_file)
+                if not settings.use_scheduler:  # the whole launch runs again, from the snapshot
+                    return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
+            if settings.use_scheduler:
+                from mlxp._submit import submit_points  # schedulers load only when submitting
 
-            return submit_points(points, _forwarded_flags(command_line), command_line.dry_run,
-                                 snapshot)
+                return submit_points(points, _forwarded_flags(command_line),
+                                     command_line.dry_run, snapshot, sweep_id)
     except MLXPError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return error.exit_code
-    if command_line.dry_run:
-        _print_dry_run(points)
-        return 0
     try:
-        with terminate_on_signals():  # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130
-            return run_points(task, points, seeding_function, snapshot)
+        # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130; a sweep prints its summary first
+        with terminate_on_signals():
+            return run_points(task, points, seeding_function, snapshot, sweep_id)
     except RunPreempted as preemption:
         print(f"{program}: {preemption}", file=sys.stderr)
         return 0
@@ -116,8 +127,8 @@ def _main(
         return error.exit_code
 
 
-def _print_configs(points: List[RunPoint]) -> None:
-    for point in points:
+def _print_configs(points: SweepPoints) -> None:
+    for point in points:  # each printed as soon as it is composed
         if len(points) > 1:
             print(f"# {' '.join(point.overrides)}")
         print(point.config)
@@ -135,18 +146,20 @@ def _prepare_snapshot(settings: ConfigDict, task_file: str) -> "Snapshot":
     from mlxp.vcs import GitVM
 
     manager = GitVM(settings.version_manager.parent_work_dir,
-                    settings.version_manager.compute_requirements, settings.interactive_mode)
+                    settings.version_manager.compute_requirements, settings.interactive_mode,
+                    parent_log_dir=settings.logger.parent_log_dir)
     return manager.prepare(task_file)
 
 
-def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: CommandLine) -> int:
+def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: CommandLine,
+                         sweep_id: str) -> int:
     """Run this same launch again with the snapshot's copy of the task, and its exit code."""
     from mlxp._shell import run_attached
 
     argv = [sys.executable, snapshot.task_path(task_file), *_forwarded_flags(command_line),
             *(override.text for override in command_line.overrides)]
     return run_attached(argv, cwd=snapshot.work_dir(os.getcwd()),
-                        env={**os.environ, **snapshot.environment()})
+                        env={**os.environ, **snapshot.environment(), SWEEP_ID_ENV: sweep_id})
 
 
 def _forwarded_flags(command_line: CommandLine) -> List[str]:
@@ -175,40 +188,71 @@ def _compose_points(
     command_line: CommandLine,
     task_dir: str,
     seeding_function: Optional[Callable[[Any], None]],
-) -> List[RunPoint]:
-    """Every sweep point's config and settings, checked before anything runs."""
-    base_config = load_config(config_dir, command_line.config_name)
-    source = config_file(config_dir, command_line.config_name)
-    base_settings = load_settings(config_dir)
-    if SCHEDULER_ENV in os.environ:
-        from mlxp._submit import take_handed_over_scheduler
+) -> SweepPoints:
+    """The sweep's points, composed lazily; its first point and its size are checked here."""
+    composer = _Composer(config_dir, command_line, task_dir, seeding_function)
+    points = SweepPoints(composer.sweep, composer.compose)
+    check_sweep_size(composer.sweep, points.first.settings.max_sweep_points)
+    return points
 
-        take_handed_over_scheduler(base_settings)
-    warned: set = set()
-    points = []
-    sweep = expand_sweep(command_line.overrides)
-    for point in sweep:
-        config = copy.deepcopy(base_config)
-        settings = copy.deepcopy(base_settings)
+
+class _Composer:
+    """Composes one point: the config and settings with its overrides applied, checked."""
+
+    def __init__(self, config_dir: str, command_line: CommandLine, task_dir: str,
+                 seeding_function: Optional[Callable[[Any], None]]) -> None:
+        self.config_dir = config_dir
+        self.task_dir = task_dir
+        self.seeding_function = seeding_function
+        self.base_config = load_config(config_dir, command_line.config_name)
+        self.source = config_file(config_dir, command_line.config_name)
+        self.base_settings = load_settings(config_dir)
+        if SCHEDULER_ENV in os.environ:
+            from mlxp._submit import take_handed_over_scheduler
+
+            take_handed_over_scheduler(self.base_settings)
+        self.sweep = expand_sweep(command_line.overrides)
+        self.warned: set = set()  # keys warned about once, however often they are composed
+        self.checked_dirs: set = set()
+        self.first_settings: Optional[ConfigDict] = None
+
+    def compose(self, point: Point) -> RunPoint:
+        config = copy.deepcopy(self.base_config)
+        settings = copy.deepcopy(self.base_settings)
         # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
         for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
-            _apply(override, config, settings, warned, config_dir)
+            _apply(override, config, settings, self.warned, self.config_dir)
         config = resolve(config)
-        if seeding_function is not None and "seed" not in config:
+        if self.seeding_function is not None and "seed" not in config:
             raise ConfigKeyError(
                 "a seeding_function was given but the config has no 'seed' option;"
                 " add 'seed: 0' to config.yaml",
                 key="seed",
             )
-        _anchor_paths(settings, task_dir)
-        if settings.logger.forced_log_id >= 0 and len(sweep) > 1:
+        _anchor_paths(settings, self.task_dir)
+        if settings.logger.parent_log_dir not in self.checked_dirs:
+            check_parent_log_dir(settings.logger.parent_log_dir)
+            self.checked_dirs.add(settings.logger.parent_log_dir)
+        if settings.logger.forced_log_id >= 0 and self.sweep.size > 1:
             raise SettingsError(
-                f"mlxp.logger.forced_log_id puts a run in one directory; a sweep of {len(sweep)}"
-                " points needs one each: drop forced_log_id", key="logger.forced_log_id")
+                f"mlxp.logger.forced_log_id puts a run in one directory; a sweep of"
+                f" {self.sweep.size} points needs one each: drop forced_log_id",
+                key="logger.forced_log_id")
         if settings.resume:
             _check_resume(config, settings)
-        points.append(RunPoint(tuple(point), config, settings, source))
-    return points
+        self._check_same_mode(settings)
+        return RunPoint(tuple(point), config, settings, self.source)
+
+    def _check_same_mode(self, settings: ConfigDict) -> None:
+        """Every point of a launch is submitted, or every point runs here, from the same code."""
+        if self.first_settings is None:
+            self.first_settings = settings
+            return
+        for key in ("use_scheduler", "use_version_manager"):
+            if settings[key] != self.first_settings[key]:
+                raise SettingsError(
+                    f"mlxp.{key} is the same for every point of a sweep; sweep it in separate"
+                    " commands", key=key)
 
 
 def _apply(
@@ -290,13 +334,11 @@ def _anchor_paths(settings: ConfigDict, task_dir: str) -> None:
         settings[section][key] = os.path.normpath(os.path.join(task_dir, path))
 
 
-def _print_dry_run(points: List[RunPoint]) -> None:
+def _print_dry_run(points: SweepPoints) -> None:
+    """One line per point, printed as soon as it is composed; the ids a run would get."""
     planner = _layout.RunIdPlanner(claim=False)
     for number, point in enumerate(points, start=1):
         logger = point.settings.logger
         _, path = planner.next_run(logger.parent_log_dir, logger.forced_log_id)
         location = _layout.display_path(path)
         print(f"[{number}/{len(points)}] {location} {' '.join(point.overrides)}".rstrip())
-
-
-# --- running ----------------------------------------------------------------------------

@@ -17,6 +17,12 @@ from mlxp.errors import SettingsError
 SCHEDULER_ENV = "MLXP_SCHEDULER"
 #: a run re-executed from a version-manager snapshot finds its launch record through this.
 SNAPSHOT_ENV = "MLXP_SNAPSHOT"
+#: the ``info.sweep_id`` of the runs a command makes, handed to the processes that make them
+#: (mlxpsub's python commands, a launch re-run from a snapshot).
+SWEEP_ID_ENV = "MLXP_SWEEP_ID"
+#: mlxpsub --dry-run: a JSON file of the next run id per log directory, so that the python
+#: commands of one script predict the ids one submission would give them.
+DRY_RUN_PLAN_ENV = "MLXP_DRY_RUN_PLAN"
 
 SCHEDULER_NAMES = ("slurm", "oar", "torque", "sge", "mwm", "lsf", "local")
 
@@ -40,6 +46,7 @@ SCHEMA: Dict[str, Any] = {
     "interactive_mode": ((bool,), True, None),
     "resume": ((bool,), False, None),
     "strict_overrides": ((bool,), False, None),
+    "max_sweep_points": ((int,), 1_000_000, None),
     "scheduler": {
         "name": ((str, type(None)), None, SCHEDULER_NAMES + (None,)),
         "option_cmd": (_LINES, [], None),

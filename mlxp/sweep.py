@@ -2,6 +2,7 @@
 
 A point is a tuple of single-valued ``Override`` objects: the launcher applies them to a config
 in order, and ``format_point`` writes them as the ``key=value ...`` text of a progress line.
+``new_sweep_id`` names the runs of one command.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import os
+import time
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, Union, overload
 
 from mlxp.overrides import Override
@@ -41,6 +44,11 @@ class Sweep(Sequence[Point]):
 
     def __len__(self) -> int:
         return self.size
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """The number of values of each override, in point order; ``size`` is their product."""
+        return tuple(len(choices) for choices in self._choices)
 
     def __iter__(self) -> Iterator[Point]:
         return itertools.product(*self._choices)
@@ -76,6 +84,17 @@ def expand_sweep(overrides: Iterable[Override]) -> Sweep:
     Nothing is expanded until the points are iterated or indexed; ``len()`` is immediate.
     """
     return Sweep(overrides)
+
+
+def new_sweep_id() -> str:
+    """A fresh id for the runs of one command, e.g. ``20261201-150708-3fa2c1``.
+
+    Every run of a launch (and of an mlxpsub submission) records it as ``info.sweep_id``, so
+    that the Reader, ``mlxp status`` and ``mlxp cancel`` can select the sweep with the query
+    ``info.sweep_id == '...'``. The time makes ids sort by launch; the random part keeps two
+    launches of the same second apart.
+    """
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}"
 
 
 def format_point(point: Iterable[Override]) -> str:

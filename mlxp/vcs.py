@@ -148,13 +148,16 @@ class GitVM:
         parent_work_dir: absolute directory of the snapshots (the launcher anchors it).
         compute_requirements: also record the installed distributions.
         interactive_mode: may ask questions; they are asked only when stdin is a terminal.
+        parent_log_dir: the runs' directory: like the snapshots, never offered for a commit
+            nor listed as untracked.
     """
 
     def __init__(self, parent_work_dir: str, compute_requirements: bool = False,
-                 interactive_mode: bool = True) -> None:
+                 interactive_mode: bool = True, parent_log_dir: Optional[str] = None) -> None:
         self.parent_work_dir = os.path.abspath(parent_work_dir)
         self.compute_requirements = compute_requirements
         self.interactive_mode = interactive_mode
+        self.parent_log_dir = os.path.abspath(parent_log_dir) if parent_log_dir else None
 
     def prepare(self, task_file: str) -> Snapshot:
         """Check the repository of ``task_file``, talk to the user, and snapshot HEAD.
@@ -167,10 +170,12 @@ class GitVM:
         repo = _repository_of(task_file)
         exclude_from_status(repo, self.parent_work_dir)
         interactive = self.interactive_mode and sys.stdin is not None and sys.stdin.isatty()
-        untracked, changes = _status(repo)
+        outputs = [d for d in (self.parent_work_dir, self.parent_log_dir) if d is not None]
+        untracked, changes = _status(repo, outputs)
         asked = interactive and bool(untracked or changes)
         if asked:
-            untracked, changes = _ask_user(repo, untracked, changes, sys.stdin, sys.stderr)
+            untracked, changes = _ask_user(repo, outputs, untracked, changes, sys.stdin,
+                                           sys.stderr)
         commit = _head_commit(repo, task_file)
         _warn(repo, commit, untracked, changes, sys.stderr, listed=asked)
         diff = _git(repo, "diff", "--binary", "--no-color", "--no-ext-diff", commit).stdout
@@ -297,14 +302,19 @@ def _repository_of(task_file: str) -> str:
     return os.path.realpath(result.stdout.strip())
 
 
-def _status(repo: str) -> Tuple[List[str], List[str]]:
-    """``(untracked paths, "XY path" changes)``, paths relative to the repository's top."""
+def _status(repo: str, outputs: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """``(untracked paths, "XY path" changes)``, paths relative to the repository's top.
+
+    Untracked paths inside ``outputs`` (the runs and snapshots mlxp writes) are left out:
+    they are results, not code to commit.
+    """
     entries = iter(_git(repo, "status", "--porcelain=v1", "-z").stdout.split("\0"))
     untracked, changes = [], []
     for entry in entries:
         code, path = entry[:2], entry[3:]
         if code == "??":
-            untracked.append(path)
+            if not any(_inside(os.path.join(repo, path), output) for output in outputs):
+                untracked.append(path)
         elif code.strip():
             if "R" in code or "C" in code:  # -z gives the source as a field of its own, next
                 path = f"{next(entries, '')} -> {path}"
@@ -312,14 +322,14 @@ def _status(repo: str) -> Tuple[List[str], List[str]]:
     return untracked, changes
 
 
-def _ask_user(repo: str, untracked: List[str], changes: List[str], stdin: TextIO,
-              stderr: TextIO) -> Tuple[List[str], List[str]]:
+def _ask_user(repo: str, outputs: Sequence[str], untracked: List[str], changes: List[str],
+              stdin: TextIO, stderr: TextIO) -> Tuple[List[str], List[str]]:
     """The questions of an interactive launch; returns the status they leave."""
     if untracked:
         chosen = ask_files_to_add(untracked, stdin, stderr)
         if chosen:
             _git(repo, "add", "--", *chosen)
-            untracked, changes = _status(repo)
+            untracked, changes = _status(repo, outputs)
     if changes:
         _list("uncommitted changes", changes, stderr)
         message = ask_commit_message(stdin, stderr)
@@ -327,7 +337,7 @@ def _ask_user(repo: str, untracked: List[str], changes: List[str], stdin: TextIO
             _git(repo, "commit", "--all", "--quiet", "-m", message)
             commit = _git(repo, "rev-parse", "--short", "HEAD").stdout.strip()
             stderr.write(f"mlxp: committed {commit} {message!r}\n")
-            untracked, changes = _status(repo)
+            untracked, changes = _status(repo, outputs)
     return untracked, changes
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,8 +95,132 @@ def test_a_failing_point_does_not_stop_the_others(project: Path) -> None:
     assert statuses == ["COMPLETE", "FAILED", "COMPLETE"]
     failed = read_yaml(project / "logs" / "2" / "metadata" / "info.yaml")
     assert failed["error"] == "ValueError: seed 2 is unlucky"
-    assert "Traceback" in result.stderr and "seed 2 is unlucky" in result.stderr
-    assert result.stderr.splitlines()[-1] == "3 runs: 2 COMPLETE, 1 FAILED (logs/2)"
+    assert result.stderr.splitlines() == [
+        "[1/3] logs/1 seed=1 +fail_on_seed=2",
+        "[2/3] logs/2 seed=2 +fail_on_seed=2",
+        "[2/3] logs/2 FAILED: ValueError: seed 2 is unlucky (traceback in logs/2/log.stderr)",
+        "[3/3] logs/3 seed=3 +fail_on_seed=2",
+        "3 runs: 2 COMPLETE, 1 FAILED (logs/2)",
+    ]
+    traceback = (project / "logs" / "2" / "log.stderr").read_text()
+    assert traceback.startswith("Traceback") and "seed 2 is unlucky" in traceback
+    assert not (project / "logs" / "1" / "log.stderr").exists()
+
+
+def test_with_streams_logged_a_failed_points_traceback_is_in_its_log_once(project: Path) -> None:
+    result = run_main(project, "seed=1,2", "+fail_on_seed=2", "mlxp.logger.log_streams_to_file=true")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (project / "logs" / "2" / "log.stderr").read_text().count("Traceback") == 1
+
+
+EXITING_TASK = """
+import sys
+import mlxp
+
+@mlxp.launch(config_path="./configs")
+def task(ctx):
+    sys.exit(ctx.config.seed)
+
+task()
+"""
+
+
+def test_a_single_run_exits_with_the_tasks_own_code(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main=EXITING_TASK, config="seed: 0\n")
+    result = run_main(project, "seed=3")
+    assert result.returncode == 3
+    info = read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["status"] == "FAILED" and info["error"] == "SystemExit: exit code 3"
+
+
+def test_a_sweep_exits_1_when_a_point_exits_non_zero(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main=EXITING_TASK, config="seed: 0\n")
+    result = run_main(project, "seed=0,3")
+    assert result.returncode == 1
+    assert "[2/2] logs/2 FAILED: SystemExit: exit code 3" in result.stderr.splitlines()
+    assert result.stderr.splitlines()[-1] == "2 runs: 1 COMPLETE, 1 FAILED (logs/2)"
+
+
+def test_six_failures_print_one_line_each_and_the_summary(project: Path) -> None:
+    result = run_main(project, "seed=range(1,7)", "+fail_on_seed=${seed}")
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 6 + 6 + 1
+    assert result.stderr.splitlines()[-1] == (
+        "6 runs: 0 COMPLETE, 6 FAILED (logs/1, logs/2, logs/3, logs/4, logs/5, logs/6)")
+
+
+INTERRUPTIBLE_TASK = """
+import time
+import mlxp
+
+@mlxp.launch(config_path="./configs")
+def task(ctx):
+    if ctx.config.seed == 1:
+        raise ValueError("seed 1 fails")
+    if ctx.config.seed == 3:
+        print("running 3", flush=True)
+        while True:
+            time.sleep(0.05)
+
+task()
+"""
+
+
+@pytest.mark.parametrize("signum, code, name", [
+    pytest.param(signal.SIGINT, 130, "interrupted by SIGINT", id="ctrl-c"),
+    pytest.param(signal.SIGTERM, 143, "terminated by SIGTERM", id="sigterm"),
+])
+def test_a_signal_stops_the_sweep_with_a_summary_and_its_exit_code(
+    tmp_path: Path, signum: int, code: int, name: str
+) -> None:
+    project = make_project(tmp_path / "p", main=INTERRUPTIBLE_TASK, config="seed: 0\n")
+    process = subprocess.Popen([sys.executable, "main.py", "seed=1,2,3,4,5"], cwd=str(project),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "running 3\n"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == code, stderr
+    assert stderr.splitlines()[-1] == (
+        f"5 runs: 1 COMPLETE, 2 FAILED (logs/1, logs/3), 2 not started (points 4-5); {name}")
+    assert "Traceback" not in stderr
+    statuses = [read_yaml(project / "logs" / str(i) / "metadata" / "info.yaml")["status"]
+                for i in (1, 2, 3)]
+    assert statuses == ["FAILED", "COMPLETE", "FAILED"]
+    assert sorted(p.name for p in (project / "logs").iterdir()) == ["1", "2", "3"]
+    assert name in read_yaml(project / "logs" / "3" / "metadata" / "info.yaml")["error"]
+
+
+def test_the_runs_of_one_command_share_a_sweep_id_the_reader_can_filter_on(
+    project: Path
+) -> None:
+    assert run_main(project, "seed=1,2").returncode == 0
+    assert run_main(project, "seed=3").returncode == 0
+    ids = [read_yaml(project / "logs" / str(i) / "metadata" / "info.yaml")["sweep_id"]
+           for i in (1, 2, 3)]
+    assert ids[0] == ids[1] != ids[2] and all(ids)
+    from mlxp import Reader
+
+    rows = Reader(str(project / "logs")).filter(f"info.sweep_id == '{ids[0]}'")
+    assert sorted(row["config.seed"] for row in rows) == [1, 2]
+
+
+def test_dry_run_prints_each_point_before_a_bad_later_point_stops_it(project: Path) -> None:
+    result = run_main(project, "--dry-run", "seed=1,2,3", "+x=1,'${nope}',3")
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == ["[1/9] logs/1 seed=1 +x=1"]
+    assert "cannot resolve '${nope}'" in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "logs").exists()
+
+
+def test_a_bad_later_point_stops_a_real_sweep_before_anything_runs(project: Path) -> None:
+    result = run_main(project, "seed=1,2,3", "+x=1,'${nope}',3")
+    assert result.returncode == 2
+    assert "running" not in result.stdout and not (project / "logs").exists()
 
 
 def test_dry_run_lists_points_and_directories_and_writes_nothing(project: Path) -> None:

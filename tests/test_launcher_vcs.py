@@ -62,6 +62,22 @@ def test_a_local_sweep_runs_the_committed_code_from_one_snapshot(repo: Path) -> 
         assert '+VERSION = "edited"' in (repo / "logs" / run / "metadata" / "git_diff.patch").read_text()
     assert not (snapshot / "logs").exists()
     assert ".work_dir" not in _git(repo, "status", "--porcelain")
+    ids = {read_yaml(repo / "logs" / run / "metadata" / "info.yaml")["sweep_id"] for run in "12"}
+    assert len(ids) == 1 and None not in ids  # one sweep, though run again from the snapshot
+
+
+def test_the_runs_and_snapshots_are_never_offered_for_a_commit(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "repo", main=TASK, config="seed: 0\n",
+                           files={"configs/mlxp.yaml": "logger:\n  parent_log_dir: ./runs\n"})
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "first")
+    assert run_main(project, *VM).returncode == 0
+    (project / "notes.txt").write_text("an untracked file\n")
+    result = run_main(project, *VM)
+    assert result.returncode == 0, result.stderr
+    assert "untracked files (1):\n  notes.txt\n" in result.stderr
+    assert "runs/" not in result.stderr
 
 
 def test_a_clean_tree_records_no_patch(repo: Path) -> None:

@@ -161,9 +161,60 @@ def test_dry_run_prints_every_script_and_writes_nothing(
     assert sub.main(["--dry-run", "script.sh"]) == 0
     out = capfd.readouterr().out
     assert out.count("#!/bin/bash") == 8
-    # each python command is listed on its own, as if it were submitted alone
-    assert out.count("# logs/4: oar job script") == 2
+    # the ids a submission of the whole script would give, across its two python commands
+    headers = [line for line in out.splitlines() if line.endswith(": oar job script")]
+    assert headers == [f"# logs/{i}: oar job script" for i in range(1, 9)]
     assert not (quickstart / "logs").exists() and calls() == []
+
+
+def test_the_runs_of_one_submission_share_a_sweep_id_that_their_jobs_keep(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    fake.install("sbatch", stdout="Submitted batch job 9\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #SBATCH --time=10:00
+        python main.py seed=1,2
+        python main.py seed=3
+        """}, config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    ids = {read_yaml(project / "logs" / run / "metadata" / "info.yaml")["sweep_id"]
+           for run in ("1", "2", "3")}
+    assert len(ids) == 1 and None not in ids
+    sweep_id = ids.pop()
+    assert f"info.sweep_id == '{sweep_id}'" in capfd.readouterr().err
+    subprocess.run(["bash", str(project / "logs" / "1" / "script.sh")], check=True)
+    info = read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["status"] == "COMPLETE" and info["sweep_id"] == sweep_id
+    assert sub.main(["script.sh"]) == 0  # another submission, another sweep
+    assert read_yaml(project / "logs" / "4" / "metadata" / "info.yaml")["sweep_id"] != sweep_id
+
+
+def test_a_job_script_that_cannot_be_written_stops_before_any_run_directory(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #SBATCH --time=1
+        python main.py seed=1,2
+        """, "configs/mlxp.yaml": 'logger:\n  parent_log_dir: "runs\\nweekly"\n'},
+        config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 2
+    assert "parent_log_dir" in capfd.readouterr().err
+    assert calls() == [] and sorted(p.name for p in project.iterdir()) == [
+        "configs", "main.py", "script.sh"]
+
+
+def test_help_describes_every_option(capsys) -> None:
+    assert sub.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: mlxpsub")
+    for option in ("--dry-run", "--array", "--max-running K", "--rerun DIR", "--query"):
+        assert f"  {option}" in out
+    assert "hands each command" not in out  # the module's docstring is for developers
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ def test_defaults_match_the_design() -> None:
     assert settings.use_logger is True and settings.use_scheduler is False
     assert settings.interactive_mode is True and settings.resume is False
     assert settings.strict_overrides is False and settings.use_version_manager is False
+    assert settings.max_sweep_points == 1_000_000
 
 
 def test_file_values_override_defaults(tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from typing import Any, List
 
 import pytest
 
 from mlxp.overrides import Override, parse_overrides
-from mlxp.sweep import Sweep, expand_sweep, format_point
+from mlxp.sweep import Sweep, expand_sweep, format_point, new_sweep_id
 
 
 def sweep_of(*arguments: str) -> Sweep:
@@ -136,3 +138,20 @@ def test_expand_sweep_takes_any_iterable_and_repr_says_what_it_is() -> None:
     assert repr(sweep) == "<Sweep of 2 points over a, b>"
     assert repr(expand_sweep([])) == "<Sweep of 1 point over no keys>"
     assert [o.key for o in sweep.overrides] == ["a", "b"]
+
+
+@pytest.mark.parametrize("arguments, shape", [
+    pytest.param(["a=1,2", "b=range(0,3)", "c=4"], (2, 3, 1), id="two-axes-and-a-constant"),
+    pytest.param(["a=1,2", "a=5"], (1,), id="last-wins"),
+    pytest.param([], (), id="no-override"),
+])
+def test_shape_gives_each_overrides_number_of_values(arguments: List[str], shape: tuple) -> None:
+    sweep = sweep_of(*arguments)
+    assert sweep.shape == shape
+    assert sweep.size == math.prod(shape)
+
+
+def test_sweep_ids_are_fresh_and_safe_to_quote_in_a_query() -> None:
+    ids = {new_sweep_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", sweep_id) for sweep_id in ids)
