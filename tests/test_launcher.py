@@ -117,7 +117,11 @@ def test_missing_config_directory_is_created_and_the_run_goes_on(tmp_path: Path)
         pytest.param("model:\n\tunits: 3\n", 2, 1, "tab", id="tab-indent"),
         pytest.param("a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a'", id="duplicate-key"),
         pytest.param("- 1\n- 2\n", 1, 1, "top level must be a mapping", id="top-level-list"),
-        pytest.param("a: 'open\n", 2, 1, "unterminated quoted string", id="unterminated-quote"),
+        pytest.param("a: 1\nb: 'open\nc: 2\n", 2, 4, "unterminated quoted string: the quote"
+                     " opened here is never closed", id="unterminated-quote"),
+        pytest.param("a: 1\nb:\n  c: 2\n\td: 3\n", 4, 1,
+                     "tab characters cannot indent YAML; use spaces", id="tab-on-line-4"),
+        pytest.param("? [a, b]\n: 1\n", 1, 3, "a key must be a plain value", id="complex-key"),
     ],
 )
 def test_malformed_yaml_is_one_clear_line_with_position(
@@ -304,3 +308,66 @@ def test_metadata_config_keeps_the_files_comments_with_overridden_values_in_plac
     assert "data" not in text
     assert read_yaml(project / "logs" / "1" / "metadata" / "config.yaml") == {
         "num_epoch": 2, "optimizer": {"lr": 0.1, "name": "sgd"}, "model": {"width": 8}}
+
+
+BOMB_LINES = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] + [
+    f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]"
+    for previous, name in zip("abcdefgh", "bcdefghi")
+]
+
+
+def _limit_memory_to_1_gib() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_an_alias_bomb_is_refused_under_a_memory_limit(tmp_path: Path) -> None:
+    """Nine levels of aliases in ~340 bytes once took more than 4 GB: under a 1 GiB address
+    space limit a regression fails with MemoryError instead of exhausting the machine."""
+    project = make_project(tmp_path / "p", config="\n".join(BOMB_LINES) + "\n")
+    assert len((project / "configs" / "config.yaml").read_bytes()) < 400
+    result = subprocess.run(
+        [sys.executable, str(project / "main.py")], cwd=str(project), capture_output=True,
+        text=True, timeout=120, preexec_fn=_limit_memory_to_1_gib,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "configs/config.yaml:6:4: aliases here expand to" in lines[0]
+    assert "MLXP_YAML_MAX_ALIAS_NODES" in lines[0]
+    assert not (project / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        pytest.param(["--config-name", "../../../etc/passwd"], "is not a file inside the config"
+                     " directory", id="config-name-passwd"),
+        pytest.param(["--config-name", "../../x"], "is not a file inside the config directory",
+                     id="config-name-leaves"),
+        pytest.param(["-cn=/tmp/x"], "is not a file inside the config directory",
+                     id="config-name-absolute"),
+        pytest.param(["a=" + "[" * 3000 + "]" * 3000], "nest deeper than 100 levels",
+                     id="override-3000-brackets"),
+    ],
+)
+def test_hostile_arguments_are_usage_errors_that_create_nothing(
+    tmp_path: Path, arguments: list, words: str
+) -> None:
+    project = make_project(tmp_path / "deep" / "er" / "p")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = run_main(project, *arguments)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and words in result.stderr
+    assert result.stderr.startswith("main.py: error: ")
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_directory_named_config_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", config=None)
+    (project / "configs" / "config.yaml").mkdir(parents=True)
+    result = run_main(project)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "configs/config.yaml: is a directory, not a YAML file" in result.stderr
+    assert not (project / "logs").exists()
