@@ -271,7 +271,8 @@ def load_yaml_file(path: str) -> Any:
     """Read and parse one YAML file (see ``load_yaml``).
 
     Raises:
-        ConfigFileError: also when ``path`` cannot be read as UTF-8 text (a directory, say).
+        ConfigFileError: also when ``path`` is a directory or not UTF-8 text.
+        OSError: ``path`` cannot be read (``FileNotFoundError`` when it is missing).
     """
     try:
         with open(path, encoding="utf-8") as stream:
@@ -281,8 +282,6 @@ def load_yaml_file(path: str) -> Any:
     except IsADirectoryError as error:
         raise ConfigFileError("is a directory, not a YAML file; remove or rename it",
                               path=path) from error
-    except OSError as error:
-        raise ConfigFileError(f"cannot read it: {error.strerror or error}", path=path) from error
     return load_yaml(text, path)
 
 

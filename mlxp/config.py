@@ -178,6 +178,72 @@ def closest_key(tree: Dict[str, Any], key: str) -> Optional[str]:
     return matches[0] if matches else None
 
 
+def near_miss_key(tree: Dict[str, Any], key: str) -> Optional[str]:
+    """The existing dotted key that ``key`` most likely misspells, or None.
+
+    Stricter than the did-you-mean of ``closest_key``, since a near miss stops a launch:
+    same depth, one part different, and that part one edit away (a letter added, dropped,
+    changed or two swapped; two edits for names of eight letters or more) or different only
+    in case. ``optimizer.lrr`` misses ``optimizer.lr``; ``model.num_layers`` is a new option
+    beside ``model.num_units``; names of one or two letters (``x``, ``wd``) never miss.
+    """
+    parts = key.split(".")
+    for existing in iter_leaf_keys(tree):
+        other = existing.split(".")
+        if len(other) != len(parts):
+            continue
+        differing = [(a, b) for a, b in zip(parts, other) if a != b]
+        if len(differing) != 1:
+            continue
+        new, old = differing[0]
+        if new.isdigit() and old.isdigit():  # list indexes
+            continue
+        allowed = 2 if min(len(new), len(old)) >= 8 else 1 if max(len(new), len(old)) >= 3 else 0
+        if _edit_distance(new.lower(), old.lower(), allowed) <= allowed:
+            return existing
+    return None
+
+
+def _edit_distance(a: str, b: str, cap: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b``, or ``cap + 1`` once past ``cap``."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    before: List[int] = []
+    row = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        previous, before, row = before, row, [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            row[j] = min(before[j] + 1, row[j - 1] + 1, before[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                row[j] = min(row[j], previous[j - 2] + 1)
+        if min(row) > cap:
+            return cap + 1
+    return row[-1]
+
+
+def type_change(old: Any, new: Any) -> Optional[Tuple[str, str]]:
+    """``(old type, new type)`` when setting ``new`` over ``old`` changes what kind of value
+    an option holds, else None. Ints and floats are both numbers; None on either side, and
+    a ``${...}`` whose type is known only once resolved, change nothing."""
+    if old is None or new is None or _is_reference(old) or _is_reference(new):
+        return None
+    old_name, new_name = _type_name(old), _type_name(new)
+    numbers = ("int", "float")
+    if old_name == new_name or (old_name in numbers and new_name in numbers):
+        return None
+    return old_name, new_name
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    return "list" if isinstance(value, (list, tuple)) else type(value).__name__
+
+
 def _parts(key: str) -> List[str]:
     return key.split(".")
 

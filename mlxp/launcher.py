@@ -24,8 +24,10 @@ from mlxp.config import (
     config_file,
     load_config,
     lookup,
+    near_miss_key,
     remove,
     resolve,
+    type_change,
 )
 from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
 from mlxp.logger import read_run_config, terminate_on_signals
@@ -214,6 +216,13 @@ def _compose_points(
 def _apply(
     override: Override, config: ConfigDict, settings: ConfigDict, warned: set, config_dir: str
 ) -> None:
+    """Apply one single-valued override to ``config`` (or, for ``mlxp.*``, to ``settings``).
+
+    A likely typo stops the launch instead of running with the default: a new key that nearly
+    matches an existing one needs ``+``, and so does every new key in submit mode, where a
+    mistake would cost a whole cluster sweep. A mapping is replaced by a non-mapping only with
+    ``++``; other changes of a value's type are a warning.
+    """
     key, kind = override.key, override.kind
     value = override.value if override.values else None
     if key.startswith(SETTINGS_PREFIX):
@@ -221,34 +230,66 @@ def _apply(
             raise ConfigKeyError(f"mlxp settings cannot be deleted: {key!r}", key=key)
         set_setting(settings, key[len(SETTINGS_PREFIX):], value)
         return
-    found, _ = lookup(config, key)
+    found, current = lookup(config, key)
+    config_name = os.path.relpath(os.path.join(config_dir, "config.yaml"))
     if kind == "delete":
         remove(config, key)
-    elif kind == "add" and found:
+        return
+    if kind == "add" and found:
         raise ConfigKeyError(
             f"cannot add {key!r}: it is already in the config; use {key}=... or ++{key}=...",
             key=key,
         )
-    elif kind == "set" and not found:
+    if kind == "set" and not found:
+        _check_new_key(override, config, settings, warned, config_name)
+    elif kind == "set":
+        _check_type(override, current, value, warned, config_name)
+    assign(config, key, value)
+
+
+def _check_new_key(
+    override: Override, config: ConfigDict, settings: ConfigDict, warned: set, config_name: str
+) -> None:
+    """A key missing from the config: refused when it is likely a typo, else a warning."""
+    key = override.key
+    near_miss = near_miss_key(config, key)
+    why = (f"it is not in {config_name}, and so close to an existing option that it is taken"
+           " for a typo" if near_miss
+           else "mlxp.strict_overrides is on" if settings.strict_overrides
+           else "in submit mode (mlxp.use_scheduler=true) a new key needs '+'"
+           if settings.use_scheduler else "")
+    if why:
+        raise ConfigKeyError(
+            f"unknown option {key!r} in {override.text}: {why}; fix the key, or write"
+            f" +{key}=... to add it",
+            key=key,
+            suggestions=[suggestion for suggestion in [near_miss or closest_key(config, key)]
+                         if suggestion],
+        )
+    if key not in warned:
+        warned.add(key)
         suggestion = closest_key(config, key)
-        if settings.strict_overrides:
-            raise ConfigKeyError(
-                f"unknown option {key!r} (mlxp.strict_overrides is on); use +{key}=... to add"
-                " it",
-                key=key,
-                suggestions=[suggestion] if suggestion else [],
-            )
-        if key not in warned:
-            warned.add(key)
-            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-            config_file = os.path.relpath(os.path.join(config_dir, "config.yaml"))
-            print(
-                f"mlxp: warning: {key!r} is not in {config_file}; adding it{hint}",
-                file=sys.stderr,
-            )
-        assign(config, key, value)
-    else:
-        assign(config, key, value)
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        print(f"mlxp: warning: {key!r} is not in {config_name}; adding it{hint}", file=sys.stderr)
+
+
+def _check_type(override: Override, current: Any, value: Any, warned: set,
+                config_name: str) -> None:
+    """Setting an existing key: a mapping needs ``++`` to become anything else; a leaf that
+    changes type is a warning (once per key)."""
+    key = override.key
+    if isinstance(current, dict) and not isinstance(value, dict):
+        raise ConfigKeyError(
+            f"{override.text} would replace the mapping {key!r} by"
+            f" {'null' if value is None else 'a ' + type(value).__name__}; set one of its keys"
+            f" ({key}.<name>=...), or write ++{key}=... to replace the whole mapping",
+            key=key,
+        )
+    change = type_change(current, value)
+    if change and ("type", key) not in warned:
+        warned.add(("type", key))
+        print(f"mlxp: warning: {override.text} changes {key!r} from {change[0]} (its type in"
+              f" {config_name}) to {change[1]}", file=sys.stderr)
 
 
 def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:

@@ -371,3 +371,87 @@ def test_a_directory_named_config_yaml_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "configs/config.yaml: is a directory, not a YAML file" in result.stderr
     assert not (project / "logs").exists()
+
+
+SUBMIT_LOCAL = ["mlxp.use_scheduler=true", "mlxp.scheduler.name=local", "--dry-run"]
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        pytest.param(["optimizer.lrr=0.1,0.2"], ["unknown option 'optimizer.lrr'",
+                     "did you mean 'optimizer.lr'", "write +optimizer.lrr=... to add it"],
+                     id="typo-in-a-sweep"),
+        pytest.param(["num_epochs=3"], ["'num_epochs'", "did you mean 'num_epoch'"],
+                     id="typo-plural"),
+        pytest.param(["optimiser.lr=0.1"], ["'optimiser.lr'", "did you mean 'optimizer.lr'"],
+                     id="typo-in-the-parent"),
+        pytest.param([*SUBMIT_LOCAL, "model.num_layers=6"], ["'model.num_layers'",
+                     "in submit mode (mlxp.use_scheduler=true) a new key needs '+'",
+                     "+model.num_layers=..."], id="submit-mode-new-key"),
+        pytest.param(["model=small"], ["model=small would replace the mapping 'model' by a str",
+                     "++model=..."], id="mapping-replaced-by-a-string"),
+        pytest.param(["model=null"], ["replace the mapping 'model' by null"],
+                     id="mapping-replaced-by-null"),
+        pytest.param(["data=[1,2]"], ["replace the mapping 'data' by a list"],
+                     id="mapping-replaced-by-a-list"),
+    ],
+)
+def test_likely_mistakes_in_overrides_stop_the_launch(
+    quickstart: Path, arguments: list, words: list
+) -> None:
+    result = run_main(quickstart, *arguments)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("main.py: error: ") and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert not (quickstart / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, shown",
+    [
+        pytest.param(["+optimizer.lrr=0.1"], "  lrr: 0.1", id="plus-adds-a-near-miss"),
+        pytest.param(["optimizer.momentum=0.9"], "  momentum: 0.9", id="new-key-not-a-typo"),
+        pytest.param(["++model=small"], "model: small", id="force-replaces-a-mapping"),
+        pytest.param(["model={depth: 2}"], "model:\n  depth: 2", id="mapping-by-mapping"),
+        pytest.param([*SUBMIT_LOCAL[:2], "--cfg", "+model.num_layers=6"], "  num_layers: 6",
+                     id="submit-mode-with-plus"),
+    ],
+)
+def test_deliberate_overrides_still_work(quickstart: Path, arguments: list, shown: str) -> None:
+    result = run_main(quickstart, "--cfg", *arguments)
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argument, warning",
+    [
+        pytest.param("num_epoch=ten", "num_epoch=ten changes 'num_epoch' from int (its type in"
+                     " configs/config.yaml) to str", id="int-to-str"),
+        pytest.param("num_epoch=true", "changes 'num_epoch' from int", id="int-to-bool"),
+        pytest.param("data.device=0", "changes 'data.device' from str", id="str-to-int"),
+        pytest.param("optimizer.lr=1", None, id="int-for-a-float"),
+        pytest.param("num_epoch=2.5", None, id="float-for-an-int"),
+        pytest.param("num_epoch=null", None, id="null"),
+        pytest.param("data.device=gpu", None, id="same-type"),
+    ],
+)
+def test_a_leaf_changing_type_is_a_one_line_warning(
+    quickstart: Path, argument: str, warning: object
+) -> None:
+    result = run_main(quickstart, "--cfg", argument)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    if warning is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warning in warnings[0]
+        assert warnings[0].startswith("mlxp: warning: ")
+
+
+def test_a_sweep_warns_once_per_key(quickstart: Path) -> None:
+    result = run_main(quickstart, "--cfg", "seed=a,b,c")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("changes 'seed' from int") == 1
