@@ -213,6 +213,8 @@ _PLAIN_PROBLEMS = (
     ("mapping values are not allowed", "", "unexpected ':'; quote the value if it contains"
      " ': ', or fix the indentation"),
     ("exceeded maximum nesting depth", "", _TOO_DEEP),
+    ("found unknown escape character", "", "unknown backslash escape in a double-quoted string;"
+     " write \\\\ for a backslash, or use single quotes"),
 )
 # Problems reported at the end of the file whose cause is where an open construct started.
 _OPENED_AT_CONTEXT = (

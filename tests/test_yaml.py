@@ -87,6 +87,8 @@ def test_mappings_keep_the_files_order() -> None:
                      id="flow-nesting-101"),
         pytest.param("".join("  " * i + f"k{i}:\n" for i in range(102)), 101, 201,
                      "nest deeper than 100 levels", id="block-nesting-101"),
+        pytest.param('x: 1\ny: "C:\\qb"\n', 2, 7, "unknown backslash escape in a double-quoted"
+                     " string; write \\\\ for a backslash, or use single quotes", id="bad-escape"),
         pytest.param("a: " + "[" * 3000 + "]" * 3000, 1, 1003, "nest deeper than 100 levels", id="flow-nesting-3000"),
     ],
 )
