@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlxp import Reader
-from projects import QUICKSTART, make_project, metrics_lines, read_yaml, run_main
+from projects import QUICKSTART, installed_command, make_project, metrics_lines, read_yaml, run_main
 
 QUICKSTART_OUTPUT = """\
 seed: 0
@@ -455,3 +456,28 @@ def test_a_sweep_warns_once_per_key(quickstart: Path) -> None:
     result = run_main(quickstart, "--cfg", "seed=a,b,c")
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("changes 'seed' from int") == 1
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        pytest.param("python main.py optimizer.lrr=10.,1. seed=1,2", "did you mean 'optimizer.lr'",
+                     id="near-miss"),
+        pytest.param("python main.py model.num_layers=6", "a new key needs '+'",
+                     id="new-key-without-plus"),
+    ],
+)
+def test_mlxpsub_submits_nothing_for_a_mistyped_key(
+    quickstart: Path, tmp_path: Path, command: str, words: str
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "oarsub").write_text("#!/bin/sh\ntouch \"$0.called\"\necho OAR_JOB_ID=1\n")
+    (fake_bin / "oarsub").chmod(0o755)
+    (quickstart / "bad.sh").write_text(f"#!/bin/bash\n#OAR -l core=1\n{command}\n")
+    result = subprocess.run(
+        [installed_command("mlxpsub"), "bad.sh"], cwd=str(quickstart), capture_output=True,
+        text=True, timeout=120, env={**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"})
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert not (fake_bin / "oarsub.called").exists() and not (quickstart / "logs").exists()
