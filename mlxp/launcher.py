@@ -15,19 +15,17 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
+from mlxp._override_checks import check_new_key, check_replacement
 from mlxp._run import Context, RunPoint, run_points
 from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
     assign,
-    closest_key,
     config_file,
     load_config,
     lookup,
-    near_miss_key,
     remove,
     resolve,
-    type_change,
 )
 from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
 from mlxp.logger import read_run_config, terminate_on_signals
@@ -241,55 +239,16 @@ def _apply(
             key=key,
         )
     if kind == "set" and not found:
-        _check_new_key(override, config, settings, warned, config_name)
+        warning: Optional[str] = check_new_key(config, override, config_name,
+                                               settings.strict_overrides, settings.use_scheduler)
     elif kind == "set":
-        _check_type(override, current, value, warned, config_name)
+        warning = check_replacement(override, current, value, config_name)
+    else:
+        warning = None
+    if warning and (kind, key) not in warned:  # once per key, not once per sweep point
+        warned.add((kind, key))
+        print(warning, file=sys.stderr)
     assign(config, key, value)
-
-
-def _check_new_key(
-    override: Override, config: ConfigDict, settings: ConfigDict, warned: set, config_name: str
-) -> None:
-    """A key missing from the config: refused when it is likely a typo, else a warning."""
-    key = override.key
-    near_miss = near_miss_key(config, key)
-    why = (f"it is not in {config_name}, and so close to an existing option that it is taken"
-           " for a typo" if near_miss
-           else "mlxp.strict_overrides is on" if settings.strict_overrides
-           else "in submit mode (mlxp.use_scheduler=true) a new key needs '+'"
-           if settings.use_scheduler else "")
-    if why:
-        raise ConfigKeyError(
-            f"unknown option {key!r} in {override.text}: {why}; fix the key, or write"
-            f" +{key}=... to add it",
-            key=key,
-            suggestions=[suggestion for suggestion in [near_miss or closest_key(config, key)]
-                         if suggestion],
-        )
-    if key not in warned:
-        warned.add(key)
-        suggestion = closest_key(config, key)
-        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-        print(f"mlxp: warning: {key!r} is not in {config_name}; adding it{hint}", file=sys.stderr)
-
-
-def _check_type(override: Override, current: Any, value: Any, warned: set,
-                config_name: str) -> None:
-    """Setting an existing key: a mapping needs ``++`` to become anything else; a leaf that
-    changes type is a warning (once per key)."""
-    key = override.key
-    if isinstance(current, dict) and not isinstance(value, dict):
-        raise ConfigKeyError(
-            f"{override.text} would replace the mapping {key!r} by"
-            f" {'null' if value is None else 'a ' + type(value).__name__}; set one of its keys"
-            f" ({key}.<name>=...), or write ++{key}=... to replace the whole mapping",
-            key=key,
-        )
-    change = type_change(current, value)
-    if change and ("type", key) not in warned:
-        warned.add(("type", key))
-        print(f"mlxp: warning: {override.text} changes {key!r} from {change[0]} (its type in"
-              f" {config_name}) to {change[1]}", file=sys.stderr)
 
 
 def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:
