@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import pytest
+from hypothesis import given, settings
 
 from mlxp.errors import JobScriptError
 from mlxp.sub import ParsedScript, PythonCommand, parse_job_script
+from strategies import shell_words
 
 # The quick start's script, verbatim (section 5).
 QUICKSTART = """#!/bin/bash
@@ -377,3 +379,14 @@ def test_words_are_the_ones_bash_passes(arguments: str, tmp_path: Path) -> None:
     expected = tuple(bash.stdout.split("\0")[:-1])
     assert _one(f"python main.py {arguments}\n").commands[0].arguments == expected
     assert not (tmp_path / "PWNED").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(shell_words)
+def test_any_quoted_words_are_read_as_bash_reads_them(arguments: str) -> None:
+    import subprocess
+
+    bash = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"], capture_output=True,
+                          text=True, check=True)
+    expected = tuple(bash.stdout.split("\0")[:-1])
+    assert _one(f"python main.py {arguments}\n").commands[0].arguments == expected
