@@ -84,7 +84,9 @@ def _check_config_name(name: str) -> None:
 
 _GRAMMAR = """\
 overrides (each argument is one):
-  key=value          set an option (a new key is added, with a warning)
+  key=value          set an option (a new key is added, with a warning;
+                     a near miss of an existing key needs +key, as does
+                     any new key when submitting jobs)
   +key=value         add a new option;  ++key=value  add or set
   ~key               delete an option
   key=1,2,3          sweep: one run per value (several sweeps: every combination)
