@@ -25,6 +25,9 @@ LAUNCHERS = frozenset(
 _PYTHON = re.compile(r"python\d*(\.\d+)?")  # python, python3, python3.11, by basename
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _EXPANSION_START = re.compile(r"[A-Za-z_{(0-9@*#?$!-]")  # what follows '$' in an expansion
+# Bash's brace expansion: {a,b} and {1..3} (not ${x}): one word becomes several.
+_BRACE_EXPANSION = re.compile(r"(?<!\$)\{[^{}]*,[^{}]*\}|\{(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])"
+                              r"(\.\.-?\d+)?\}")
 _ESCAPED_IN_DOUBLE_QUOTES = frozenset('$`"\\\n')  # bash keeps any other backslash there
 _OPERATORS = frozenset(";&|<>()")
 # Interpreter options that take a value: -c (refused), -m (the module), -X and -W.
@@ -178,6 +181,29 @@ def _known_prefixes() -> str:
     return ", ".join(sorted(p for p in prefixes if p))
 
 
+def _unquoted_only(word: str) -> str:
+    """``word`` with every quoted or backslash-escaped character replaced by NUL, so that a
+    pattern finds only the characters bash gives a meaning to."""
+    out: List[str] = []
+    quote: Optional[str] = None
+    escaped = False
+    for ch in word:
+        if escaped:
+            out.append("\0")
+            escaped = False
+        elif quote:
+            quote = None if ch == quote else quote
+            escaped = quote == '"' and ch == "\\"
+            out.append("\0")
+        elif ch in "'\"\\":
+            quote = None if ch == "\\" else ch
+            escaped = ch == "\\"
+            out.append("\0")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _unquote(word: str) -> Optional[str]:
     """The word as bash hands it to the command (quotes removed), or None for an open quote.
 
@@ -302,6 +328,13 @@ class _Words:
                 " so write the value out (expansions are fine before the interpreter, e.g."
                 " 'srun -n $SLURM_NTASKS python ...', and in environment lines)",
             )
+        for start, end in self.spans[index:]:
+            if _BRACE_EXPANSION.search(_unquoted_only(self.line[start:end])):
+                word = self.values[self.spans.index((start, end))]
+                self._fail(
+                    f"unquoted braces in {self.line[start:end]!r}: bash expands them into"
+                    f" several words; quote the argument: {shlex.quote(word)}",
+                )
         options, module, script, arguments = self._split_interpreter_words(index + 1)
         return PythonCommand(
             prefix=self.line[:interpreter_start].strip(),

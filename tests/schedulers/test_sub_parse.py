@@ -322,6 +322,13 @@ ERRORS = [
                  "quote the argument: 'a=choice(x,y)'", id="unquoted-choice"),
     pytest.param("#SBATCH -N 1\npython main.py msg=$'a\\tb'\n", 2, "shell expansion in",
                  id="ansi-c-quoting"),
+    pytest.param("#SBATCH -N 1\npython main.py seed={1,2}\n", 2, "unquoted braces in"
+                 " 'seed={1,2}': bash expands them into several words; quote the argument:"
+                 " 'seed={1,2}'", id="brace-expansion"),
+    pytest.param("#SBATCH -N 1\npython main.py a={k:1,j:'x y'}\n", 2,
+                 "quote the argument: 'a={k:1,j:x y}'", id="brace-expansion-of-a-mapping"),
+    pytest.param("#SBATCH -N 1\npython main.py seed={1..3}\n", 2, "unquoted braces",
+                 id="brace-sequence"),
     pytest.param(
         '#SBATCH -N 1\npython main.py \\\n  a="1\n',
         2,
@@ -363,6 +370,8 @@ BASH_WORDS = [
     pytest.param(r""" a=b\ c 'it'\''s' """, id="escaped-space-and-quote"),
     pytest.param(r""" "a=$" "b=$'x'" "c=$\"" """, id="dollars-that-do-not-expand"),
     pytest.param(r""" "seed=1,2" 'lr=[1, 2]' "x=a#b" y=c#d """, id="override-syntax"),
+    pytest.param(r""" 'a={k:1,j:2}' "b={1,2}" c=\{1,2\} d={x} e={} f={1\,2} g='{'1,2} """,
+                 id="braces-that-do-not-expand"),
     pytest.param(r""" "n=123456789012345678901234567890123456789012345678901234567890123456" """,
                  id="long-integer"),
     pytest.param(r""" "msg='\$(touch PWNED)'" 'cmd=`touch PWNED`' "x=\`touch PWNED\`" """,
