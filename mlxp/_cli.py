@@ -5,6 +5,7 @@ Every argument that is not a flag is an override (see docs/configuration-and-ove
 
 from __future__ import annotations
 
+import os
 from typing import List, Optional, Sequence
 
 from mlxp.errors import UsageError
@@ -64,13 +65,28 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
         else:
             override_texts.append(argument)
         position += 1
+    _check_config_name(command_line.config_name)
     command_line.overrides = parse_overrides(override_texts)
     return command_line
 
 
+def _check_config_name(name: str) -> None:
+    """A config name stays inside the config directory: ``../x`` would read, or create, a
+    file elsewhere."""
+    normal = os.path.normpath(name) if name else ""
+    if not normal or normal == "." or os.path.isabs(name) or normal.split(os.sep)[0] == "..":
+        raise UsageError(
+            f"--config-name {name!r} is not a file inside the config directory; give a name"
+            " such as 'config' or 'experiments/large', and --config-path DIR to read from"
+            " another directory"
+        )
+
+
 _GRAMMAR = """\
 overrides (each argument is one):
-  key=value          set an option (a new key is added, with a warning)
+  key=value          set an option (a new key is added, with a warning;
+                     a near miss of an existing key needs +key, as does
+                     any new key when submitting jobs)
   +key=value         add a new option;  ++key=value  add or set
   ~key               delete an option
   key=1,2,3          sweep: one run per value (several sweeps: every combination)

@@ -25,6 +25,10 @@ LAUNCHERS = frozenset(
 _PYTHON = re.compile(r"python\d*(\.\d+)?")  # python, python3, python3.11, by basename
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _EXPANSION_START = re.compile(r"[A-Za-z_{(0-9@*#?$!-]")  # what follows '$' in an expansion
+# Bash's brace expansion: {a,b} and {1..3} (not ${x}): one word becomes several.
+_BRACE_EXPANSION = re.compile(r"(?<!\$)\{[^{}]*,[^{}]*\}|\{(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])"
+                              r"(\.\.-?\d+)?\}")
+_ESCAPED_IN_DOUBLE_QUOTES = frozenset('$`"\\\n')  # bash keeps any other backslash there
 _OPERATORS = frozenset(";&|<>()")
 # Interpreter options that take a value: -c (refused), -m (the module), -X and -W.
 _OPTIONS_WITH_VALUE = frozenset("cmXW")
@@ -177,6 +181,58 @@ def _known_prefixes() -> str:
     return ", ".join(sorted(p for p in prefixes if p))
 
 
+def _unquoted_only(word: str) -> str:
+    """``word`` with every quoted or backslash-escaped character replaced by NUL, so that a
+    pattern finds only the characters bash gives a meaning to."""
+    out: List[str] = []
+    quote: Optional[str] = None
+    escaped = False
+    for ch in word:
+        if escaped:
+            out.append("\0")
+            escaped = False
+        elif quote:
+            quote = None if ch == quote else quote
+            escaped = quote == '"' and ch == "\\"
+            out.append("\0")
+        elif ch in "'\"\\":
+            quote = None if ch == "\\" else ch
+            escaped = ch == "\\"
+            out.append("\0")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _unquote(word: str) -> Optional[str]:
+    """The word as bash hands it to the command (quotes removed), or None for an open quote.
+
+    Outside quotes a backslash keeps the next character; inside single quotes nothing is
+    special; inside double quotes a backslash is removed only before ``$``, a backquote,
+    ``"``, ``\\`` and a newline, and kept before anything else (``"\\d"`` stays ``\\d``).
+    """
+    out: List[str] = []
+    quote: Optional[str] = None
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+            out.append("" if ch == "'" else ch)
+        elif quote == '"' and ch == '"':
+            quote = None
+        elif ch == "\\" and i + 1 < len(word) and (
+                quote is None or word[i + 1] in _ESCAPED_IN_DOUBLE_QUOTES):
+            i += 1
+            out.append("" if word[i] == "\n" else word[i])
+        elif quote is None and ch in "'\"":
+            quote = ch
+        else:
+            out.append(ch)
+        i += 1
+    return None if quote else "".join(out)
+
+
 class _Words:
     """The words of one shell line, with where quoting leaves operators and expansions."""
 
@@ -200,7 +256,7 @@ class _Words:
                     i += 1
                 elif ch == '"':
                     quote = None
-                elif self._expands(i):
+                elif self._expands(i, quoted=True):
                     self.expansions.append(i)
             elif ch.isspace():
                 if start is not None:
@@ -223,15 +279,19 @@ class _Words:
             self.spans.append((start, min(i, len(text))))
         self.open_quote = quote
 
-    def _expands(self, i: int) -> bool:
-        ch = self.line[i]
-        return ch == "`" or (ch == "$" and bool(_EXPANSION_START.match(self.line, i + 1)))
+    def _expands(self, i: int, quoted: bool = False) -> bool:
+        """A backquote or ``$`` expansion starts at ``i``; unquoted, ``$'...'`` and ``$"..."``
+        count too (bash's ANSI-C and locale quoting, which mlxpsub does not interpret)."""
+        line, ch = self.line, self.line[i]
+        if ch == "`":
+            return True
+        return ch == "$" and (bool(_EXPANSION_START.match(line, i + 1))
+                              or (not quoted and line[i + 1:i + 2] in ("'", '"')))
 
     def _value(self, start: int, end: int) -> str:
-        try:
-            return "".join(shlex.split(self.line[start:end]))
-        except ValueError:  # an open quote: only a python command must be well formed
-            return self.line[start:end]
+        word = self.line[start:end]
+        unquoted = _unquote(word)
+        return word if unquoted is None else unquoted
 
     def is_cd(self) -> bool:
         return bool(self.values) and self.values[0] == "cd"
@@ -246,6 +306,13 @@ class _Words:
             return None
         if self.open_quote:
             self._fail(f"unterminated {self.open_quote} quote in a python command")
+        if self.operators and self.line[self.operators[0]] in "()":
+            index = next(k for k, (a, b) in enumerate(self.spans) if a <= self.operators[0] < b)
+            self._fail(
+                f"unquoted {self.line[self.operators[0]]!r} in {self.values[index]!r}: bash"
+                " stops at it with a syntax error, so the script cannot run as written; quote"
+                f" the argument: {shlex.quote(self.values[index])}",
+            )
         if self.operators:
             self._fail(
                 f"{self.line[self.operators[0]]!r} in a python command: mlxpsub does not run"
@@ -261,6 +328,13 @@ class _Words:
                 " so write the value out (expansions are fine before the interpreter, e.g."
                 " 'srun -n $SLURM_NTASKS python ...', and in environment lines)",
             )
+        for start, end in self.spans[index:]:
+            if _BRACE_EXPANSION.search(_unquoted_only(self.line[start:end])):
+                word = self.values[self.spans.index((start, end))]
+                self._fail(
+                    f"unquoted braces in {self.line[start:end]!r}: bash expands them into"
+                    f" several words; quote the argument: {shlex.quote(word)}",
+                )
         options, module, script, arguments = self._split_interpreter_words(index + 1)
         return PythonCommand(
             prefix=self.line[:interpreter_start].strip(),

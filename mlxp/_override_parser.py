@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any, Callable, Dict, List, NoReturn, Tuple
 
-from mlxp._yaml import resolve_scalar
+from mlxp._yaml import MAX_NESTING, resolve_scalar
 from mlxp.errors import OverrideSyntaxError
 
 __all__ = ["Parser"]
@@ -30,6 +30,7 @@ class Parser:
     def __init__(self, text: str, index: int) -> None:
         self.text, self.n, self.index = text, len(text), index
         self.head = ""  # the argument up to '=', for the quoting hint
+        self.depth = 0  # brackets open around the current position
 
     def fail(self, reason: str, column: int, hint: bool = False) -> NoReturn:
         advice = f"to pass a comma or bracket literally, quote the value: {self.head}='...'"
@@ -153,6 +154,16 @@ class Parser:
     def parse_items(self, opening: int, item: Callable[[int], int]) -> int:
         """Comma-separated items up to the bracket matching the one at ``opening``; ``item``
         parses one and says where it stops. Returns the position after the closing bracket."""
+        if self.depth >= MAX_NESTING:  # each level costs stack frames: stop long before Python
+            self.fail(f"lists and mappings nest deeper than {MAX_NESTING} levels; flatten the"
+                      " value", opening)
+        self.depth += 1
+        try:
+            return self._parse_items(opening, item)
+        finally:
+            self.depth -= 1
+
+    def _parse_items(self, opening: int, item: Callable[[int], int]) -> int:
         closing = {"[": "]", "{": "}", "(": ")"}[self.text[opening]]
         pos = self.skip_space(opening + 1)
         if pos < self.n and self.text[pos] == closing:
@@ -190,7 +201,10 @@ class Parser:
                 pos = match.end()
                 continue
             char = text[pos]
-            if char == "\\" and pos + 1 < n and text[pos + 1] in _ESCAPABLE:
+            if text.startswith("\\${", pos):  # an escaped interpolation, kept for the config
+                end = self.scan_interpolation(pos + 1)
+                piece, literal = text[pos:end], True
+            elif char == "\\" and pos + 1 < n and text[pos + 1] in _ESCAPABLE:
                 piece, end, literal = text[pos + 1], pos + 2, True
             elif char == "$" and text.startswith("${", pos):
                 end = self.scan_interpolation(pos)

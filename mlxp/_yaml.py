@@ -8,8 +8,9 @@ keep PyYAML's C parser, so loading a config costs tens of microseconds, not hund
 from __future__ import annotations
 
 import math
+import os
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -31,7 +32,9 @@ _CORE_RESOLVERS = (
     ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
     ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
     ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
+    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"), "<"),  # ``<<: *base`` merge keys
 )
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _core_resolvers() -> Dict[Optional[str], list]:
@@ -43,9 +46,13 @@ def _core_resolvers() -> Dict[Optional[str], list]:
 
 
 def resolve_scalar(text: str) -> Any:
-    """Type an unquoted scalar the way a YAML 1.2 config would (``1e-3`` -> 0.001, ``yes`` -> 'yes')."""
-    if not text or len(text) > 64:  # long texts are words: skip the regexes
-        return None if text == "" else text
+    """Type an unquoted scalar the way a YAML 1.2 config would (``1e-3`` -> 0.001, ``yes`` -> 'yes').
+
+    Integers of any length are ints, as in Python; only one longer than Python will convert
+    from text (4,300 digits) stays a string.
+    """
+    if not text:
+        return None
     first = text[0]
     if first in "~nN" and _NULL.match(text):
         return None
@@ -57,7 +64,10 @@ def resolve_scalar(text: str) -> Any:
                 return int(text[2:], 8)
             if text.startswith("0x"):
                 return int(text[2:], 16)
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # past sys.get_int_max_str_digits()
+                return text
         if _FLOAT.match(text):
             lowered = text.lower()
             if lowered.endswith("inf"):
@@ -69,24 +79,32 @@ def resolve_scalar(text: str) -> Any:
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's (C) safe loader with YAML 1.2 scalars and duplicate keys refused."""
+    """PyYAML's (C) safe loader with YAML 1.2 scalars; duplicate and complex keys refused."""
 
     yaml_implicit_resolvers = _core_resolvers()
+    source_path = "<string>"
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Dict[Any, Any]:
         seen: Dict[Any, Any] = {}
         for key_node, _ in node.value:
+            mark = key_node.start_mark
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigFileError(
+                    "a key must be a plain value, not a list or a mapping; write it as a"
+                    " string", path=self.source_path, line=mark.line + 1,
+                    column=mark.column + 1)
+            if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
+                continue
             key = self.construct_object(key_node, deep=True)
             if key in seen:
-                mark = key_node.start_mark
                 raise ConfigFileError(
                     f"duplicate key {key!r} (first defined on line {seen[key].line + 1});"
                     " remove one of them",
-                    path=getattr(self, "source_path", mark.name),
+                    path=self.source_path,
                     line=mark.line + 1,
                     column=mark.column + 1,
                 )
-            seen[key] = key_node.start_mark
+            seen[key] = mark
         return super().construct_mapping(node, deep=deep)
 
 
@@ -99,57 +117,173 @@ for _tag in ("null", "bool", "int", "float"):
 _Loader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
 )
+_Loader.add_constructor(_MERGE_TAG, lambda loader, node: loader.construct_scalar(node))  # x: <<
 
+# --- limits: what a malicious or broken file cannot make mlxp do ---------------------------
+
+#: the environment variable that raises the bound on values reached through aliases.
+ALIAS_LIMIT_ENV = "MLXP_YAML_MAX_ALIAS_NODES"
+#: values a document may reach through aliases (``*name``, ``<<: *name``) beyond its own.
+DEFAULT_ALIAS_LIMIT = 100_000
+#: how deep lists and mappings may nest, in a file and in an override value.
+MAX_NESTING = 100
+
+
+def alias_limit() -> int:
+    """The bound on alias expansion: ``$MLXP_YAML_MAX_ALIAS_NODES`` or 100,000."""
+    text = os.environ.get(ALIAS_LIMIT_ENV, "")
+    try:
+        return max(int(text), 0) if text.strip() else DEFAULT_ALIAS_LIMIT
+    except ValueError:
+        return DEFAULT_ALIAS_LIMIT
+
+
+def _may_exceed_limits(text: str) -> bool:
+    """False when ``text`` has no alias and too few ``: [ { - ?`` to nest past the limit:
+    the common case, which then skips the walk over the node graph."""
+    return "*" in text or sum(text.count(char) for char in ":[{-?") > MAX_NESTING
+
+
+def _children(node: Any) -> List[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_node_graph(root: Any, path: str) -> None:
+    """Refuse a node graph whose aliases expand past ``alias_limit()`` values (an alias bomb
+    turns 300 bytes into billions of values), that refers to itself, or nests too deep.
+
+    The graph is what the parser built: an alias is the anchored node shared, so counting
+    its expanded size with one visit per node costs no more than the file's own size. The
+    recursion stops at ``MAX_NESTING`` levels, far below Python's own limit.
+    """
+    sizes: Dict[int, int] = {}  # id of a list or mapping node -> its expanded size; -1: open
+    distinct = [0]
+
+    def expanded_size(node: Any, depth: int) -> int:
+        if type(node) is yaml.ScalarNode:
+            distinct[0] += 1
+            return 1
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            if known < 0:
+                _fail_at(node, path, "an alias refers to the mapping or list it is in, which"
+                                     " would make the value infinite; remove the alias")
+            return known
+        if depth > MAX_NESTING:
+            _fail_at(node, path, _TOO_DEEP)
+        sizes[key] = -1
+        distinct[0] += 1
+        total = 1
+        for child in _children(node):
+            total += expanded_size(child, depth + 1)
+        sizes[key] = total
+        return total
+
+    limit = alias_limit()
+    if expanded_size(root, 1) - distinct[0] > limit:
+        node = root
+        while True:  # point at the innermost node whose expansion crosses the limit
+            bigger = [child for child in _children(node) if sizes.get(id(child), 1) > limit]
+            if not bigger:
+                break
+            node = bigger[0]
+        _fail_at(node, path, f"aliases here expand to {sizes[id(node)]:,} values, more than the"
+                             f" {limit:,} allowed; write the values out, or raise the bound"
+                             f" with the environment variable {ALIAS_LIMIT_ENV}")
+
+
+def _fail_at(node: Any, path: str, reason: str) -> None:
+    mark = node.start_mark
+    raise ConfigFileError(reason, path=path, line=mark.line + 1, column=mark.column + 1)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+_TAB = "tab characters cannot indent YAML; use spaces"
+_TOO_DEEP = f"lists and mappings nest deeper than {MAX_NESTING} levels; flatten the structure"
 _PLAIN_PROBLEMS = (
-    ("found character that cannot start any token", "a tab character", "tab characters cannot"
-     " indent YAML; use spaces"),
+    ("found character that cannot start any token", "a tab character", _TAB),
+    ("found a tab character that violates indentation", "", _TAB),
+    ("found a tab character where an indentation space is expected", "", _TAB),
     ("did not find expected ',' or ']'", "", "unterminated list: a '[' is missing its ']'"),
     ("did not find expected ',' or '}'", "", "unterminated mapping: a '{' is missing its '}'"),
     ("mapping values are not allowed", "", "unexpected ':'; quote the value if it contains"
      " ': ', or fix the indentation"),
-    ("found unexpected end of stream", "", "unterminated quoted string"),
+    ("exceeded maximum nesting depth", "", _TOO_DEEP),
+    ("found unknown escape character", "", "unknown backslash escape in a double-quoted string;"
+     " write \\\\ for a backslash, or use single quotes"),
+)
+# Problems reported at the end of the file whose cause is where an open construct started.
+_OPENED_AT_CONTEXT = (
+    ("while scanning a quoted scalar", "unterminated quoted string: the quote opened here is"
+     " never closed"),
 )
 
 
-def _explain(error: yaml.MarkedYAMLError, text: str) -> str:
+def _explain(error: yaml.MarkedYAMLError, text: str) -> Tuple[str, Any]:
+    """A plain-words reason for ``error``, and the mark it is about."""
     problem = error.problem or "invalid YAML"
     mark = error.problem_mark
+    for context, plain in _OPENED_AT_CONTEXT:
+        if (error.context or "").startswith(context) and error.context_mark is not None:
+            return plain, error.context_mark
     for known, needs, plain in _PLAIN_PROBLEMS:
         if problem.startswith(known):
             if needs == "a tab character":
-                line = text.splitlines()[mark.line] if mark and mark.line < len(
-                    text.splitlines()) else ""
+                lines = text.splitlines()
+                line = lines[mark.line] if mark and mark.line < len(lines) else ""
                 if "\t" not in line[: mark.column + 1]:
                     break
-            return plain
-    return problem
+            return plain, mark
+    return problem, mark or error.context_mark
 
 
 def load_yaml(text: str, path: str = "<string>") -> Any:
-    """Parse YAML text with YAML 1.2 scalars; errors name ``path:line:column``."""
+    """Parse YAML text with YAML 1.2 scalars; errors name ``path:line:column``.
+
+    Raises:
+        ConfigFileError: the text is not valid YAML, has a complex or duplicate key, nests
+            deeper than ``MAX_NESTING`` or expands its aliases past ``alias_limit()``.
+    """
     try:
         loader = _Loader(text)
         loader.source_path = path
         try:
-            return loader.get_single_data()
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            if _may_exceed_limits(text):
+                _check_node_graph(root, path)
+            return loader.construct_document(root)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        reason, mark = _explain(error, text)
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise ConfigFileError(_explain(error, text), path=path, line=line, column=column) from error
+        raise ConfigFileError(reason, path=path, line=line, column=column) from error
     except yaml.YAMLError as error:
         raise ConfigFileError(str(error), path=path) from error
 
 
 def load_yaml_file(path: str) -> Any:
-    """Read and parse one YAML file (see ``load_yaml``)."""
+    """Read and parse one YAML file (see ``load_yaml``).
+
+    Raises:
+        ConfigFileError: also when ``path`` is a directory or not UTF-8 text.
+        OSError: ``path`` cannot be read (``FileNotFoundError`` when it is missing).
+    """
     try:
         with open(path, encoding="utf-8") as stream:
             text = stream.read()
     except UnicodeDecodeError as error:
         raise ConfigFileError("not UTF-8 text", path=path) from error
+    except IsADirectoryError as error:
+        raise ConfigFileError("is a directory, not a YAML file; remove or rename it",
+                              path=path) from error
     return load_yaml(text, path)
 
 

@@ -255,21 +255,27 @@ def merge(base: Dict[str, Any], other: Dict[str, Any]) -> None:
 # --- interpolation -------------------------------------------------------------------------
 
 _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
+_OPENING = re.compile(r"(\\*)\$\{")  # a '${' and the backslashes before it
+_BODY = re.compile(r"([^${}]*)\}")
 
 
 def resolve(tree: ConfigDict) -> ConfigDict:
-    """Resolve every ``${a.b}``, ``${oc.env:VAR}``, ``${oc.env:VAR,default}`` and ``${env:VAR}``.
+    r"""Resolve every ``${a.b}``, ``${oc.env:VAR}``, ``${oc.env:VAR,default}`` and ``${env:VAR}``.
 
     A value that is exactly one reference takes the referenced value's type; a reference inside
-    a longer text is formatted into it. Returns a new tree; ``tree`` is left as it was.
+    a longer text is formatted into it. ``\${...}`` is the literal text ``${...}`` and ``\\${a}``
+    a backslash followed by ``a``'s value, as in OmegaConf; other backslashes are kept. Returns a
+    new tree; ``tree`` is left as it was, and references are read from it, so that a resolved
+    literal ``${...}`` is never resolved again.
     """
+    source = ConfigDict(_plain(tree))
     resolved = ConfigDict(_plain(tree))
-    for key in list(iter_leaf_keys(resolved)):
-        _, value = lookup(resolved, key)
+    for key in list(iter_leaf_keys(source)):
+        _, value = lookup(source, key)
         if isinstance(value, str) and "${" in value:
-            assign(resolved, key, _resolve_value(resolved, key, value, ()))
+            assign(resolved, key, _resolve_value(source, key, value, ()))
         elif isinstance(value, list):
-            assign(resolved, key, _resolve_list(resolved, key, value))
+            assign(resolved, key, _resolve_list(source, key, value))
     return resolved
 
 
@@ -289,16 +295,24 @@ def _resolve_value(tree: ConfigDict, key: str, text: str, seen: Sequence[str]) -
     whole = _REFERENCE.fullmatch(text)
     if whole:
         return _resolve_reference(tree, key, whole.group(1), seen)
-
-    def substitute(match: "re.Match[str]") -> str:
-        value = _resolve_reference(tree, key, match.group(1), seen)
-        return dump_yaml(value).strip() if isinstance(value, (dict, list)) else str(value)
-
-    leftover = _REFERENCE.sub("", text)
-    if "${" in leftover:
-        start = leftover.index("${")
-        raise InterpolationError("unterminated '${'; close it with '}'", key, leftover[start:])
-    return _REFERENCE.sub(substitute, text)
+    pieces: List[str] = []
+    position = 0
+    for opening in _OPENING.finditer(text):  # a reference's body holds no '$': no overlap
+        slashes = len(opening.group(1))
+        pieces.append(text[position:opening.start()] + "\\" * (slashes // 2))
+        position = opening.end()
+        if slashes % 2:  # escaped: the literal text '${'
+            pieces.append("${")
+            continue
+        body = _BODY.match(text, position)
+        if body is None:
+            raise InterpolationError("unterminated '${'; close it with '}', or write \\${ for"
+                                     " a literal '${'", key, text[opening.start():])
+        value = _resolve_reference(tree, key, body.group(1), seen)
+        pieces.append(dump_yaml(value).strip() if isinstance(value, (dict, list)) else str(value))
+        position = body.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _resolve_reference(tree: ConfigDict, key: str, expression: str, seen: Sequence[str]) -> Any:

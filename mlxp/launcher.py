@@ -20,12 +20,12 @@ from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
+from mlxp._override_checks import check_new_key, check_replacement
 from mlxp._run import Context, RunPoint, SweepPoints, run_points
 from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
     assign,
-    closest_key,
     config_file,
     load_config,
     lookup,
@@ -258,6 +258,13 @@ class _Composer:
 def _apply(
     override: Override, config: ConfigDict, settings: ConfigDict, warned: set, config_dir: str
 ) -> None:
+    """Apply one single-valued override to ``config`` (or, for ``mlxp.*``, to ``settings``).
+
+    A likely typo stops the launch instead of running with the default: a new key that nearly
+    matches an existing one needs ``+``, and so does every new key in submit mode, where a
+    mistake would cost a whole cluster sweep. A mapping is replaced by a non-mapping only with
+    ``++``; other changes of a value's type are a warning.
+    """
     key, kind = override.key, override.kind
     value = override.value if override.values else None
     if key.startswith(SETTINGS_PREFIX):
@@ -265,34 +272,27 @@ def _apply(
             raise ConfigKeyError(f"mlxp settings cannot be deleted: {key!r}", key=key)
         set_setting(settings, key[len(SETTINGS_PREFIX):], value)
         return
-    found, _ = lookup(config, key)
+    found, current = lookup(config, key)
+    config_name = os.path.relpath(os.path.join(config_dir, "config.yaml"))
     if kind == "delete":
         remove(config, key)
-    elif kind == "add" and found:
+        return
+    if kind == "add" and found:
         raise ConfigKeyError(
             f"cannot add {key!r}: it is already in the config; use {key}=... or ++{key}=...",
             key=key,
         )
-    elif kind == "set" and not found:
-        suggestion = closest_key(config, key)
-        if settings.strict_overrides:
-            raise ConfigKeyError(
-                f"unknown option {key!r} (mlxp.strict_overrides is on); use +{key}=... to add"
-                " it",
-                key=key,
-                suggestions=[suggestion] if suggestion else [],
-            )
-        if key not in warned:
-            warned.add(key)
-            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-            config_file = os.path.relpath(os.path.join(config_dir, "config.yaml"))
-            print(
-                f"mlxp: warning: {key!r} is not in {config_file}; adding it{hint}",
-                file=sys.stderr,
-            )
-        assign(config, key, value)
+    if kind == "set" and not found:
+        warning: Optional[str] = check_new_key(config, override, config_name,
+                                               settings.strict_overrides, settings.use_scheduler)
+    elif kind == "set":
+        warning = check_replacement(override, current, value, config_name)
     else:
-        assign(config, key, value)
+        warning = None
+    if warning and (kind, key) not in warned:  # once per key, not once per sweep point
+        warned.add((kind, key))
+        print(warning, file=sys.stderr)
+    assign(config, key, value)
 
 
 def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:

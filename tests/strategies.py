@@ -50,3 +50,21 @@ def overrides(draw: Any, sweep: bool = True) -> Override:
 
 
 sweeps = st.lists(overrides(), max_size=4)
+
+# Words of a job-script line that bash passes without running or expanding anything: plain
+# characters, backslash escapes, single- and double-quoted parts (with the escapes bash keeps
+# and removes inside double quotes). No unquoted ~ * ? [ { } # that bash would expand.
+_UNQUOTED = "abc=.,:-_/@%+019é"
+_QUOTABLE = "abc=., ;|&()<>{}*?[]~#'\\$`\"é\t"
+_word_parts = st.one_of(
+    st.text(_UNQUOTED, min_size=1, max_size=4),
+    st.sampled_from(_QUOTABLE + "xn").map(lambda char: "\\" + char),
+    st.text(_QUOTABLE.replace("'", ""), max_size=5).map(lambda text: f"'{text}'"),
+    st.lists(st.one_of(
+        st.text(_QUOTABLE.translate(str.maketrans("", "", '"\\$`')), min_size=1, max_size=3),
+        # the four characters bash unescapes inside double quotes, and others it does not
+        st.sampled_from('$`"\\' * 3 + "xn'{ ").map(lambda char: "\\" + char),
+    ), max_size=4).map(lambda parts: '"' + "".join(parts) + '"'),
+)
+shell_words = st.lists(st.lists(_word_parts, min_size=1, max_size=4).map("".join),
+                       min_size=1, max_size=3).map(" ".join)

@@ -93,6 +93,17 @@ def test_load_refuses_a_top_level_list(tmp_path: Path) -> None:
         pytest.param({"p": "${oc.env:NOPE_X,/tmp}"}, {}, "p", "/tmp", id="env-default"),
         pytest.param({"p": "${oc.env:NOPE_X,3}"}, {}, "p", 3, id="env-default-typed"),
         pytest.param({"l": [1, "${a}"], "a": 5}, {}, "l", [1, 5], id="inside-list"),
+        pytest.param({"a": 1, "b": r"\${a}"}, {}, "b", "${a}", id="escaped-is-literal"),
+        pytest.param({"a": 1, "b": "\\\\${a}"}, {}, "b", "\\1", id="escaped-backslash-then-value"),
+        pytest.param({"a": 1, "b": "\\\\\\${a}"}, {}, "b", "\\${a}",
+                     id="three-backslashes-backslash-and-literal"),
+        pytest.param({"a": 1, "b": r"x\${a}y${a}"}, {}, "b", "x${a}y1", id="escaped-next-to-real"),
+        pytest.param({"a": 1, "b": r"C:\temp\${a}"}, {}, "b", r"C:\temp${a}",
+                     id="other-backslashes-kept"),
+        pytest.param({"a": 1, "b": r"\${a", "c": 2}, {}, "b", "${a", id="escaped-unclosed"),
+        pytest.param({"a": 1, "b": r"\${a}", "c": "${b}"}, {}, "c", "${a}",
+                     id="reference-to-escaped-is-not-resolved-again"),
+        pytest.param({"a": 1, "l": [r"\${a}"]}, {}, "l", ["${a}"], id="escaped-in-list"),
     ],
 )
 def test_interpolation(monkeypatch, tree, env, key, expected) -> None:
@@ -120,3 +131,11 @@ def test_interpolation_errors(monkeypatch, tree, words) -> None:
         resolve(ConfigDict(tree))
     assert words in str(caught.value)
     assert caught.value.key in tree
+
+
+def test_escaped_interpolation_from_a_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "a: 1\nplain: \\${a}\ndouble_quoted: \"\\\\${a}\"\nvalue_after_backslash: \\\\${a}\n")
+    resolved = resolve(load_config(str(tmp_path)))
+    assert resolved.plain == "${a}" and resolved.double_quoted == "${a}"
+    assert resolved.value_after_backslash == "\\1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlxp import Reader
-from projects import QUICKSTART, make_project, metrics_lines, read_yaml, run_main
+from projects import QUICKSTART, installed_command, make_project, metrics_lines, read_yaml, run_main
 
 QUICKSTART_OUTPUT = """\
 seed: 0
@@ -117,7 +118,11 @@ def test_missing_config_directory_is_created_and_the_run_goes_on(tmp_path: Path)
         pytest.param("model:\n\tunits: 3\n", 2, 1, "tab", id="tab-indent"),
         pytest.param("a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a'", id="duplicate-key"),
         pytest.param("- 1\n- 2\n", 1, 1, "top level must be a mapping", id="top-level-list"),
-        pytest.param("a: 'open\n", 2, 1, "unterminated quoted string", id="unterminated-quote"),
+        pytest.param("a: 1\nb: 'open\nc: 2\n", 2, 4, "unterminated quoted string: the quote"
+                     " opened here is never closed", id="unterminated-quote"),
+        pytest.param("a: 1\nb:\n  c: 2\n\td: 3\n", 4, 1,
+                     "tab characters cannot indent YAML; use spaces", id="tab-on-line-4"),
+        pytest.param("? [a, b]\n: 1\n", 1, 3, "a key must be a plain value", id="complex-key"),
     ],
 )
 def test_malformed_yaml_is_one_clear_line_with_position(
@@ -304,3 +309,175 @@ def test_metadata_config_keeps_the_files_comments_with_overridden_values_in_plac
     assert "data" not in text
     assert read_yaml(project / "logs" / "1" / "metadata" / "config.yaml") == {
         "num_epoch": 2, "optimizer": {"lr": 0.1, "name": "sgd"}, "model": {"width": 8}}
+
+
+BOMB_LINES = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] + [
+    f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]"
+    for previous, name in zip("abcdefgh", "bcdefghi")
+]
+
+
+def _limit_memory_to_1_gib() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_an_alias_bomb_is_refused_under_a_memory_limit(tmp_path: Path) -> None:
+    """Nine levels of aliases in ~340 bytes once took more than 4 GB: under a 1 GiB address
+    space limit a regression fails with MemoryError instead of exhausting the machine."""
+    project = make_project(tmp_path / "p", config="\n".join(BOMB_LINES) + "\n")
+    assert len((project / "configs" / "config.yaml").read_bytes()) < 400
+    result = subprocess.run(
+        [sys.executable, str(project / "main.py")], cwd=str(project), capture_output=True,
+        text=True, timeout=120, preexec_fn=_limit_memory_to_1_gib,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "configs/config.yaml:6:4: aliases here expand to" in lines[0]
+    assert "MLXP_YAML_MAX_ALIAS_NODES" in lines[0]
+    assert not (project / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        pytest.param(["--config-name", "../../../etc/passwd"], "is not a file inside the config"
+                     " directory", id="config-name-passwd"),
+        pytest.param(["--config-name", "../../x"], "is not a file inside the config directory",
+                     id="config-name-leaves"),
+        pytest.param(["-cn=/etc/x"], "is not a file inside the config directory",
+                     id="config-name-absolute"),
+        pytest.param(["a=" + "[" * 3000 + "]" * 3000], "nest deeper than 100 levels",
+                     id="override-3000-brackets"),
+    ],
+)
+def test_hostile_arguments_are_usage_errors_that_create_nothing(
+    tmp_path: Path, arguments: list, words: str
+) -> None:
+    project = make_project(tmp_path / "deep" / "er" / "p")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = run_main(project, *arguments)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and words in result.stderr
+    assert result.stderr.startswith("main.py: error: ")
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_directory_named_config_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", config=None)
+    (project / "configs" / "config.yaml").mkdir(parents=True)
+    result = run_main(project)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "configs/config.yaml: is a directory, not a YAML file" in result.stderr
+    assert not (project / "logs").exists()
+
+
+SUBMIT_LOCAL = ["mlxp.use_scheduler=true", "mlxp.scheduler.name=local", "--dry-run"]
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        pytest.param(["optimizer.lrr=0.1,0.2"], ["unknown option 'optimizer.lrr'",
+                     "did you mean 'optimizer.lr'", "write +optimizer.lrr=... to add it"],
+                     id="typo-in-a-sweep"),
+        pytest.param(["num_epochs=3"], ["'num_epochs'", "did you mean 'num_epoch'"],
+                     id="typo-plural"),
+        pytest.param(["optimiser.lr=0.1"], ["'optimiser.lr'", "did you mean 'optimizer.lr'"],
+                     id="typo-in-the-parent"),
+        pytest.param([*SUBMIT_LOCAL, "model.num_layers=6"], ["'model.num_layers'",
+                     "in submit mode (mlxp.use_scheduler=true) a new key needs '+'",
+                     "+model.num_layers=..."], id="submit-mode-new-key"),
+        pytest.param(["model=small"], ["model=small would replace the mapping 'model' by a str",
+                     "++model=..."], id="mapping-replaced-by-a-string"),
+        pytest.param(["model=null"], ["replace the mapping 'model' by null"],
+                     id="mapping-replaced-by-null"),
+        pytest.param(["data=[1,2]"], ["replace the mapping 'data' by a list"],
+                     id="mapping-replaced-by-a-list"),
+    ],
+)
+def test_likely_mistakes_in_overrides_stop_the_launch(
+    quickstart: Path, arguments: list, words: list
+) -> None:
+    result = run_main(quickstart, *arguments)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("main.py: error: ") and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert not (quickstart / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, shown",
+    [
+        pytest.param(["+optimizer.lrr=0.1"], "  lrr: 0.1", id="plus-adds-a-near-miss"),
+        pytest.param(["optimizer.momentum=0.9"], "  momentum: 0.9", id="new-key-not-a-typo"),
+        pytest.param(["++model=small"], "model: small", id="force-replaces-a-mapping"),
+        pytest.param(["model={depth: 2}"], "model:\n  depth: 2", id="mapping-by-mapping"),
+        pytest.param([*SUBMIT_LOCAL[:2], "--cfg", "+model.num_layers=6"], "  num_layers: 6",
+                     id="submit-mode-with-plus"),
+    ],
+)
+def test_deliberate_overrides_still_work(quickstart: Path, arguments: list, shown: str) -> None:
+    result = run_main(quickstart, "--cfg", *arguments)
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argument, warning",
+    [
+        pytest.param("num_epoch=ten", "num_epoch=ten changes 'num_epoch' from int (its type in"
+                     " configs/config.yaml) to str", id="int-to-str"),
+        pytest.param("num_epoch=true", "changes 'num_epoch' from int", id="int-to-bool"),
+        pytest.param("data.device=0", "changes 'data.device' from str", id="str-to-int"),
+        pytest.param("optimizer.lr=1", None, id="int-for-a-float"),
+        pytest.param("num_epoch=2.5", None, id="float-for-an-int"),
+        pytest.param("num_epoch=null", None, id="null"),
+        pytest.param("data.device=gpu", None, id="same-type"),
+    ],
+)
+def test_a_leaf_changing_type_is_a_one_line_warning(
+    quickstart: Path, argument: str, warning: object
+) -> None:
+    result = run_main(quickstart, "--cfg", argument)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    if warning is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warning in warnings[0]
+        assert warnings[0].startswith("mlxp: warning: ")
+
+
+def test_a_sweep_warns_once_per_key(quickstart: Path) -> None:
+    result = run_main(quickstart, "--cfg", "seed=a,b,c")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("changes 'seed' from int") == 1
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        pytest.param("python main.py optimizer.lrr=10.,1. seed=1,2", "did you mean 'optimizer.lr'",
+                     id="near-miss"),
+        pytest.param("python main.py model.num_layers=6", "a new key needs '+'",
+                     id="new-key-without-plus"),
+    ],
+)
+def test_mlxpsub_submits_nothing_for_a_mistyped_key(
+    quickstart: Path, tmp_path: Path, command: str, words: str
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "oarsub").write_text("#!/bin/sh\ntouch \"$0.called\"\necho OAR_JOB_ID=1\n")
+    (fake_bin / "oarsub").chmod(0o755)
+    (quickstart / "bad.sh").write_text(f"#!/bin/bash\n#OAR -l core=1\n{command}\n")
+    result = subprocess.run(
+        [installed_command("mlxpsub"), "bad.sh"], cwd=str(quickstart), capture_output=True,
+        text=True, timeout=120, env={**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"})
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert not (fake_bin / "oarsub.called").exists() and not (quickstart / "logs").exists()

@@ -96,6 +96,7 @@ SECTIONS: List[Tuple[str, list]] = [
         pytest.param("name=héllo_日本語", one(SET, "name", "héllo_日本語"), id="non-ascii"),
         pytest.param("tag=🚀", one(SET, "tag", "🚀"), id="emoji"),
         pytest.param("s=it's", one(SET, "s", "it's"), id="apostrophe-inside-a-word"),
+        pytest.param("n=" + "1" * 65, one(SET, "n", int("1" * 65)), id="int-of-65-digits"),
     ]),
     ("Quoting and escaping: one string, never typed, never a sweep", [
         pytest.param("a='x,y'", one(SET, "a", "x,y"), id="single-quoted-comma"),
@@ -128,6 +129,9 @@ SECTIONS: List[Tuple[str, list]] = [
         pytest.param("a=${x},${y}", sweep(SET, "a", "${x}", "${y}"), id="sweep-of-interpolations"),
         pytest.param("a='${x}'", one(SET, "a", "${x}"), id="quoted-interpolation"),
         pytest.param("a=[${x}, 2]", one(SET, "a", ["${x}", 2]), id="interpolation-in-list"),
+        pytest.param(r"a=\${x}", one(SET, "a", r"\${x}"), id="escaped-interpolation-kept"),
+        pytest.param(r"a=cost\${x},y", sweep(SET, "a", r"cost\${x}", "y"),
+                     id="escaped-interpolation-in-sweep"),
     ]),
     ("Sweeps", [
         pytest.param("seed=1,2,3", sweep(SET, "seed", 1, 2, 3), id="sweep"),
@@ -322,6 +326,26 @@ def test_docs_table_is_this_table() -> None:
 
 
 # ------------------------------------------------------------------ beyond the table
+
+@pytest.mark.parametrize("depth", [101, 3000])
+def test_nesting_is_bounded(depth: int) -> None:
+    argument = "a=" + "[" * depth + "]" * depth
+    with pytest.raises(OverrideSyntaxError) as caught:
+        parse_override(argument)
+    assert "nest deeper than 100 levels" in caught.value.reason
+    assert caught.value.column == 102  # the bracket that opens level 101
+
+
+def test_nesting_up_to_the_bound_is_fine() -> None:
+    nested: Any = []
+    for _ in range(99):
+        nested = [nested]
+    assert parse_override("a=" + "[" * 100 + "]" * 100).value == nested
+    value = parse_override("a=" + "{k:" * 99 + "[]" + "}" * 99).value
+    for _ in range(99):
+        value = value["k"]
+    assert value == []
+
 
 def test_parse_overrides_numbers_arguments_from_one() -> None:
     assert parse_overrides(["a=1", "b=x"]) == [one(SET, "a", 1), one(SET, "b", "x")]

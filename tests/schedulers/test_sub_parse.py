@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import pytest
+from hypothesis import given, settings
 
 from mlxp.errors import JobScriptError
 from mlxp.sub import ParsedScript, PythonCommand, parse_job_script
+from strategies import shell_words
 
 # The quick start's script, verbatim (section 5).
 QUICKSTART = """#!/bin/bash
@@ -312,6 +314,21 @@ ERRORS = [
         id="backticks",
     ),
     pytest.param("#SBATCH -N 1\npython main.py 'a=1\n", 2, "unterminated ' quote", id="open-quote"),
+    pytest.param("#SBATCH -N 1\npython main.py seed=range(0,6)\n", 2,
+                 "unquoted '(' in 'seed=range(0,6)': bash stops at it with a syntax error, so the"
+                 " script cannot run as written; quote the argument: 'seed=range(0,6)'",
+                 id="unquoted-range"),
+    pytest.param("#SBATCH -N 1\npython main.py a=choice(x,y) b=1\n", 2,
+                 "quote the argument: 'a=choice(x,y)'", id="unquoted-choice"),
+    pytest.param("#SBATCH -N 1\npython main.py msg=$'a\\tb'\n", 2, "shell expansion in",
+                 id="ansi-c-quoting"),
+    pytest.param("#SBATCH -N 1\npython main.py seed={1,2}\n", 2, "unquoted braces in"
+                 " 'seed={1,2}': bash expands them into several words; quote the argument:"
+                 " 'seed={1,2}'", id="brace-expansion"),
+    pytest.param("#SBATCH -N 1\npython main.py a={k:1,j:'x y'}\n", 2,
+                 "quote the argument: 'a={k:1,j:x y}'", id="brace-expansion-of-a-mapping"),
+    pytest.param("#SBATCH -N 1\npython main.py seed={1..3}\n", 2, "unquoted braces",
+                 id="brace-sequence"),
     pytest.param(
         '#SBATCH -N 1\npython main.py \\\n  a="1\n',
         2,
@@ -336,3 +353,49 @@ def test_error_shows_the_offending_line() -> None:
     with pytest.raises(JobScriptError) as info:
         parse_job_script("#SBATCH -N 1\npython main.py | tee x\n", "job.sh")
     assert str(info.value).splitlines()[1] == "    python main.py | tee x"
+
+
+# Words of a job script line, each compared with what bash itself hands the command. None of
+# them runs anything in bash: every $ and backquote is escaped or single-quoted.
+BASH_WORDS = [
+    pytest.param(r""" "msg='\$(x)'" """, id="escaped-dollar-in-double-quotes"),
+    pytest.param(r""" "cmd=\`x\`" """, id="escaped-backquote-in-double-quotes"),
+    pytest.param(r""" "a=\"q\"" """, id="escaped-double-quote"),
+    pytest.param(r""" "a=\\b" """, id="escaped-backslash-in-double-quotes"),
+    pytest.param(r""" "a=\b" "c=\n" "d=\'" "e=\{x}" """, id="other-backslashes-kept"),
+    pytest.param(r""" "a=\\\$HOME" """, id="backslash-then-escaped-dollar"),
+    pytest.param(r""" 'a=\$x' 'b=\\' """, id="single-quotes-keep-everything"),
+    pytest.param(r""" a=\$x b=\\c d=\"e\" f=\'g """, id="unquoted-escapes"),
+    pytest.param(r""" "a=b"c'd'\e """, id="adjacent-quoted-parts"),
+    pytest.param(r""" a=b\ c 'it'\''s' """, id="escaped-space-and-quote"),
+    pytest.param(r""" "a=$" "b=$'x'" "c=$\"" """, id="dollars-that-do-not-expand"),
+    pytest.param(r""" "seed=1,2" 'lr=[1, 2]' "x=a#b" y=c#d """, id="override-syntax"),
+    pytest.param(r""" 'a={k:1,j:2}' "b={1,2}" c=\{1,2\} d={x} e={} f={1\,2} g='{'1,2} """,
+                 id="braces-that-do-not-expand"),
+    pytest.param(r""" "n=123456789012345678901234567890123456789012345678901234567890123456" """,
+                 id="long-integer"),
+    pytest.param(r""" "msg='\$(touch PWNED)'" 'cmd=`touch PWNED`' "x=\`touch PWNED\`" """,
+                 id="would-be-commands"),
+]
+
+
+@pytest.mark.parametrize("arguments", BASH_WORDS)
+def test_words_are_the_ones_bash_passes(arguments: str, tmp_path: Path) -> None:
+    import subprocess
+
+    bash = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"], cwd=str(tmp_path),
+                          capture_output=True, text=True, check=True)
+    expected = tuple(bash.stdout.split("\0")[:-1])
+    assert _one(f"python main.py {arguments}\n").commands[0].arguments == expected
+    assert not (tmp_path / "PWNED").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(shell_words)
+def test_any_quoted_words_are_read_as_bash_reads_them(arguments: str) -> None:
+    import subprocess
+
+    bash = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"], capture_output=True,
+                          text=True, check=True)
+    expected = tuple(bash.stdout.split("\0")[:-1])
+    assert _one(f"python main.py {arguments}\n").commands[0].arguments == expected
