@@ -310,3 +310,15 @@ def test_unreadable_runs_are_reported_and_read_again_once_readable(shared_logs: 
     found = read_in_child(shared_logs, unprivileged=True)
     assert found["losses"] == {1: [1.0, 0.5], 2: [1.0, 0.5], 3: [1.0, 0.5]}
     assert found["warnings"] == []
+
+
+def test_a_parent_directory_that_cannot_be_listed_is_one_error_line(shared_logs: Path) -> None:
+    from projects import installed_command
+
+    shared_logs.chmod(0o000)
+    result = subprocess.run(as_nobody([installed_command("mlxp"), "status", "logs"]),
+                            cwd=str(shared_logs.parent), capture_output=True, text=True,
+                            timeout=CHILD_TIMEOUT)
+    assert (result.returncode, result.stderr) == (
+        1, f"mlxp: error: cannot list {shared_logs}: Permission denied\n"
+    )
