@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 METADATA_DIR = "metadata"
@@ -48,15 +49,23 @@ def is_run_dir_name(name: str) -> bool:
 def run_ids(parent_log_dir: str) -> List[int]:
     """The ids whose names are taken under ``parent_log_dir``, unsorted.
 
-    Every entry named like a log id counts, whatever it is (a file, a broken link, a symbolic
-    link loop): the names are all that allocation needs, and nothing is stat-ed, so that no
-    damaged entry can stop a launch or have its id handed out again.
+    Every entry named like a log id counts, whatever it is, so that its id is never handed out
+    again; one that is not a usable run directory (a file, a symbolic link loop ...) gets one
+    warning on stderr, as the launcher's own warnings do.
     """
+    ids = []
     try:
         with os.scandir(parent_log_dir) as entries:
-            return [int(e.name) for e in entries if is_run_dir_name(e.name)]
+            for entry in entries:
+                if is_run_dir_name(entry.name):
+                    ids.append(int(entry.name))
+                    problem = _run_dir_problem(entry)
+                    if problem is not None:
+                        print(f"mlxp: warning: {display_path(entry.path)}: {problem};"
+                              " new runs are numbered after it", file=sys.stderr)
     except FileNotFoundError:
-        return []
+        pass
+    return ids
 
 
 def iter_run_dirs(

@@ -41,9 +41,18 @@ def damaged_parent(parent: Path) -> None:
     (parent / "9").write_text("a file")
 
 
-def test_every_name_like_a_log_id_is_taken(tmp_path: Path) -> None:
+def test_every_name_like_a_log_id_is_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                           ) -> None:
     damaged_parent(tmp_path)
     assert sorted(_layout.run_ids(str(tmp_path))) == [1, 2, 5, 7, 9]
+    assert sorted(capsys.readouterr().err.splitlines()) == [
+        f"mlxp: warning: {tmp_path / '5'}: cannot be read: Too many levels of symbolic links;"
+        " new runs are numbered after it",
+        f"mlxp: warning: {tmp_path / '7'}: not a run directory: a symbolic link to nothing;"
+        " new runs are numbered after it",
+        f"mlxp: warning: {tmp_path / '9'}: not a run directory: not a directory;"
+        " new runs are numbered after it",
+    ]
     assert _layout.allocate_run_dir(str(tmp_path)) == (10, str(tmp_path / "10"))
 
 
@@ -69,4 +78,8 @@ def test_a_launch_allocates_past_a_symbolic_link_loop(tmp_path: Path) -> None:
     result = run_main(project)
     assert result.returncode == 0, result.stderr
     assert (project / "logs" / "3" / "metadata" / "info.yaml").is_file()
+    assert [line for line in result.stderr.splitlines() if "warning" in line] == [
+        "mlxp: warning: logs/2: cannot be read: Too many levels of symbolic links;"
+        " new runs are numbered after it"
+    ]
     assert os.readlink(project / "logs" / "2") == "2"

@@ -2,8 +2,8 @@
 
 Reading 10,000 runs' YAML costs seconds; a stat and one JSON load cost a tenth of that. So the
 index keeps, per run, a stat signature of the files it was built from (inode, size, ctime,
-mtime) and the flattened fields, in ``<dst_dir>/.mlxp_index.json``. A later Reader stats each run and
-parses YAML only for runs that are new or whose files changed; vanished runs are dropped.
+mtime) and the flattened fields, in ``<dst_dir>/.mlxp_index.json``. A later Reader stats each
+run and parses YAML only for runs that are new or whose files changed; vanished runs are dropped.
 
 Only the direct children of ``src_dir`` named like log ids are runs, as in MLXP 1.0.5 (whose
 Reader listed ``src_dir`` without descending): log ids are unique within one parent directory

@@ -105,7 +105,8 @@ def test_a_name_with_leading_zeros_is_not_a_run(tmp_path: Path) -> None:
     assert [row["config.seed"] for row in reader.filter()] == [99]
     assert [row.log_dir for row in reader.filter()] == [str(tmp_path / "99")]
     assert str(tmp_path / "0099") in only_warning(caught.list)
-    assert "log ids have no leading zeros (run 99 is '99')" in reader.skipped[str(tmp_path / "0099")]
+    reason = reader.skipped[str(tmp_path / "0099")]
+    assert reason == "not a run directory: log ids have no leading zeros (run 99 is '99')"
 
 
 def test_names_of_other_digits_are_not_runs(tmp_path: Path) -> None:
