@@ -1,7 +1,8 @@
 """Run-directory names, log-id allocation and atomic file writes (shared by logger and reader).
 
 A run directory is ``<parent_log_dir>/<log_id>/`` where ``log_id`` is a positive integer; see
-the tree in docs/logging.md. Ids are 1 + the largest all-digit name, claimed with an atomic
+the tree in docs/logging.md. Its name is the id in decimal without leading zeros
+(``is_run_dir_name``). Ids are 1 + the largest such name, claimed with an atomic
 ``mkdir`` so that concurrent launches (also on a shared file system) never share a directory.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 METADATA_DIR = "metadata"
@@ -35,19 +37,78 @@ CANCELLED = "cancelled"
 CANCEL_MARKER = "cancelled"
 
 
+def is_run_dir_name(name: str) -> bool:
+    """Whether ``name`` is a log id as mlxp writes it: ASCII digits without leading zeros.
+
+    So one id has one directory name: ``0099`` is not run 99, and ``٣`` (an Arabic-Indic three,
+    which ``int`` accepts) is not run 3.
+    """
+    return name.isdigit() and name.isascii() and (name[0] != "0" or name == "0")
+
+
 def run_ids(parent_log_dir: str) -> List[int]:
-    """The ids of the run directories under ``parent_log_dir`` (all-digit names), unsorted."""
+    """The ids whose names are taken under ``parent_log_dir``, unsorted.
+
+    Every entry named like a log id counts, whatever it is, so that its id is never handed out
+    again; one that is not a usable run directory (a file, a symbolic link loop ...) gets one
+    warning on stderr, as the launcher's own warnings do.
+    """
+    ids = []
     try:
         with os.scandir(parent_log_dir) as entries:
-            return [int(e.name) for e in entries if e.name.isdigit() and e.is_dir()]
+            for entry in entries:
+                if is_run_dir_name(entry.name):
+                    ids.append(int(entry.name))
+                    problem = _run_dir_problem(entry)
+                    if problem is not None:
+                        print(f"mlxp: warning: {display_path(entry.path)}: {problem};"
+                              " new runs are numbered after it", file=sys.stderr)
     except FileNotFoundError:
-        return []
+        pass
+    return ids
 
 
-def iter_run_dirs(parent_log_dir: str) -> Iterator[Tuple[int, str]]:
-    """``(log_id, path)`` of every run directory under ``parent_log_dir``, by id."""
-    for log_id in sorted(run_ids(parent_log_dir)):
-        yield log_id, os.path.join(parent_log_dir, str(log_id))
+def iter_run_dirs(
+    parent_log_dir: str, problems: Optional[Dict[str, str]] = None
+) -> Iterator[Tuple[int, str]]:
+    """``(log_id, path)`` of every run directory under ``parent_log_dir``, by id.
+
+    Only direct children are runs. An entry that looks like a run but cannot be one is left out
+    and, when ``problems`` is given, added to it as path -> what is wrong: a name with leading
+    zeros, an entry named like a log id that is not a directory (a file, a broken link) or
+    cannot be examined (a symbolic link loop, no permission).
+    """
+    found: Dict[int, str] = {}
+    try:
+        with os.scandir(parent_log_dir) as entries:
+            for entry in entries:
+                name = entry.name
+                if not name.isdigit() or not name.isascii():
+                    continue
+                reason = _run_dir_problem(entry)
+                if reason is None:
+                    found[int(name)] = entry.path
+                elif problems is not None:
+                    problems[entry.path] = reason
+    except FileNotFoundError:
+        return
+    for log_id in sorted(found):
+        yield log_id, found[log_id]
+
+
+def _run_dir_problem(entry: "os.DirEntry[str]") -> Optional[str]:
+    """Why an all-digit entry is not a usable run directory, or None if it is one."""
+    if not is_run_dir_name(entry.name):
+        log_id = int(entry.name)
+        return f"not a run directory: log ids have no leading zeros (run {log_id} is '{log_id}')"
+    try:
+        if entry.is_dir():  # follows a symbolic link, which is how a loop shows up
+            return None
+    except OSError as error:
+        return f"cannot be read: {error.strerror or error}"
+    if entry.is_symlink():
+        return "not a run directory: a symbolic link to nothing"
+    return "not a run directory: not a directory"
 
 
 def allocate_run_dir(parent_log_dir: str, first_candidate: int = 0) -> Tuple[int, str]:

@@ -1,7 +1,8 @@
 """What a row loads on first access: metric columns (JSON Lines files) and artifacts.
 
 A run's ``metrics/<log_name>.json`` is read once, when the first of its columns is asked for,
-and kept: the other columns of the same file then cost nothing.
+and kept: the other columns of the same file then cost nothing. A file that cannot be read
+(no permission, a directory, a FIFO) gives empty columns and one warning per Reader.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp.errors import ArtifactError
+from mlxp.reader._files import describe, read_regular_file
 
 
 def _parse_lines(text: str, path: str) -> List[Dict[str, Any]]:
@@ -63,10 +65,12 @@ def read_metric_columns(path: str) -> Dict[str, List[Any]]:
     """``{key: [values in logged order]}`` for one metrics file; a missing file gives ``{}``.
 
     A key missing from some lines has fewer values than there are lines, as in MLXP.
+
+    Raises:
+        OSError: the file cannot be read, or is not a regular file.
     """
     try:
-        with open(path, "rb") as stream:
-            text = stream.read().decode("utf-8", errors="replace")
+        text = read_regular_file(path).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return {}
     return _columns(_parse_lines(text, path))
@@ -85,21 +89,39 @@ def _columns(records: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
     return {key: [record[key] for record in records if key in record] for key in keys}
 
 
+def report_once(problems: Dict[str, str], path: str, reason: str) -> None:
+    """Warn that ``path`` cannot be read, unless ``problems`` (path -> why) has it already."""
+    if path not in problems:
+        problems[path] = reason
+        warnings.warn(f"{path}: {reason}", stacklevel=5)
+
+
 class RunMetrics:
-    """The metric files of one run, each read on first use and then kept."""
+    """The metric files of one run, each read on first use and then kept.
 
-    __slots__ = ("metrics_dir", "_files")
+    ``problems`` (path -> why) collects the files that cannot be read; a Reader shares one
+    among all its rows so that each file is reported once.
+    """
 
-    def __init__(self, log_dir: str) -> None:
+    __slots__ = ("metrics_dir", "_files", "_problems")
+
+    def __init__(self, log_dir: str, problems: Optional[Dict[str, str]] = None) -> None:
         self.metrics_dir = os.path.join(log_dir, _layout.METRICS_DIR)
         self._files: Dict[str, Dict[str, List[Any]]] = {}
+        self._problems = {} if problems is None else problems
 
     def column(self, log_name: str, key: str) -> List[Any]:
         """The values of ``key`` in ``metrics/<log_name>.json`` (a fresh list each call)."""
         columns = self._files.get(log_name)
         if columns is None:
             path = os.path.join(self.metrics_dir, log_name + _layout.METRIC_SUFFIX)
-            columns = self._files[log_name] = read_metric_columns(path)
+            try:
+                columns = read_metric_columns(path)
+            except OSError as error:
+                reason = f"cannot be read ({describe(error)}): its {log_name}.* columns are empty"
+                report_once(self._problems, path, reason)
+                columns = {}
+            self._files[log_name] = columns
         return list(columns.get(key, ()))
 
 

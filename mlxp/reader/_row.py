@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, Iterator, Mapping, Optional
 from mlxp.errors import ColumnError
 from mlxp.reader import _render
 from mlxp.reader._lazy import RunMetrics, resolve
-from mlxp.reader.index import METRIC, LazySpec
+from mlxp.reader._run_dir import METRIC, LazySpec
 
 _PLACEHOLDERS = {METRIC: "METRIC"}
 _ARTIFACT_PLACEHOLDER = "ARTIFACT"
@@ -28,7 +28,8 @@ class DataDict(Mapping[str, Any]):
 
     Metric columns (``train.loss``) read ``metrics/train.json`` on first access; artifact
     columns (``artifact.pickle.last_ckpt.pkl``) give an ``Artifact`` whose ``load()`` reads it.
-    ``log_dir`` is the run directory, or None for rows computed by a map.
+    ``log_dir`` is the run directory, or None for rows computed by a map. ``problems``
+    collects the metrics files that cannot be read (see ``RunMetrics``).
     """
 
     __slots__ = ("_values", "_lazy", "_metrics", "log_dir")
@@ -38,10 +39,11 @@ class DataDict(Mapping[str, Any]):
         values: Dict[str, Any],
         lazy: Optional[Dict[str, LazySpec]] = None,
         log_dir: Optional[str] = None,
+        problems: Optional[Dict[str, str]] = None,
     ) -> None:
         self._values = values
         self._lazy = lazy if lazy and log_dir else {}
-        self._metrics = RunMetrics(log_dir) if self._lazy and log_dir else None
+        self._metrics = RunMetrics(log_dir, problems) if self._lazy and log_dir else None
         self.log_dir = log_dir
 
     def __getitem__(self, key: str) -> Any:

@@ -13,18 +13,24 @@ predicate over a run's flat row (``{"config.optimizer.lr": 0.1, ...}``), so that
     list       := "[" (value ("," value)* ","?)? "]"
 
 A run without the field does not match a comparison, and neither does a comparison Python
-cannot make (``'a' < 1``), so ``~`` of either matches.
+cannot make (``'a' < 1``), so ``~`` of either matches. A field that no run has at all is a
+typo, though: given the fields of the runs, the parser rejects it. Nesting (``(``, ``~``, ``[``)
+is bounded by ``MAX_NESTING`` so that no query can exhaust the stack.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import (
+    AbstractSet, Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple,
+)
 
 from mlxp.errors import QueryError
 
 SEARCHABLE_PREFIXES = ("config.", "info.")
+MAX_NESTING = 100
+"""The deepest a query may nest parentheses, ``~`` and lists, counted together."""
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -61,12 +67,12 @@ class Token(NamedTuple):
     text: str
 
 
-def _error(query: str, column: int, reason: str) -> QueryError:
+def _error(query: str, column: int, reason: str, **fields: Any) -> QueryError:
     shown = query.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     message = (
         f"invalid query: {reason}\n    {shown}\n    {' ' * column}^\n  {_SYNTAX_HINT}"
     )
-    return QueryError(message, query=query, column=column, reason=reason)
+    return QueryError(message, query=query, column=column, reason=reason, **fields)
 
 
 def tokenize(query: str) -> List[Token]:
@@ -151,10 +157,24 @@ def _classify_word(query: str, word: str, start: int) -> Token:
 class _Parser:
     """Recursive descent over the token list; each ``_parse_*`` returns a predicate."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, known_fields: Optional[AbstractSet[str]]) -> None:
         self.query = query
         self.tokens = tokenize(query)
         self.index = 0
+        self.known_fields = known_fields
+        self.depth = 0
+
+    def nest(self) -> Token:
+        """Consume a token that opens a nesting level (``(``, ``~``, ``[``)."""
+        token = self.advance()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(
+                f"more than {MAX_NESTING} levels of '(', '~' and '[' nested in one another:"
+                " write the query flatter",
+                column=token.column,
+            )
+        return token
 
     @property
     def current(self) -> Token:
@@ -178,26 +198,29 @@ class _Parser:
         return predicate
 
     def _parse_or(self) -> Predicate:
-        predicate = self._parse_and()
+        # A flat list, not nested pairs: a chain of 5,000 '|' must not recurse 5,000 deep.
+        operands = [self._parse_and()]
         while self.current.kind == "|":
             self.advance()
-            predicate = _either(predicate, self._parse_and())
-        return predicate
+            operands.append(self._parse_and())
+        return _any(operands)
 
     def _parse_and(self) -> Predicate:
-        predicate = self._parse_not()
+        operands = [self._parse_not()]
         while self.current.kind == "&":
             self.advance()
-            predicate = _both(predicate, self._parse_not())
-        return predicate
+            operands.append(self._parse_not())
+        return _all(operands)
 
     def _parse_not(self) -> Predicate:
         token = self.current
         if token.kind == "~":
-            self.advance()
-            return _negate(self._parse_not())
+            self.nest()
+            inner = _negate(self._parse_not())
+            self.depth -= 1
+            return inner
         if token.kind == "(":
-            self.advance()
+            self.nest()
             inner = self._parse_or()
             if self.current.kind == "END":
                 raise self.error("unclosed '(': a ')' is missing", column=token.column)
@@ -206,6 +229,7 @@ class _Parser:
                     f"unexpected {self.current.text!r}: expected '&', '|' or ')'"
                 )
             self.advance()
+            self.depth -= 1
             return inner
         return self._parse_comparison()
 
@@ -217,7 +241,7 @@ class _Parser:
             raise self.error(
                 f"expected a field such as config.seed, found {token.text!r}"
             )
-        field = _check_field(self.query, token)
+        field = _check_field(self.query, token, self.known_fields)
         self.advance()
         operator_token = self.current
         if operator_token.kind == "OP":
@@ -247,7 +271,7 @@ class _Parser:
         raise self.error(f"expected a value after {after!r}, found {found}")
 
     def _parse_list(self) -> List[Any]:
-        opening = self.advance()
+        opening = self.nest()
         values: List[Any] = []
         while self.current.kind != "]":
             if self.current.kind == "END":
@@ -258,10 +282,11 @@ class _Parser:
             elif self.current.kind not in ("]", "END"):
                 raise self.error(f"expected ',' or ']' in the list, found {self.current.text!r}")
         self.advance()
+        self.depth -= 1
         return values
 
 
-def _check_field(query: str, token: Token) -> str:
+def _check_field(query: str, token: Token, known_fields: Optional[AbstractSet[str]]) -> str:
     field: str = token.value
     prefix, _, rest = field.partition(".")
     if prefix + "." not in SEARCHABLE_PREFIXES:
@@ -275,7 +300,30 @@ def _check_field(query: str, token: Token) -> str:
     if not rest or "" in rest.split("."):
         raise _error(query, token.column, f"incomplete field name {field!r}: a key must follow"
                      f" '{prefix}.', as in {_EXAMPLES[prefix]!r}")
+    if known_fields is not None and field not in known_fields:
+        raise _unknown_field(query, token.column, field, known_fields)
     return field
+
+
+def _unknown_field(
+    query: str, column: int, field: str, known_fields: AbstractSet[str]
+) -> QueryError:
+    import difflib  # only a mistyped field needs it
+
+    # Compared without their 'config.'/'info.' prefix, which would make every name look close;
+    # so 'config.status' finds 'info.status' too.
+    by_key: Dict[str, List[str]] = {}
+    for name in sorted(known_fields):
+        if name.startswith(SEARCHABLE_PREFIXES):
+            by_key.setdefault(name.partition(".")[2], []).append(name)
+    close = difflib.get_close_matches(field.partition(".")[2], list(by_key), n=2)
+    suggestions = [name for key in close for name in by_key[key]][:2]
+    reason = f"no run has the field {field!r}"
+    if suggestions:
+        reason += f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)"
+    else:
+        reason += "; reader.searchable lists the fields"
+    return _error(query, column, reason, field=field, suggestions=tuple(suggestions))
 
 
 def _compare(field: str, compare: Callable[[Any, Any], Any], value: Any) -> Predicate:
@@ -304,12 +352,22 @@ def _member(field: str, values: List[Any]) -> Predicate:
     return predicate
 
 
-def _both(left: Predicate, right: Predicate) -> Predicate:
-    return lambda row: left(row) and right(row)
+def _all(operands: List[Predicate]) -> Predicate:
+    if len(operands) == 1:
+        return operands[0]
+    if len(operands) == 2:  # the usual case: one closure call less than all()
+        left, right = operands
+        return lambda row: left(row) and right(row)
+    return lambda row: all(operand(row) for operand in operands)
 
 
-def _either(left: Predicate, right: Predicate) -> Predicate:
-    return lambda row: left(row) or right(row)
+def _any(operands: List[Predicate]) -> Predicate:
+    if len(operands) == 1:
+        return operands[0]
+    if len(operands) == 2:
+        left, right = operands
+        return lambda row: left(row) or right(row)
+    return lambda row: any(operand(row) for operand in operands)
 
 
 def _negate(inner: Predicate) -> Predicate:
@@ -320,12 +378,17 @@ def _match_all(row: Mapping[str, Any]) -> bool:
     return True
 
 
-def compile_query(query: str) -> Predicate:
+def compile_query(query: str, known_fields: Optional[AbstractSet[str]] = None) -> Predicate:
     """Compile ``query`` into a predicate over a flat row; an empty query matches every run.
 
+    Args:
+        known_fields: the fields of the runs to be searched; a query field none of them has is
+            an error. None checks nothing.
+
     Raises:
-        QueryError: the query is malformed; ``.column`` (0-based) points at the fault.
+        QueryError: the query is malformed, nests more than ``MAX_NESTING`` deep, or names a
+            field not in ``known_fields``; ``.column`` (0-based) points at the fault.
     """
     if not query.strip():
         return _match_all
-    return _Parser(query).parse()
+    return _Parser(query, known_fields).parse()

@@ -5,18 +5,21 @@
     results[0]["train.loss"]      # read from metrics/train.json on first access
 
 The index of the runs is kept in ``<dst_dir>/.mlxp_index.json`` and updated incrementally
-(see ``mlxp.reader.index``); runs that cannot be read are skipped and named in one warning.
+(see ``mlxp.reader.index``). Damaged runs are read as far as they can be: the ones that cannot
+be read at all are skipped, and every damaged run is named once per Reader, in a warning and in
+``Reader.problems``.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from mlxp.errors import ReaderError
 from mlxp.reader.frame import DataDict, DataFrame
-from mlxp.reader.index import RunData, update_index
+from mlxp.reader._run_dir import RunData
+from mlxp.reader.index import update_index
 from mlxp.reader.query import SEARCHABLE_PREFIXES, compile_query
 
 RESULT_FORMATS = ("datadict", "pandas")
@@ -32,7 +35,7 @@ class Reader:
         refresh: ignore the saved index and read every run again.
 
     Raises:
-        ReaderError: ``src_dir`` is not a directory.
+        ReaderError: ``src_dir`` is not a directory, or cannot be listed.
     """
 
     def __init__(self, src_dir: str, dst_dir: Optional[str] = None, refresh: bool = False) -> None:
@@ -44,27 +47,30 @@ class Reader:
                 " the run directories, such as ./logs",
                 path=self.src_dir,
             )
-        runs, save_error = update_index(self.src_dir, self.dst_dir, refresh=refresh)
+        update = update_index(self.src_dir, self.dst_dir, refresh=refresh)
         self._runs: List[Tuple[int, RunData]] = [
-            (run.log_id, run.data) for run in runs if run.data is not None
+            (run.log_id, run.data) for run in update.runs if run.data is not None
         ]
-        self.skipped: Dict[str, str] = {
-            os.path.join(self.src_dir, str(run.log_id)): str(run.error)
-            for run in runs
-            if run.data is None
-        }
-        """Run directories that could not be read, with the reason."""
+        skipped: Dict[str, str] = dict(update.not_runs)
+        read_in_part: Dict[str, str] = {}
+        for run in update.runs:
+            if run.error is not None:
+                damaged = skipped if run.data is None else read_in_part
+                damaged[os.path.join(self.src_dir, str(run.log_id))] = run.error
+        self.skipped: Dict[str, str] = dict(sorted(skipped.items(), key=_by_log_id))
+        """Run directories (or entries named like one) that could not be read -> why."""
+        self.problems: Dict[str, str] = {**self.skipped, **read_in_part}
+        """Everything this Reader could not read -> why: the skipped run directories, the runs
+        read in part (a key file is damaged) and, once their columns are asked for, the metrics
+        files that cannot be read."""
         self._fields: Optional[Dict[str, str]] = None
-        if self.skipped:
-            count = len(self.skipped)
-            listing = "\n".join(f"  {path}: {reason}" for path, reason in self.skipped.items())
+        self._field_names: Optional[FrozenSet[str]] = None
+        if self.problems:
+            warnings.warn(_describe_damage(self.skipped, read_in_part), stacklevel=2)
+        if update.save_error:
             warnings.warn(
-                f"skipped {count} run director{'y' if count == 1 else 'ies'}"
-                f" that could not be read:\n{listing}",
-                stacklevel=2,
+                f"{update.save_error}; the next Reader will read every run again", stacklevel=2
             )
-        if save_error:
-            warnings.warn(f"{save_error}; the next Reader will read every run again", stacklevel=2)
 
     def __len__(self) -> int:
         """The number of readable runs."""
@@ -90,6 +96,16 @@ class Reader:
                     types.setdefault(name, set()).add(spec[0])
             self._fields = {name: " | ".join(sorted(types[name])) for name in sorted(types)}
         return dict(self._fields)
+
+    def _known_fields(self) -> Optional[FrozenSet[str]]:
+        """The ``config.*``/``info.*`` names of every run; None without runs (nothing to check
+        a query against)."""
+        if self._field_names is None:
+            names: Set[str] = set()
+            for _, data in self._runs:
+                names.update(data.fields)
+            self._field_names = frozenset(names)
+        return self._field_names or None
 
     @property
     def searchable(self) -> Dict[str, str]:
@@ -120,12 +136,29 @@ class Reader:
             raise ReaderError(
                 f"result_format must be 'datadict' or 'pandas', not {result_format!r}"
             )
-        predicate = compile_query(query if query is not None else query_string)
+        text = query if query is not None else query_string
+        predicate = compile_query(text, self._known_fields() if text.strip() else None)
         rows = []
         for log_id, data in self._runs:
             if predicate(data.fields):
                 log_dir = os.path.join(self.src_dir, str(log_id))
-                rows.append(DataDict(data.fields, data.lazy, log_dir))
+                rows.append(DataDict(data.fields, data.lazy, log_dir, self.problems))
         frame = DataFrame(rows)
         return frame.toPandas(lazy=False) if result_format == "pandas" else frame
 
+
+
+def _by_log_id(item: Tuple[str, str]) -> Tuple[int, str]:
+    return int(os.path.basename(item[0])), item[0]
+
+
+def _describe_damage(skipped: Dict[str, str], read_in_part: Dict[str, str]) -> str:
+    """One warning for every damaged run directory of a Reader."""
+    parts = []
+    for runs, what in ((skipped, "skipped {} that could not be read"),
+                       (read_in_part, "read {} in part")):
+        if runs:
+            noun = "run directory" if len(runs) == 1 else "run directories"
+            listing = "".join(f"\n  {path}: {reason}" for path, reason in runs.items())
+            parts.append(what.format(f"{len(runs)} {noun}") + ":" + listing)
+    return "\n".join(parts)

@@ -180,7 +180,8 @@ def test_only_direct_all_digit_children_are_runs(tmp_path) -> None:
     make_run(str(tmp_path / "abc"), 1, config={"seed": 5})  # a nested parent: not descended
     write_file(str(tmp_path / "7"), "a file, not a directory")
     write_file(str(tmp_path / "database.json"), "{}")  # MLXP 1.0.5's TinyDB file
-    reader = Reader(str(tmp_path))
+    with pytest.warns(UserWarning, match="7: not a run directory: not a directory"):
+        reader = Reader(str(tmp_path))
     assert [row.log_dir for row in reader.filter()] == [os.path.join(str(tmp_path), "1")]
 
 

@@ -1,4 +1,5 @@
-"""Property: ``filter`` selects exactly the runs a plain Python evaluation of the query selects.
+"""Property: ``filter`` selects exactly the runs a plain Python evaluation of the query selects,
+and rejects a query naming a field that no run has.
 
 Queries are generated as trees, rendered with the fewest parentheses the precedence rules
 allow (so precedence is exercised too), and evaluated directly on the tree.
@@ -10,9 +11,11 @@ import operator
 import tempfile
 from typing import Any, Dict, List, NamedTuple, Tuple
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlxp.errors import QueryError
 from mlxp.reader import Reader
 from mlxp.reader.query import compile_query
 
@@ -136,6 +139,15 @@ def evaluate(node: Any, row: Dict[str, Any]) -> bool:
     return evaluate(node.left, row) or evaluate(node.right, row)
 
 
+def fields_in_order(node: Any) -> List[str]:
+    """The fields of ``node``'s comparisons, left to right as rendered."""
+    if isinstance(node, (Compare, Member)):
+        return [node.field]
+    if isinstance(node, Not):
+        return fields_in_order(node.inner)
+    return fields_in_order(node.left) + fields_in_order(node.right)
+
+
 class RunSpec(NamedTuple):
     config: Dict[str, Any]
     status: str
@@ -175,6 +187,14 @@ def test_filter_selects_what_python_selects(query: Any, specs: List[RunSpec]) ->
     with tempfile.TemporaryDirectory() as parent:
         for log_id, spec in enumerate(specs, start=1):
             make_run(parent, log_id, config=spec.config, info={"status": spec.status})
-        selected = [row["info.logger.log_id"] for row in Reader(parent).filter(render(query))]
+        reader = Reader(parent)
+        present = set().union(*(spec.row() for spec in specs))
+        unknown = [field for field in fields_in_order(query) if field not in present]
+        if unknown:  # no run has it: a typo, not a query that matches nothing
+            with pytest.raises(QueryError) as caught:
+                reader.filter(render(query))
+            assert caught.value.field == unknown[0]
+            return
+        selected = [row["info.logger.log_id"] for row in reader.filter(render(query))]
     expected = [i for i, spec in enumerate(specs, start=1) if evaluate(query, spec.row())]
     assert selected == expected

@@ -7,7 +7,10 @@ import math
 import pytest
 
 from mlxp.errors import QueryError
-from mlxp.reader.query import compile_query, tokenize
+from mlxp.reader import Reader
+from mlxp.reader.query import MAX_NESTING, compile_query, tokenize
+
+from .runs import make_run
 
 ROW = {
     "config.seed": 1,
@@ -72,6 +75,14 @@ ROW = {
         pytest.param("~ config.optimizer.name < 1", True, id="not-incompatible"),
         pytest.param("config.optimizer.name == 1", False, id="string-vs-number"),
         pytest.param("config.optimizer.name == 's\\'gd'", False, id="escaped-quote"),
+        pytest.param("(" * MAX_NESTING + "config.seed == 1" + ")" * MAX_NESTING, True,
+                     id="deepest-parentheses"),
+        pytest.param("~" * MAX_NESTING + "config.seed == 1", True, id="deepest-not"),
+        pytest.param("config.layers == " + "[" * (MAX_NESTING - 1) + "[1, 2]"
+                     + "]" * (MAX_NESTING - 1), False, id="deepest-lists"),
+        pytest.param(" | ".join(["config.seed == 2"] * 5000 + ["config.seed == 1"]), True,
+                     id="long-or-chain"),
+        pytest.param(" & ".join(["config.seed == 1"] * 5000), True, id="long-and-chain"),
     ],
 )
 def test_query_selects(query: str, expected: bool) -> None:
@@ -136,6 +147,12 @@ def test_nan_never_equal() -> None:
         pytest.param("1 == config.a", 0, "expected a field", id="value-first"),
         pytest.param("config.a == 1 @", 14, "unexpected character '@'", id="unknown-character"),
         pytest.param("config.a == 1 # note", 14, "unexpected character '#'", id="comment"),
+        pytest.param("(" * 5000 + "config.a == 1" + ")" * 5000, MAX_NESTING,
+                     f"more than {MAX_NESTING} levels", id="5000-parentheses"),
+        pytest.param("~" * 5000 + "config.a == 1", MAX_NESTING, "levels", id="5000-nots"),
+        pytest.param("config.a == " + "[" * 5000, 12 + MAX_NESTING, "levels", id="5000-brackets"),
+        pytest.param("~(" * 2500 + "config.a == 1" + ")" * 2500, MAX_NESTING, "levels",
+                     id="nots-and-parentheses-count-together"),
     ],
 )
 def test_query_errors(query: str, column: int, reason: str) -> None:
@@ -163,3 +180,52 @@ def test_caret_aligned_with_tabs() -> None:
     lines = str(caught.value).splitlines()
     assert lines[1] == "    config.a = 1"
     assert lines[2] == "    " + " " * 9 + "^"
+
+
+KNOWN = frozenset(ROW)
+
+
+@pytest.mark.parametrize(
+    "query, column, field, suggestions",
+    [
+        pytest.param("config.sed == 1", 0, "config.sed", ("config.seed",), id="typo"),
+        pytest.param("config.seed == 1 & config.optimizer.l < 1", 19, "config.optimizer.l",
+                     ("config.optimizer.lr", "config.optimizer.name"), id="second-field"),
+        pytest.param("info.staus == 'COMPLETE'", 0, "info.staus", ("info.status",), id="info"),
+        pytest.param("config.status == 'COMPLETE'", 0, "config.status", ("info.status",),
+                     id="other-prefix"),
+        pytest.param("~(config.zzz in [1])", 2, "config.zzz", (), id="nothing-close"),
+    ],
+)
+def test_fields_no_run_has_are_errors(
+    query: str, column: int, field: str, suggestions: tuple
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        compile_query(query, KNOWN)
+    error = caught.value
+    assert (error.column, error.field, error.suggestions) == (column, field, suggestions)
+    assert error.reason.startswith(f"no run has the field {field!r}")
+    if suggestions:
+        assert error.reason.endswith(f"(did you mean {' or '.join(map(repr, suggestions))}?)")
+    else:
+        assert "reader.searchable lists the fields" in error.reason
+    assert str(error).splitlines()[2] == "    " + " " * column + "^"
+
+
+def test_reader_rejects_a_field_no_run_has(tmp_path) -> None:
+    make_run(str(tmp_path), 1, config={"seed": 1}, metrics={"train": [{"loss": 1.0}]})
+    make_run(str(tmp_path), 2, config={"seed": 2, "dropout": 0.1})
+    reader = Reader(str(tmp_path))
+    assert [row["config.seed"] for row in reader.filter("config.dropout == 0.1")] == [2]
+    assert [row["config.seed"] for row in reader.filter("~ config.dropout == 0.1")] == [1]
+    with pytest.raises(QueryError) as caught:
+        reader.filter("info.status == 'COMPLETE' & config.sed == 1")
+    assert (caught.value.field, caught.value.column) == ("config.sed", 28)
+    assert caught.value.suggestions == ("config.seed",)
+    with pytest.raises(QueryError) as caught:  # metric columns are not offered: not searchable
+        reader.filter("config.los < 1")
+    assert caught.value.suggestions == ()
+
+
+def test_without_runs_no_field_is_an_error(tmp_path) -> None:
+    assert Reader(str(tmp_path)).filter("config.sed == 1") == []
