@@ -6,6 +6,7 @@ jobs in one call, and cancels all of them in one call: clusters rate-limit their
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from mlxp import _layout
+from mlxp._process import LOST, iso_time, lost_reason, run_liveness
 from mlxp._yaml import dump_yaml, load_yaml, load_yaml_file
 from mlxp.errors import SchedulerError
 from mlxp.reader import Reader
@@ -22,9 +24,11 @@ __all__ = [
     "CANCELLED",
     "CANCEL_MARKER",
     "CancelResult",
+    "LOST",
     "Run",
     "cancel_runs",
     "find_runs",
+    "format_duration",
     "format_table",
     "job_states",
     "summarize",
@@ -51,6 +55,11 @@ class Run:
         job_id: the scheduler's id of the run's job, ``""`` if it has none.
         start: ``start_date start_time``, or ``""``.
         end: ``end_date end_time``, or ``""``.
+        error: the first line of ``info.yaml``'s ``error``, or ``""``.
+        duration: seconds from start to end (to now for an active run), None if unknown.
+        lost: why a RUNNING run is certainly no longer running, ``""`` if it may be.
+        last_seen: when a lost run was last seen alive (ISO 8601), or ``""``.
+        job_start_time: the local backend's record of the job's process, or ``""``.
     """
 
     log_id: int
@@ -60,6 +69,11 @@ class Run:
     job_id: str = ""
     start: str = ""
     end: str = ""
+    error: str = ""
+    duration: Optional[float] = None
+    lost: str = ""
+    last_seen: str = ""
+    job_start_time: str = ""
 
     @property
     def job(self) -> Optional[JobKey]:
@@ -72,6 +86,16 @@ class Run:
     def info_path(self) -> str:
         """The run's ``metadata/info.yaml``."""
         return os.path.join(self.log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as shown: ``LOST`` for a RUNNING run proven gone, ``CANCELLED`` for a
+        FAILED one that ``mlxp cancel`` stopped; otherwise ``info.yaml``'s."""
+        if self.lost:
+            return LOST
+        if self.status == _layout.FAILED and self.error == CANCELLED:
+            return "CANCELLED"
+        return self.status
 
 
 def find_runs(parent_log_dir: str, query: str = "") -> List[Run]:
@@ -89,15 +113,66 @@ def _run_of(log_dir: str, fields: Mapping[str, Any]) -> Run:
         value = fields.get(f"info.{key}")
         return "" if value is None else str(value)
 
+    info = {key[len("info."):]: value for key, value in fields.items()
+            if key.startswith("info.")}
+    lost = lost_reason(info, log_dir) or ""
+    last_seen = run_liveness(info, log_dir)[1] if lost else None
+    start = f"{text('start_date')} {text('start_time')}".strip()
+    end = f"{text('end_date')} {text('end_time')}".strip()
     return Run(
         log_id=int(os.path.basename(log_dir)),
         log_dir=log_dir,
         status=text("status") or "?",
         scheduler=text("scheduler.name"),
         job_id=text("scheduler.job_id"),
-        start=f"{text('start_date')} {text('start_time')}".strip(),
-        end=f"{text('end_date')} {text('end_time')}".strip(),
+        start=start,
+        end=end,
+        error=(text("error").splitlines() or [""])[0],
+        duration=_duration(info, start, end, last_seen),
+        lost=lost,
+        last_seen=last_seen or "",
+        job_start_time=text("scheduler.job_start_time"),
     )
+
+
+def _duration(info: Mapping[str, Any], start: str, end: str, last_seen: Optional[str]
+              ) -> Optional[float]:
+    """Seconds the run took: ``duration_seconds``, else from its dates; an active run's so
+    far, a lost run's until it was last seen."""
+    recorded = info.get("duration_seconds")
+    if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
+        return float(recorded)
+    began = _parse_date(start)
+    if began is None:
+        return None
+    if end:
+        until = _parse_date(end)
+    elif last_seen:
+        until = datetime.datetime.fromisoformat(last_seen).replace(tzinfo=None)
+    elif info.get("status") in _ACTIVE:
+        until = datetime.datetime.now()
+    else:
+        until = None
+    return None if until is None else max(0.0, (until - began).total_seconds())
+
+
+def _parse_date(text: str) -> Optional[datetime.datetime]:
+    try:  # info.yaml's start_date/start_time, local time
+        return datetime.datetime.strptime(text, "%d/%m/%Y %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def format_duration(seconds: Optional[float]) -> str:
+    """``1h02m03s``, ``4m05s``, ``12s``; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def job_states(runs: Iterable[Run]) -> Tuple[Dict[JobKey, str], List[str]]:
@@ -110,6 +185,12 @@ def job_states(runs: Iterable[Run]) -> Tuple[Dict[JobKey, str], List[str]]:
     states: Dict[JobKey, str] = {}
     problems: List[str] = []
     for name, (scheduler, group) in _by_scheduler(runs).items():
+        if scheduler is not None:
+            malformed = _malformed_ids(scheduler, group, problems)
+            states.update(((name, run.job_id), "invalid job id") for run in malformed)
+            group = [run for run in group if run not in malformed]
+            if not group:
+                continue
         ids = _job_ids(group)
         answer = (
             JobStates(dict.fromkeys(ids, "unknown scheduler"), f"unknown scheduler {name!r}")
@@ -142,17 +223,33 @@ def _job_ids(runs: Iterable[Run]) -> List[str]:
     return list(dict.fromkeys(run.job_id for run in runs))
 
 
+def _malformed_ids(scheduler: Scheduler, group: Iterable[Run], problems: List[str]) -> List[Run]:
+    """The runs whose recorded job id has not ``scheduler``'s shape, each named in
+    ``problems``: such an id never reaches a command (``-a`` would be read as an option)."""
+    malformed = []
+    for run in group:
+        try:
+            scheduler.check_job_id(run.job_id)
+        except SchedulerError as error:
+            problems.append(f"run {_layout.display_path(run.log_dir)}: {error}")
+            malformed.append(run)
+    return malformed
+
+
 def format_table(runs: Sequence[Run], states: Mapping[JobKey, str]) -> str:
-    """The status table: run id, status, job, the scheduler's state, start and end."""
-    header = ("run", "status", "job", "scheduler state", "start", "end")
+    """The status table: run id, status, job, the scheduler's state, start, end, duration,
+    and the error (for a LOST run: when it was last seen and why it is taken as gone)."""
+    header = ("run", "status", "job", "scheduler state", "start", "end", "duration", "error")
     rows = [
         (
             str(run.log_id),
-            run.status,
+            run.shown_status,
             f"{run.job[0]} {run.job[1]}" if run.job else "-",
             states.get(run.job, "-") if run.job else "-",
             run.start or "-",
             run.end or "-",
+            format_duration(run.duration),
+            f"last seen {run.last_seen or '?'}: {run.lost}" if run.lost else run.error or "-",
         )
         for run in runs
     ]
@@ -164,7 +261,7 @@ def format_table(runs: Sequence[Run], states: Mapping[JobKey, str]) -> str:
 
 def summarize(runs: Sequence[Run]) -> str:
     """One line such as ``16 runs: 12 COMPLETE, 2 RUNNING, 2 STARTING`` (most frequent first)."""
-    counts = Counter(run.status for run in runs)
+    counts = Counter(run.shown_status for run in runs)
     parts = ", ".join(f"{count} {status}" for status, count in
                       sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     noun = "run" if len(runs) == 1 else "runs"
@@ -250,6 +347,12 @@ def _start_cancel(
     scheduler: Scheduler, group: List[Run], results: Dict[str, CancelResult], problems: List[str]
 ) -> _Cancelling:
     """Mark the runs of ``group`` whose jobs are still active, then cancel those jobs."""
+    malformed = _malformed_ids(scheduler, group, problems)
+    results.update((r.log_dir, CancelResult(r, False, "invalid job id, not cancelled"))
+                   for r in malformed)
+    group = [run for run in group if run not in malformed]
+    if not group:
+        return _Cancelling(scheduler, [], {}, refused=False)
     states = query_states(scheduler, _job_ids(group))
     if states.problem:
         results.update((r.log_dir, CancelResult(r, False, states.problem)) for r in group)
@@ -267,7 +370,8 @@ def _start_cancel(
             results[run.log_dir] = CancelResult(run, False, note)
     marks = {run.log_dir: _mark_cancelled(run) for run in chosen}
     try:
-        cancel(scheduler, _job_ids(chosen))
+        fields = {run.job_id: {"job_start_time": run.job_start_time} for run in chosen}
+        cancel(scheduler, _job_ids(chosen), fields=fields)
     except SchedulerError as error:
         # Possibly only in part: qdel and oardel fail when one id ended since the status call.
         problems.append(str(error))
@@ -337,7 +441,18 @@ def _cancelled_text(info: Dict[str, Any]) -> str:
     info = dict(info, status=_layout.FAILED, error=CANCELLED)
     if not info.get("end_date"):
         info["end_date"], info["end_time"] = _now()
+        if "ended_at" in info:  # a run recorded by a Logger that writes these fields
+            now = time.time()
+            info["ended_at"] = iso_time(now)
+            info["duration_seconds"] = _seconds_since(info.get("started_at"), now)
     return dump_yaml(info)
+
+
+def _seconds_since(started_at: Any, now: float) -> Optional[float]:
+    try:
+        return round(now - datetime.datetime.fromisoformat(str(started_at)).timestamp(), 3)
+    except ValueError:
+        return None
 
 
 def _now() -> Tuple[str, str]:

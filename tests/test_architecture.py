@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 LAYERS = [
     {"mlxp.errors"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
-     "mlxp._prompts"},
+     "mlxp._prompts", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",
      "mlxp._cli", "mlxp._metrics", "mlxp._jobfiles"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
@@ -24,6 +24,8 @@ LAYERS = [
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
+    ("mlxp._process", "mlxp._layout"),
+    ("mlxp._process", "mlxp._shell"),
     ("mlxp.settings", "mlxp.config"),
     ("mlxp.overrides", "mlxp._override_parser"),
     ("mlxp.sweep", "mlxp.overrides"),
