@@ -20,7 +20,7 @@ LAYERS = [
      "mlxp._cli", "mlxp._metrics", "mlxp._jobfiles"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs"},
     {"mlxp.launcher", "mlxp._run", "mlxp._submit", "mlxp._jobs", "mlxp._rerun", "mlxp.sub",
-     "mlxp._jobscript", "mlxp.status"},
+     "mlxp._jobscript", "mlxp.status", "mlxp._runs"},
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
@@ -38,6 +38,7 @@ SAME_LAYER = {
     ("mlxp._rerun", "mlxp._jobs"),
     ("mlxp.sub", "mlxp._rerun"),
     ("mlxp.sub", "mlxp._jobscript"),
+    ("mlxp.status", "mlxp._runs"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),
