@@ -17,7 +17,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 import pytest
 
@@ -306,11 +306,13 @@ def _status(project: Path) -> str:
 # --- heartbeat and the info.yaml fields ----------------------------------------------------------
 
 
-def _heartbeat_threads() -> List[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "mlxp-heartbeat"]
+def _heartbeat_threads(before: Set[threading.Thread]) -> List[threading.Thread]:
+    """The heartbeat threads started since ``before`` (other tests may leave loggers open)."""
+    return [t for t in threading.enumerate() if t.name == "mlxp-heartbeat" and t not in before]
 
 
 def test_the_heartbeat_is_touched_by_a_daemon_thread_stopped_on_close(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
     logger = Logger(str(tmp_path), heartbeat=0.01)
     path = Path(logger.metadata_dir) / "heartbeat"
     first = path.stat().st_mtime_ns
@@ -319,26 +321,28 @@ def test_the_heartbeat_is_touched_by_a_daemon_thread_stopped_on_close(tmp_path: 
     while path.stat().st_mtime_ns < first and time.monotonic() < deadline:
         time.sleep(0.01)
     assert path.stat().st_mtime_ns >= first
-    assert [t.daemon for t in _heartbeat_threads()] == [True]
+    assert [t.daemon for t in _heartbeat_threads(before)] == [True]
     assert logger.get_info()["heartbeat_seconds"] == 0.01
     logger.finish()
-    assert _heartbeat_threads() == []
+    assert _heartbeat_threads(before) == []
 
 
 def test_a_heartbeat_that_cannot_be_touched_never_fails_the_run(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
     with Logger(str(tmp_path), heartbeat=0.01) as logger:
         shutil.rmtree(logger.metadata_dir)  # the heartbeat's directory vanishes
         deadline = time.monotonic() + 0.2
         while time.monotonic() < deadline:  # let it try a few times against a missing dir
             time.sleep(0.01)
-        assert [t.is_alive() for t in _heartbeat_threads()] == [True]
+        assert [t.is_alive() for t in _heartbeat_threads(before)] == [True]
         os.makedirs(logger.metadata_dir)
     assert load_yaml_file(logger.metadata_dir + "/info.yaml")["status"] == "COMPLETE"
 
 
 def test_heartbeat_zero_turns_it_off_and_a_negative_one_is_refused(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
     with Logger(str(tmp_path), heartbeat=0) as logger:
-        assert _heartbeat_threads() == []
+        assert _heartbeat_threads(before) == []
         assert not (Path(logger.metadata_dir) / "heartbeat").exists()
         assert logger.get_info()["heartbeat_seconds"] is None
     with pytest.raises(SettingsError, match="heartbeat interval must be 0"):

@@ -68,10 +68,10 @@ class LocalScheduler(Scheduler):
     def run_submit(self, script_path: str, timeout: Optional[float]) -> ShellResult:
         """Start the script; the output is its pid, then the start time that identifies it."""
         argv = self.submit_argv(script_path)
-        pid = spawn_background(argv, cwd=os.path.dirname(script_path) or None)
-        # Read at once: the job is this process's unreaped child, so its pid is still its own.
-        started = group_leader_start(pid)
-        output = f"{pid}\n" + (f"process start time: {started}\n" if started else "")
+        started: List[Optional[str]] = []
+        pid = spawn_background(argv, cwd=os.path.dirname(script_path) or None,
+                               while_unreaped=lambda pid: started.append(group_leader_start(pid)))
+        output = f"{pid}\n" + (f"process start time: {started[0]}\n" if started[0] else "")
         return ShellResult(tuple(argv), 0, output, "")
 
     def check_job_id(self, job_id: str) -> str:
