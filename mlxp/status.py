@@ -61,7 +61,7 @@ def job_states(runs: Iterable[Run]) -> Tuple[Dict[JobKey, str], List[str]]:
         answer = (
             JobStates(dict.fromkeys(ids, "unknown scheduler"), f"unknown scheduler {name!r}")
             if scheduler is None
-            else query_states(scheduler, ids)
+            else query_states(scheduler, ids, fields=_job_fields(group))
         )
         states.update(((name, job_id), state) for job_id, state in answer.items())
         if answer.problem:
@@ -87,6 +87,12 @@ def _by_scheduler(runs: Iterable[Run]) -> Dict[str, Tuple[Optional[Scheduler], L
 
 def _job_ids(runs: Iterable[Run]) -> List[str]:
     return list(dict.fromkeys(run.job_id for run in runs))
+
+
+def _job_fields(runs: Iterable[Run]) -> Dict[str, Dict[str, str]]:
+    """What each job's ``info.yaml`` entry records to identify it, by job id."""
+    return {run.job_id: {"job_start_time": run.job_start_time} for run in runs
+            if run.job_start_time}
 
 
 def _malformed_ids(scheduler: Scheduler, group: Iterable[Run], problems: List[str]) -> List[Run]:
@@ -187,7 +193,7 @@ def _start_cancel(
     group = [run for run in group if run not in malformed]
     if not group:
         return _Cancelling(scheduler, [], {}, refused=False)
-    states = query_states(scheduler, _job_ids(group))
+    states = query_states(scheduler, _job_ids(group), fields=_job_fields(group))
     if states.problem:
         results.update((r.log_dir, CancelResult(r, False, states.problem)) for r in group)
         problems.append(
@@ -204,8 +210,7 @@ def _start_cancel(
             results[run.log_dir] = CancelResult(run, False, note)
     marks = {run.log_dir: _mark_cancelled(run) for run in chosen}
     try:
-        fields = {run.job_id: {"job_start_time": run.job_start_time} for run in chosen}
-        cancel(scheduler, _job_ids(chosen), fields=fields)
+        cancel(scheduler, _job_ids(chosen), fields=_job_fields(chosen))
     except SchedulerError as error:
         # Possibly only in part: qdel and oardel fail when one id ended since the status call.
         problems.append(str(error))
@@ -216,10 +221,11 @@ def _start_cancel(
 def _wait_until_stopped(groups: Sequence[_Cancelling], wait: float) -> List[JobKey]:
     """Poll (one status call per scheduler per round) until no job is active; the stragglers."""
     pending = {g.scheduler.name: (g.scheduler, _job_ids(g.runs)) for g in groups if g.runs}
+    fields = {g.scheduler.name: _job_fields(g.runs) for g in groups}
     deadline = time.monotonic() + wait
     while pending:
         for name, (scheduler, ids) in list(pending.items()):
-            states = query_states(scheduler, ids)
+            states = query_states(scheduler, ids, fields=fields[name])
             active = [job_id for job_id in ids if scheduler.is_active(states[job_id])]
             if active and not states.problem:
                 pending[name] = (scheduler, active)

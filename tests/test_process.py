@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Set
 
 import pytest
 
+from fakes import FakeCommands
 from mlxp._process import (
     check_local_pid,
     group_leader_start,
@@ -32,7 +33,7 @@ from mlxp._process import (
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.errors import SchedulerError, SettingsError
 from mlxp.logger import Logger
-from mlxp.schedulers import cancel, get_scheduler
+from mlxp.schedulers import cancel, get_scheduler, query_states
 
 
 def _namespaces_work(*flags: str) -> bool:
@@ -133,15 +134,27 @@ def test_cancel_leaves_alone_a_process_that_reused_the_jobs_pid(tmp_path: Path) 
         stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
         started = group_leader_start(stranger.pid)
         scope, ticks = started.rsplit(":", 1)
-        info = make_run(1, str(stranger.pid), f"{scope}:{int(ticks) + 1}")  # an earlier process
-        code = main(["cancel", "logs", "--wait", "0"])
-        report(code=code, stranger=killed_by(stranger), pid=stranger.pid,
+        recorded = f"{scope}:{int(ticks) + 1}"  # the job was an earlier process with this pid
+        info = make_run(1, str(stranger.pid), recorded)
+        code = main(["status", "logs"])
+        code += main(["cancel", "logs", "--wait", "0"])
+        from mlxp.errors import SchedulerError
+        from mlxp.schedulers import cancel, get_scheduler, query_states
+        try:  # straight to the backend, past the status check
+            cancel(get_scheduler("local"), [str(stranger.pid)],
+                   fields={str(stranger.pid): {"job_start_time": recorded}})
+            refused = None
+        except SchedulerError as error:
+            refused = str(error)
+        report(code=code, stranger=killed_by(stranger), pid=stranger.pid, refused=refused,
                status=load_yaml_file(info)["status"])
     ''')
     assert result["stranger"] == 9
-    assert result["code"] == 1 and result["status"] == "RUNNING"
-    assert (f"kill: ({result['pid']}) - not signalled: process {result['pid']} is not the job's"
-            in result["stderr"])
+    assert result["code"] == 0 and result["status"] == "RUNNING"
+    pid = result["pid"]
+    assert f"local {pid}  gone" in result["stdout"]  # status: not ps's view of the stranger
+    assert f"local job {pid}  left alone (job already gone in local" in result["stdout"]
+    assert f"kill: ({pid}) - not signalled: process {pid} is not the job's" in result["refused"]
 
 
 @needs_pid_namespace
@@ -212,6 +225,18 @@ def test_an_ended_local_job_is_reported_not_signalled() -> None:
     with pytest.raises(SchedulerError, match=r"kill: \(999999999\) - not signalled"):
         cancel(get_scheduler("local"), ["999999999"],
                fields={"999999999": {"job_start_time": "linux:a:b:1"}})
+
+
+def test_a_local_job_whose_record_proves_it_ended_is_gone_without_asking_ps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeCommands(tmp_path, monkeypatch)
+    ps = fake.install("ps", f"{os.getpid()} S\n")
+    mine = str(os.getpid())  # alive, but not started when this record says
+    states = query_states(get_scheduler("local"), [mine, "4243"],
+                          fields={mine: {"job_start_time": "linux:a:b:1"}})
+    assert states == {mine: "gone", "4243": "gone"}
+    assert [call.argv for call in ps()] == [["-o", "pid=,stat=", "-p", "4243"]]
 
 
 def test_a_process_that_leads_no_group_is_not_a_job() -> None:

@@ -139,9 +139,14 @@ class JobStates(Dict[str, str]):
 
 
 def query_states(
-    scheduler: Scheduler, job_ids: Sequence[str], *, timeout: Optional[float] = STATUS_TIMEOUT
+    scheduler: Scheduler, job_ids: Sequence[str], *,
+    fields: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    timeout: Optional[float] = STATUS_TIMEOUT,
 ) -> JobStates:
     """The state of each of ``job_ids``, asked with one call of ``scheduler``'s status command.
+
+    ``fields`` (each job's ``info.yaml`` scheduler entry, by id) lets a backend answer
+    :data:`GONE` for a job its record proves ended (a local job whose pid was reused).
 
     One call per scheduler, never one per job: clusters rate-limit their controllers. Never
     raises for the scheduler's sake, so that a table of runs still shows what is known: a
@@ -157,10 +162,17 @@ def query_states(
             malformed[job_id] = str(error).split(";")[0]
     if malformed:  # never handed to a command: it could read one as an option
         ids = [job_id for job_id in ids if job_id not in malformed]
-        answer = query_states(scheduler, ids, timeout=timeout) if ids else JobStates({})
+        answer = (query_states(scheduler, ids, fields=fields, timeout=timeout) if ids
+                  else JobStates({}))
         problems = [answer.problem] if answer.problem else []
         problems += list(malformed.values())
         return JobStates({**answer, **malformed}, "; ".join(problems))
+    records = fields or {}
+    ended = [job_id for job_id in ids if scheduler.proven_gone(job_id, records.get(job_id) or {})]
+    if ended:
+        rest = [job_id for job_id in ids if job_id not in ended]
+        answer = query_states(scheduler, rest, timeout=timeout) if rest else JobStates({})
+        return JobStates({**answer, **dict.fromkeys(ended, GONE)}, answer.problem)
     if not ids:
         return JobStates({})
     argv = scheduler.status_argv(ids)

@@ -286,6 +286,11 @@ class Scheduler:
         command's ``output``: the local backend's ``job_start_time``."""
         return {}
 
+    def proven_gone(self, job_id: str, fields: Mapping[str, Any]) -> bool:
+        """True when the job's own record (``fields``, see :meth:`job_fields`) proves it has
+        ended, without asking the scheduler: a local job whose pid is another process's now."""
+        return False
+
     def run_cancel(self, job_ids: Sequence[str], timeout: Optional[float],
                    fields: Mapping[str, Mapping[str, Any]]) -> ShellResult:
         """Ask the scheduler to cancel ``job_ids``. The local backend signals them itself,

@@ -114,6 +114,12 @@ class LocalScheduler(Scheduler):
             for job_id, state in states.items()
         }
 
+    def proven_gone(self, job_id: str, fields: Mapping[str, Any]) -> bool:
+        """True if a start time was recorded and the job's pid no longer leads a group that
+        started then: the job ended, and ``ps`` would describe another process."""
+        recorded = fields.get("job_start_time")
+        return bool(recorded) and group_leader_start(check_local_pid(job_id)) != recorded
+
     def run_cancel(self, job_ids: Sequence[str], timeout: Optional[float],
                    fields: Mapping[str, Mapping[str, Any]]) -> ShellResult:
         """SIGTERM each job's process group if its leader is still the job's own process.
