@@ -26,10 +26,12 @@ __all__ = [
     "group_leader_start",
     "host_name",
     "iso_time",
+    "local_now",
     "lost_reason",
     "process_start_time",
     "run_liveness",
     "scheduler_job",
+    "seconds_since",
 ]
 
 #: ``metadata/heartbeat``: its modification time is the last time the run was seen alive.
@@ -183,6 +185,22 @@ def run_liveness(info: Mapping[str, Any], log_dir: str) -> Tuple[str, Optional[s
 def iso_time(seconds: float) -> str:
     """``seconds`` since the epoch as local ISO 8601 with its UTC offset, to the second."""
     return datetime.datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="seconds")
+
+
+def local_now() -> datetime.datetime:
+    """Now, in local time with its UTC offset, to the millisecond that ISO 8601 texts keep,
+    so that ``duration_seconds`` is exactly ``ended_at - started_at``."""
+    now = datetime.datetime.now().astimezone()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def seconds_since(started_at: Any, now: datetime.datetime) -> Optional[float]:
+    """``info.yaml``'s ``duration_seconds``: from ``started_at`` (ISO 8601) to the aware
+    ``now``, to the millisecond; None without a readable ``started_at``."""
+    try:
+        return round((now - datetime.datetime.fromisoformat(str(started_at))).total_seconds(), 3)
+    except (TypeError, ValueError):
+        return None
 
 
 def _heartbeat_time(log_dir: str) -> Optional[float]:

@@ -14,7 +14,8 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mlxp import _layout
-from mlxp._process import Heartbeat, process_start_time, scheduler_job
+from mlxp._process import (Heartbeat, local_now, process_start_time, scheduler_job,
+                           seconds_since)
 from mlxp._metrics import MetricsLog, recorded_metric_keys
 from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
@@ -160,7 +161,7 @@ class Logger:
 
     # --- metadata ------------------------------------------------------------------------
     def _initial_info(self, heartbeat: float) -> Dict[str, Any]:
-        now = datetime.datetime.now().astimezone()
+        now = local_now()
         start = _date_and_time(now)
         return {
             "status": _layout.RUNNING,
@@ -182,8 +183,8 @@ class Logger:
             "python_version": sys.version.split()[0],
             "mlxp_version": getattr(sys.modules.get("mlxp"), "__version__", "unknown"),
             "error": None,
-            # Added by mlxp 2: after MLXP's own fields, whose order readers may rely on.
-            "started_at": now.isoformat(timespec="seconds"),
+            # Fields MLXP 1.0.5 did not have come after its own, whose order readers may rely on.
+            "started_at": now.isoformat(timespec="milliseconds"),
             "ended_at": None,
             "duration_seconds": None,
             "process_start_time": process_start_time(os.getpid()),
@@ -229,10 +230,10 @@ class Logger:
                 os.path.join(self._metadata_dir, _layout.CANCEL_MARKER)):
             fields["error"] = _layout.CANCELLED  # mlxp cancel sent the SIGTERM: keep its verdict
         if status in (_layout.COMPLETE, _layout.FAILED):
-            now = datetime.datetime.now().astimezone()
+            now = local_now()
             fields["end_date"], fields["end_time"] = _date_and_time(now)
-            fields["ended_at"] = now.isoformat(timespec="seconds")
-            fields["duration_seconds"] = _seconds_since(self._info.get("started_at"), now)
+            fields["ended_at"] = now.isoformat(timespec="milliseconds")
+            fields["duration_seconds"] = seconds_since(self._info.get("started_at"), now)
         self.update_info(**fields)
 
     def _write_info(self) -> None:
@@ -480,13 +481,6 @@ def _script_path() -> str:
 def _date_and_time(now: datetime.datetime) -> Tuple[str, str]:
     """MLXP's ``start_date``/``start_time`` (and end) formats, local time."""
     return now.strftime("%d/%m/%Y"), now.strftime("%H:%M:%S")
-
-
-def _seconds_since(started_at: Any, now: datetime.datetime) -> Optional[float]:
-    try:
-        return round((now - datetime.datetime.fromisoformat(str(started_at))).total_seconds(), 3)
-    except (TypeError, ValueError):  # no or an unreadable start: no duration
-        return None
 
 
 def _remove_unused(made: List[str]) -> None:

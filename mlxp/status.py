@@ -7,14 +7,13 @@ clusters rate-limit their controllers.
 
 from __future__ import annotations
 
-import datetime
 import os
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
-from mlxp._process import LOST, iso_time
+from mlxp._process import LOST, local_now, seconds_since
 from mlxp._runs import JobKey, Run, find_runs, format_duration, format_table, summarize
 from mlxp._yaml import dump_yaml, load_yaml, load_yaml_file
 from mlxp.errors import SchedulerError
@@ -282,17 +281,10 @@ def _cancelled_text(info: Dict[str, Any]) -> str:
     if not info.get("end_date"):
         info["end_date"], info["end_time"] = _now()
         if "ended_at" in info:  # a run recorded by a Logger that writes these fields
-            now = time.time()
-            info["ended_at"] = iso_time(now)
-            info["duration_seconds"] = _seconds_since(info.get("started_at"), now)
+            now = local_now()
+            info["ended_at"] = now.isoformat(timespec="milliseconds")
+            info["duration_seconds"] = seconds_since(info.get("started_at"), now)
     return dump_yaml(info)
-
-
-def _seconds_since(started_at: Any, now: float) -> Optional[float]:
-    try:
-        return round(now - datetime.datetime.fromisoformat(str(started_at)).timestamp(), 3)
-    except ValueError:
-        return None
 
 
 def _now() -> Tuple[str, str]:

@@ -5,6 +5,7 @@ Real schedulers: tests/schedulers/test_status_real.py.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -484,6 +485,25 @@ def test_cancel_with_a_query_touches_only_the_matching_runs(fake: FakeCommands, 
 
     assert [c.argv for c in scancel()] == [["12"]]
     assert other.read_text() == before
+
+
+def test_cancel_sets_ended_at_and_duration_of_a_run_that_records_them(
+    fake: FakeCommands, logs: Path
+) -> None:
+    path = make_run(logs, 1, "RUNNING", "slurm", "12")
+    info = read_info(path)
+    info.update(started_at="2026-11-27T10:00:01.000+00:00", ended_at=None, duration_seconds=None)
+    path.write_text(dump_yaml(info))
+    install_squeue_until_cancel(fake, "12|RUNNING\n", "12|CANCELLED\n")
+    fake.install("scancel")
+
+    assert main(["cancel", str(logs)]) == 0
+
+    info = read_info(path)
+    ended = datetime.datetime.fromisoformat(info["ended_at"])
+    started = datetime.datetime.fromisoformat(info["started_at"])
+    assert info["error"] == "cancelled" and ended.utcoffset() is not None
+    assert info["duration_seconds"] == round((ended - started).total_seconds(), 3)
 
 
 def test_a_malformed_job_id_is_named_with_its_run_and_reaches_no_command(
