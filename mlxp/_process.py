@@ -149,14 +149,15 @@ def lost_reason(info: Mapping[str, Any], log_dir: str, now: Optional[float] = No
     if info.get("status") != _layout.RUNNING:
         return None
     pid, recorded = info.get("process_id"), info.get("process_start_time")
-    if info.get("hostname") == host_name() and isinstance(pid, int):
-        if isinstance(recorded, str) and recorded.startswith("linux:"):
-            scope = recorded.rsplit(":", 1)[0]
-            if scope.split(":")[1] != _machine_scope().split(":")[0]:
+    same_host = info.get("hostname") == host_name()
+    if same_host and isinstance(pid, int) and isinstance(recorded, str):
+        parts, (boot, namespace) = recorded.split(":"), _machine_scope().split(":")
+        if len(parts) == 4 and parts[0] == "linux":
+            if parts[1] != boot:
                 return f"its machine {info['hostname']} restarted"
-            if scope == f"linux:{_machine_scope()}":
+            if parts[2] == namespace:  # else another container's pids: the heartbeat decides
                 return None if process_start_time(pid) == recorded else f"process {pid} is gone"
-        elif isinstance(recorded, str):
+        elif parts[0] == "ps":
             return None if process_start_time(pid) == recorded else f"process {pid} is gone"
     interval = info.get("heartbeat_seconds")
     seen = _heartbeat_time(log_dir)

@@ -175,7 +175,8 @@ def test_cancel_signals_the_real_jobs_process_group(tmp_path: Path) -> None:
         from mlxp.schedulers import get_scheduler, submit
         local = get_scheduler("local")
         with open("job.sh", "w") as stream:
-            stream.write("#!/bin/bash\\nsleep 60 & echo $! > child.tmp; mv child.tmp child; wait\\n")
+            stream.write("#!/bin/bash\\n"
+                         "sleep 60 & echo $! > child.tmp; mv child.tmp child; wait\\n")
         os.chmod("job.sh", 0o755)
         bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
         job_id, output = submit(local, os.path.abspath("job.sh"))
@@ -208,7 +209,8 @@ def test_the_local_submit_output_records_the_jobs_start_time(tmp_path: Path) -> 
     result = local.run_submit(str(script), None)
     job_id = local.parse_job_id(result.output)
     fields = local.job_fields(job_id, result.output)
-    assert fields["job_start_time"].startswith("linux:") and fields["job_start_time"].count(":") == 3
+    started = fields["job_start_time"]
+    assert started.startswith("linux:") and started.count(":") == 3
 
 
 @pytest.mark.parametrize("job_id", ["1", "0", "-1", "abc", "12 13", "", "4242_", "٣٤"])
@@ -273,6 +275,10 @@ def _heartbeat(log_dir: Path, age: float) -> None:
     pytest.param({"process_start_time": "linux:x:y:1"}, None, "its machine", id="rebooted"),
     pytest.param({"process_start_time": None, "process_id": 999999999}, None, None,
                  id="older-run-without-start-time"),
+    pytest.param({"process_start_time": "linux:junk", "process_id": 999999999}, None, None,
+                 id="unreadable-start-time"),
+    pytest.param({"process_start_time": "linux:{boot}:{other_namespace}:1"}, None, None,
+                 id="same-host-name-other-pid-namespace"),
     pytest.param({"hostname": "elsewhere"}, 1000, "no heartbeat for", id="other-host-stale"),
     pytest.param({"hostname": "elsewhere"}, 100, None, id="other-host-within-3-intervals"),
     pytest.param({"hostname": "elsewhere"}, None, None, id="other-host-no-heartbeat"),
@@ -282,7 +288,9 @@ def _heartbeat(log_dir: Path, age: float) -> None:
 def test_lost_needs_hard_evidence(
     tmp_path: Path, fields: Dict[str, Any], heartbeat_age: Any, lost: Any
 ) -> None:
-    info = _info(**fields)
+    _, boot, namespace, _ = _info()["process_start_time"].split(":")
+    names = {"boot": boot, "other_namespace": int(namespace) + 1}
+    info = _info(**{k: v.format(**names) if isinstance(v, str) else v for k, v in fields.items()})
     if heartbeat_age is not None:
         _heartbeat(tmp_path, heartbeat_age)
     reason = lost_reason(info, str(tmp_path))

@@ -123,7 +123,8 @@ def cancel(
     ids = " ".join(job_ids)
     _run_checked(lambda: scheduler.run_cancel(list(job_ids), timeout, fields or {}),
                  SchedulerError,
-                 f"cancel {scheduler.name} jobs {ids}", f"{scheduler.name} did not cancel jobs {ids}")
+                 f"cancel {scheduler.name} jobs {ids}",
+                 f"{scheduler.name} did not cancel jobs {ids}")
 
 
 class JobStates(Dict[str, str]):
