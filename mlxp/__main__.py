@@ -1,7 +1,9 @@
 """The ``mlxp`` command (also ``python -m mlxp``): follow and cancel the runs of a log directory.
 
-    mlxp status DIR [--query Q]            a table of the runs, with their jobs' states
-    mlxp cancel DIR [--query Q] [--wait S] cancel the queued and running jobs among them
+    mlxp status [DIR] [--query Q]            a table of the runs, with their jobs' states
+    mlxp cancel [DIR] [--query Q] [--wait S] cancel the queued and running jobs among them
+
+DIR is ./logs by default.
 """
 
 from __future__ import annotations
@@ -53,9 +55,12 @@ def _parser() -> _Parser:
     commands.required = True
     status = commands.add_parser(
         "status",
-        help="one line per run: status, job, the scheduler's state, start and end",
-        description="One line per run: its status (info.yaml), its job and the state its"
-        " scheduler gives it (one call per scheduler), its start and end time.",
+        help="one line per run: status, job, the scheduler's state, start, end, duration,"
+        " error",
+        description="One line per run: its status (info.yaml; LOST for a RUNNING run whose"
+        " process is proven gone, CANCELLED for one stopped by mlxp cancel), its job and the"
+        " state its scheduler gives it (one call per scheduler), its start and end time, its"
+        " duration and its error.",
     )
     cancel = commands.add_parser(
         "cancel",
@@ -65,7 +70,8 @@ def _parser() -> _Parser:
         " are left alone.",
     )
     for command in (status, cancel):
-        command.add_argument("log_dir", metavar="DIR", help="the parent log directory (./logs)")
+        command.add_argument("log_dir", metavar="DIR", nargs="?", default="./logs",
+                             help="the parent log directory (default: ./logs)")
         command.add_argument("--query", "-q", default="", metavar="Q", help=_QUERY_HELP)
     cancel.add_argument(
         "--wait", type=float, default=CANCEL_WAIT, metavar="SECONDS",
@@ -122,7 +128,8 @@ def _status(runs: List[Run]) -> int:
     states, problems = job_states(runs)
     print(format_table(runs, states))
     print(summarize(runs))
-    lost = [r for r in runs if r.status in (STARTING, RUNNING) and r.job and states[r.job] == GONE]
+    lost = [r for r in runs if r.status in (STARTING, RUNNING) and not r.lost and r.job
+            and states[r.job] == GONE]
     if lost:
         print(
             f"note: {len(lost)} STARTING/RUNNING run{'s' if len(lost) > 1 else ''}"

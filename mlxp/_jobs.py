@@ -141,11 +141,14 @@ def submit_jobs(jobs: Sequence[Job], dry_run: bool) -> int:
 def _entry(scheduler: Scheduler, job_id: Optional[str] = None, index: Optional[int] = None,
            array_id: Optional[str] = None, output: Optional[str] = None) -> Dict[str, Any]:
     """``info.scheduler``: ``name, job_id, submit_output``, and for an array's task
-    ``array_id`` and ``array_index`` after ``job_id``."""
+    ``array_id`` and ``array_index`` after ``job_id``; then what the backend keeps to find
+    the job again (``job_start_time`` for local jobs)."""
     entry: Dict[str, Any] = {"name": scheduler.name, "job_id": job_id}
     if index is not None:
         entry.update(array_id=array_id, array_index=index)
     entry["submit_output"] = output
+    if job_id and output:
+        entry.update(scheduler.job_fields(job_id, output))
     return entry
 
 

@@ -187,6 +187,7 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
         info=info,
         resume=settings.resume,
         requeued=settings.resume and _restarted_job(settings),
+        heartbeat=settings.logger.heartbeat,
     )
     if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
         logger.write_metadata(_layout.CONFIG_FILE, point.config_text())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["ShellResult", "run", "run_attached", "spawn_background"]
 
@@ -104,6 +104,7 @@ def spawn_background(
     *,
     cwd: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
+    while_unreaped: Optional[Callable[[int], None]] = None,
 ) -> int:
     """Start ``argv`` detached from this process and return its pid without waiting.
 
@@ -111,6 +112,9 @@ def spawn_background(
     Ctrl-C in the submitting terminal does not reach it and ``os.killpg(pid, ...)`` stops it
     with all of its children. Its stdin, stdout and stderr are ``/dev/null``: a job writes its
     own log files.
+
+    ``while_unreaped(pid)`` is called before the child can be reaped, so that its pid still
+    names it even if it has already exited (the local backend reads its start time then).
 
     Raises:
         FileNotFoundError: ``argv[0]`` does not exist.
@@ -130,6 +134,8 @@ def spawn_background(
         )
     except FileNotFoundError as exc:
         raise _not_found(args, cwd) from exc
+    if while_unreaped is not None:
+        while_unreaped(process.pid)
     # Dropping the Popen object is deliberate: the subprocess module reaps the child later.
     return process.pid
 

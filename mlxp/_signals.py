@@ -1,8 +1,11 @@
-"""Turn SIGTERM and Ctrl-C into an exception while a run is active, so its status is recorded.
+"""Turn SIGTERM, SIGHUP and Ctrl-C into an exception while a run is active, so its status is
+recorded.
 
-A scheduler stops a job with SIGTERM, whose default action kills Python without running any
-``finally`` block: the run would stay RUNNING forever. Inside ``terminate_on_signals()`` the
-signal raises ``RunInterrupted`` instead, which unwinds the task like any exception. Nothing
+A scheduler stops a job with SIGTERM, and a closing ssh session sends SIGHUP; their default
+action kills Python without running any ``finally`` block: the run would stay RUNNING forever.
+Inside ``terminate_on_signals()`` the signal raises ``RunInterrupted`` instead, which unwinds
+the task like any exception. A SIGHUP that the process was told to ignore (``nohup``) stays
+ignored. Nothing
 is installed at import time; SIGUSR1 (the pre-emption warning of some schedulers) is handled
 only for jobs submitted with requeue (``requeue_on_warning``), and left to the task otherwise.
 """
@@ -15,7 +18,7 @@ import sys
 import threading
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
-HANDLED_SIGNALS: Tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
+HANDLED_SIGNALS: Tuple[int, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class RunInterrupted(BaseException):
@@ -24,7 +27,8 @@ class RunInterrupted(BaseException):
     Attributes:
         signum: the signal number.
         signal_name: its name, e.g. ``"SIGTERM"``.
-        exit_code: what the process should exit with: 128 + the signal number (143, 130).
+        exit_code: what the process should exit with: 128 + the signal number (143, 130,
+            129 for SIGHUP).
     """
 
     def __init__(self, signum: int) -> None:
@@ -95,7 +99,8 @@ def _in_main_thread() -> bool:
 def _install(handler: Callable[[int, Any], None]) -> Dict[int, Any]:
     previous = {signum: signal.getsignal(signum) for signum in HANDLED_SIGNALS}
     for signum in HANDLED_SIGNALS:
-        signal.signal(signum, handler)
+        if not (signum == signal.SIGHUP and previous[signum] == signal.SIG_IGN):  # nohup
+            signal.signal(signum, handler)
     return previous
 
 
@@ -107,13 +112,15 @@ def _restore(previous: Dict[int, Any]) -> None:
 
 @contextlib.contextmanager
 def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
-    """Raise ``RunInterrupted`` on SIGTERM and SIGINT inside the block; restore handlers after.
+    """Raise ``RunInterrupted`` on SIGTERM, SIGINT and SIGHUP inside the block; restore
+    handlers after.
 
     Python only lets the main thread install handlers; elsewhere this does nothing.
 
     Args:
         exit_on_signal: when ``RunInterrupted`` leaves the block, print one line on stderr and
-            exit with its code (143 for SIGTERM, 130 for SIGINT), as a killed process would.
+            exit with its code (143 for SIGTERM, 130 for SIGINT, 129 for SIGHUP), as a killed
+            process would.
             ``False`` lets the exception propagate.
     """
     if not _in_main_thread():
@@ -133,7 +140,8 @@ def terminate_on_signals(exit_on_signal: bool = True) -> Iterator[None]:
 
 @contextlib.contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Hold SIGTERM and SIGINT back while the block runs, then deliver any that arrived.
+    """Hold SIGTERM, SIGINT and SIGHUP back while the block runs, then deliver any that
+    arrived.
 
     Used around the final status write, so that a second signal cannot leave a run RUNNING.
     The handlers are swapped rather than the signals masked: a mask is per thread, and in a

@@ -11,15 +11,17 @@ import copy
 import datetime
 import os
 import sys
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mlxp import _layout
+from mlxp._process import (Heartbeat, local_now, process_start_time, scheduler_job,
+                           seconds_since)
 from mlxp._metrics import MetricsLog, recorded_metric_keys
 from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts import RunArtifacts, register_artifact_type
-from mlxp.errors import RunDirectoryError
+from mlxp.errors import LoggerError, RunDirectoryError, SettingsError
 
 __all__ = [
     "DefaultLogger",
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 # Fields of a previous session that a resumed run keeps, whatever the new session says.
-_KEPT_ON_RESUME = ("start_date", "start_time", "overrides", "scheduler")
+_KEPT_ON_RESUME = ("start_date", "start_time", "started_at", "overrides", "scheduler")
 _CHECKPOINT_METRICS = "mlxp_metrics_bytes"  # in a checkpoint's trailer: {log_name: file size}
 
 
@@ -50,10 +52,16 @@ class Logger:
             RUNNING, ``info.yaml`` counts ``resumes``. Starts the run if it never ran.
         requeued: with ``resume``, the scheduler restarted the same job (pre-emption, time
             limit, ``scontrol requeue``): ``info.yaml`` counts ``requeues`` instead.
+        heartbeat: touch ``metadata/heartbeat`` every this many seconds from a background
+            thread, so that ``mlxp status`` on another machine can tell a run that died
+            silently (``LOST``); 0 turns it off.
 
     Raises:
         RunDirectoryError: ``forced_log_id`` names a run holding metrics or artifacts and
             ``resume`` is false; or ``resume`` without ``forced_log_id``.
+        LoggerError: ``info.yaml`` cannot be written (a full disk); what the Logger had
+            created is removed again.
+        SettingsError: ``heartbeat`` is negative.
     """
 
     def __init__(
@@ -65,12 +73,21 @@ class Logger:
         info: Optional[Dict[str, Any]] = None,
         resume: bool = False,
         requeued: bool = False,
+        heartbeat: float = 60.0,
     ) -> None:
+        if not heartbeat >= 0:
+            raise SettingsError(
+                f"the heartbeat interval must be 0 (none) or more seconds, not {heartbeat!r}:"
+                " set mlxp.logger.heartbeat (Logger(..., heartbeat=60))",
+                key="logger.heartbeat",
+            )
         self._parent_log_dir = os.path.abspath(os.path.expanduser(parent_log_dir))
         recorded: Optional[Dict[str, Any]] = None
+        made: List[str] = []  # the directories this Logger creates, removed if it cannot start
         if forced_log_id >= 0:
             self._log_id = forced_log_id
             self._log_dir = os.path.join(self._parent_log_dir, str(forced_log_id))
+            made += [] if os.path.isdir(self._log_dir) else [self._log_dir]
             recorded = _claim_run_dir(self._log_dir, forced_log_id, resume)
         elif resume:
             raise RunDirectoryError(
@@ -80,19 +97,30 @@ class Logger:
             )
         else:
             self._log_id, self._log_dir = _layout.allocate_run_dir(self._parent_log_dir)
+            made.append(self._log_dir)
         self._metadata_dir = os.path.join(self._log_dir, _layout.METADATA_DIR)
         self._metrics_dir = os.path.join(self._log_dir, _layout.METRICS_DIR)
         self._artifacts_dir = os.path.join(self._log_dir, _layout.ARTIFACTS_DIR)
-        for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
-            os.makedirs(directory, exist_ok=True)
         self.log_streams_to_file = log_streams_to_file
-        known_keys = recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
-        self._metrics = MetricsLog(self._metrics_dir, known_keys)
-        self._artifacts = RunArtifacts(self._artifacts_dir)
-        self._info = self._initial_info()
-        kept = self._continue_info(recorded, resume, requeued) if recorded else ()
-        self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
-        self._write_info()
+        try:
+            for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
+                made += [] if os.path.isdir(directory) else [directory]
+                os.makedirs(directory, exist_ok=True)
+            known_keys = recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
+            self._metrics = MetricsLog(self._metrics_dir, known_keys)
+            self._artifacts = RunArtifacts(self._artifacts_dir)
+            self._info = self._initial_info(heartbeat)
+            kept = self._continue_info(recorded, resume, requeued) if recorded else ()
+            self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
+            self._write_info()
+        except OSError as exc:
+            _remove_unused(made)
+            path = os.path.join(self._metadata_dir, _layout.INFO_FILE)
+            raise LoggerError(f"cannot start the run: writing {path} failed: {exc}",
+                              path=path) from exc
+        self._heartbeat = Heartbeat(self._log_dir, heartbeat) if heartbeat else None
+        if self._heartbeat is not None:
+            self._heartbeat.start()
         self._tee: Optional[StreamTee] = None
         if log_streams_to_file:
             self._tee = StreamTee(
@@ -132,8 +160,9 @@ class Logger:
         return self._artifacts_dir
 
     # --- metadata ------------------------------------------------------------------------
-    def _initial_info(self) -> Dict[str, Any]:
-        start = _now()
+    def _initial_info(self, heartbeat: float) -> Dict[str, Any]:
+        now = local_now()
+        start = _date_and_time(now)
         return {
             "status": _layout.RUNNING,
             "current_file_path": _script_path(),
@@ -154,6 +183,14 @@ class Logger:
             "python_version": sys.version.split()[0],
             "mlxp_version": getattr(sys.modules.get("mlxp"), "__version__", "unknown"),
             "error": None,
+            # Fields MLXP 1.0.5 did not have come after its own, whose order readers may rely on.
+            "started_at": now.isoformat(timespec="milliseconds"),
+            "ended_at": None,
+            "duration_seconds": None,
+            "process_start_time": process_start_time(os.getpid()),
+            "heartbeat_seconds": heartbeat or None,
+            "scheduler_job": scheduler_job(os.environ),
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         }
 
     def _continue_info(self, recorded: Dict[str, Any], resume: bool, requeued: bool
@@ -193,7 +230,10 @@ class Logger:
                 os.path.join(self._metadata_dir, _layout.CANCEL_MARKER)):
             fields["error"] = _layout.CANCELLED  # mlxp cancel sent the SIGTERM: keep its verdict
         if status in (_layout.COMPLETE, _layout.FAILED):
-            fields["end_date"], fields["end_time"] = _now()
+            now = local_now()
+            fields["end_date"], fields["end_time"] = _date_and_time(now)
+            fields["ended_at"] = now.isoformat(timespec="milliseconds")
+            fields["duration_seconds"] = seconds_since(self._info.get("started_at"), now)
         self.update_info(**fields)
 
     def _write_info(self) -> None:
@@ -234,7 +274,10 @@ class Logger:
         self._metrics.flush()
 
     def close(self) -> None:
-        """fsync and close the metrics files and stop copying stdout/stderr; idempotent."""
+        """Stop the heartbeat, fsync and close the metrics files and stop copying
+        stdout/stderr; idempotent."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         try:
             self._metrics.close()
         finally:
@@ -302,8 +345,10 @@ class Logger:
     def finish(self, error: Optional[BaseException] = None) -> None:
         """Close, then record COMPLETE, or FAILED with ``error`` described in ``info.yaml``.
 
-        ``sys.exit(0)`` counts as COMPLETE. SIGTERM/SIGINT are held back meanwhile, so a
-        second signal cannot leave the run RUNNING.
+        ``sys.exit(0)`` counts as COMPLETE. SIGTERM/SIGINT/SIGHUP are held back meanwhile, so
+        a second signal cannot leave the run RUNNING. If ``info.yaml`` cannot be written (a
+        full disk), one line on stderr says so and nothing is raised here: the task's own
+        error, if any, goes on; ``mlxp status`` shows the run as LOST once its process ends.
         """
         with deferred_signals():
             description = describe_exit(error)
@@ -312,11 +357,20 @@ class Logger:
                 if self.log_streams_to_file and error is not None and description:
                     _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
-                if isinstance(error, RunPreempted):  # back in the queue: it will resume
-                    self.update_info(status=_layout.STARTING, error=None)
-                else:
-                    status = _layout.COMPLETE if description is None else _layout.FAILED
-                    self.set_status(status, error=description)
+                self._record_end(error, description)
+
+    def _record_end(self, error: Optional[BaseException], description: Optional[str]) -> None:
+        preempted = isinstance(error, RunPreempted)  # back in the queue: it will resume
+        status = _layout.STARTING if preempted else (
+            _layout.COMPLETE if description is None else _layout.FAILED)
+        try:
+            if preempted:
+                self.update_info(status=status, error=None)
+            else:
+                self.set_status(status, error=description)
+        except OSError as exc:
+            print(f"mlxp: cannot record status {status} of run {self._log_dir}: {exc};"
+                  " mlxp status will show it as LOST", file=sys.stderr)
 
     def __enter__(self) -> "Logger":
         return self
@@ -424,9 +478,23 @@ def _script_path() -> str:
     return "" if script in ("", "-c") else os.path.abspath(script)  # "-c": python -c CODE
 
 
-def _now() -> Tuple[str, str]:
-    now = datetime.datetime.now()
+def _date_and_time(now: datetime.datetime) -> Tuple[str, str]:
+    """MLXP's ``start_date``/``start_time`` (and end) formats, local time."""
     return now.strftime("%d/%m/%Y"), now.strftime("%H:%M:%S")
+
+
+def _remove_unused(made: List[str]) -> None:
+    """Remove the directories in ``made`` (deepest last in the list) that hold nothing but the
+    info lock: a Logger that could not start leaves no half-made run directory behind."""
+    for directory in reversed(made):
+        try:
+            os.unlink(os.path.join(directory, _layout.INFO_LOCK_FILE))
+        except OSError:
+            pass
+        try:
+            os.rmdir(directory)  # refuses a directory that holds anything else
+        except OSError:
+            pass
 
 
 def _user() -> str:

@@ -35,6 +35,7 @@ SCHEMA: Dict[str, Any] = {
         "parent_log_dir": ((str,), "./logs", None),
         "forced_log_id": ((int,), -1, None),
         "log_streams_to_file": ((bool,), False, None),
+        "heartbeat": ((int, float), 60.0, None),
     },
     "version_manager": {
         "parent_work_dir": ((str,), "./.work_dir", None),
@@ -96,7 +97,7 @@ _FLAT_SCHEMA = _schema_keys(SCHEMA)
 
 def _type_name(types: Sequence[type]) -> str:
     names = {list: "a list of lines", str: "a string", int: "an integer", bool: "true or false",
-             type(None): "null"}
+             type(None): "null", float: "a number"}
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 

@@ -1,30 +1,33 @@
 """Following and stopping submitted runs from their run directories (``mlxp status``/``cancel``).
 
-Runs are picked with the Reader's query language. Each scheduler is asked about all of its
-jobs in one call, and cancels all of them in one call: clusters rate-limit their controllers.
+Runs are picked with the Reader's query language (``_runs.py`` reads and shows them). Each
+scheduler is asked about all of its jobs in one call, and cancels all of them in one call:
+clusters rate-limit their controllers.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
+from mlxp._process import LOST, local_now, seconds_since
+from mlxp._runs import JobKey, Run, find_runs, format_duration, format_table, summarize
 from mlxp._yaml import dump_yaml, load_yaml, load_yaml_file
 from mlxp.errors import SchedulerError
-from mlxp.reader import Reader
 from mlxp.schedulers import JobStates, Scheduler, cancel, get_scheduler, query_states
 
 __all__ = [
     "CANCELLED",
     "CANCEL_MARKER",
     "CancelResult",
+    "LOST",
     "Run",
     "cancel_runs",
     "find_runs",
+    "format_duration",
     "format_table",
     "job_states",
     "summarize",
@@ -35,69 +38,6 @@ CANCELLED, CANCEL_MARKER = _layout.CANCELLED, _layout.CANCEL_MARKER
 CANCEL_WAIT = 15.0
 _POLL_INTERVAL = 0.5
 _ACTIVE = (_layout.STARTING, _layout.RUNNING)
-
-JobKey = Tuple[str, str]  # (scheduler name, job id)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run directory, as the status table shows it.
-
-    Args:
-        log_id: the run's id, the name of its directory.
-        log_dir: the run directory.
-        status: ``info.yaml``'s status (STARTING, RUNNING, COMPLETE, FAILED).
-        scheduler: the scheduler's name, ``""`` for a run started without one.
-        job_id: the scheduler's id of the run's job, ``""`` if it has none.
-        start: ``start_date start_time``, or ``""``.
-        end: ``end_date end_time``, or ``""``.
-    """
-
-    log_id: int
-    log_dir: str
-    status: str
-    scheduler: str = ""
-    job_id: str = ""
-    start: str = ""
-    end: str = ""
-
-    @property
-    def job(self) -> Optional[JobKey]:
-        """``(scheduler, job_id)``, or None for a run without a scheduler job."""
-        if self.scheduler and self.job_id:
-            return self.scheduler, self.job_id
-        return None
-
-    @property
-    def info_path(self) -> str:
-        """The run's ``metadata/info.yaml``."""
-        return os.path.join(self.log_dir, _layout.METADATA_DIR, _layout.INFO_FILE)
-
-
-def find_runs(parent_log_dir: str, query: str = "") -> List[Run]:
-    """The runs under ``parent_log_dir`` that match ``query`` (Reader syntax), by id.
-
-    Raises:
-        ReaderError: ``parent_log_dir`` is not a directory.
-        QueryError: ``query`` is malformed.
-    """
-    return [_run_of(row.log_dir, row) for row in Reader(parent_log_dir).filter(query)]
-
-
-def _run_of(log_dir: str, fields: Mapping[str, Any]) -> Run:
-    def text(key: str) -> str:
-        value = fields.get(f"info.{key}")
-        return "" if value is None else str(value)
-
-    return Run(
-        log_id=int(os.path.basename(log_dir)),
-        log_dir=log_dir,
-        status=text("status") or "?",
-        scheduler=text("scheduler.name"),
-        job_id=text("scheduler.job_id"),
-        start=f"{text('start_date')} {text('start_time')}".strip(),
-        end=f"{text('end_date')} {text('end_time')}".strip(),
-    )
 
 
 def job_states(runs: Iterable[Run]) -> Tuple[Dict[JobKey, str], List[str]]:
@@ -110,11 +50,17 @@ def job_states(runs: Iterable[Run]) -> Tuple[Dict[JobKey, str], List[str]]:
     states: Dict[JobKey, str] = {}
     problems: List[str] = []
     for name, (scheduler, group) in _by_scheduler(runs).items():
+        if scheduler is not None:
+            malformed = _malformed_ids(scheduler, group, problems)
+            states.update(((name, run.job_id), "invalid job id") for run in malformed)
+            group = [run for run in group if run not in malformed]
+            if not group:
+                continue
         ids = _job_ids(group)
         answer = (
             JobStates(dict.fromkeys(ids, "unknown scheduler"), f"unknown scheduler {name!r}")
             if scheduler is None
-            else query_states(scheduler, ids)
+            else query_states(scheduler, ids, fields=_job_fields(group))
         )
         states.update(((name, job_id), state) for job_id, state in answer.items())
         if answer.problem:
@@ -142,33 +88,23 @@ def _job_ids(runs: Iterable[Run]) -> List[str]:
     return list(dict.fromkeys(run.job_id for run in runs))
 
 
-def format_table(runs: Sequence[Run], states: Mapping[JobKey, str]) -> str:
-    """The status table: run id, status, job, the scheduler's state, start and end."""
-    header = ("run", "status", "job", "scheduler state", "start", "end")
-    rows = [
-        (
-            str(run.log_id),
-            run.status,
-            f"{run.job[0]} {run.job[1]}" if run.job else "-",
-            states.get(run.job, "-") if run.job else "-",
-            run.start or "-",
-            run.end or "-",
-        )
-        for run in runs
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
-    return "\n".join(lines)
+def _job_fields(runs: Iterable[Run]) -> Dict[str, Dict[str, str]]:
+    """What each job's ``info.yaml`` entry records to identify it, by job id."""
+    return {run.job_id: {"job_start_time": run.job_start_time} for run in runs
+            if run.job_start_time}
 
 
-def summarize(runs: Sequence[Run]) -> str:
-    """One line such as ``16 runs: 12 COMPLETE, 2 RUNNING, 2 STARTING`` (most frequent first)."""
-    counts = Counter(run.status for run in runs)
-    parts = ", ".join(f"{count} {status}" for status, count in
-                      sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    noun = "run" if len(runs) == 1 else "runs"
-    return f"{len(runs)} {noun}" + (f": {parts}" if parts else "")
+def _malformed_ids(scheduler: Scheduler, group: Iterable[Run], problems: List[str]) -> List[Run]:
+    """The runs whose recorded job id has not ``scheduler``'s shape, each named in
+    ``problems``: such an id never reaches a command (``-a`` would be read as an option)."""
+    malformed = []
+    for run in group:
+        try:
+            scheduler.check_job_id(run.job_id)
+        except SchedulerError as error:
+            problems.append(f"run {_layout.display_path(run.log_dir)}: {error}")
+            malformed.append(run)
+    return malformed
 
 
 # --- cancelling -------------------------------------------------------------------------------
@@ -250,7 +186,13 @@ def _start_cancel(
     scheduler: Scheduler, group: List[Run], results: Dict[str, CancelResult], problems: List[str]
 ) -> _Cancelling:
     """Mark the runs of ``group`` whose jobs are still active, then cancel those jobs."""
-    states = query_states(scheduler, _job_ids(group))
+    malformed = _malformed_ids(scheduler, group, problems)
+    results.update((r.log_dir, CancelResult(r, False, "invalid job id, not cancelled"))
+                   for r in malformed)
+    group = [run for run in group if run not in malformed]
+    if not group:
+        return _Cancelling(scheduler, [], {}, refused=False)
+    states = query_states(scheduler, _job_ids(group), fields=_job_fields(group))
     if states.problem:
         results.update((r.log_dir, CancelResult(r, False, states.problem)) for r in group)
         problems.append(
@@ -267,7 +209,7 @@ def _start_cancel(
             results[run.log_dir] = CancelResult(run, False, note)
     marks = {run.log_dir: _mark_cancelled(run) for run in chosen}
     try:
-        cancel(scheduler, _job_ids(chosen))
+        cancel(scheduler, _job_ids(chosen), fields=_job_fields(chosen))
     except SchedulerError as error:
         # Possibly only in part: qdel and oardel fail when one id ended since the status call.
         problems.append(str(error))
@@ -278,10 +220,11 @@ def _start_cancel(
 def _wait_until_stopped(groups: Sequence[_Cancelling], wait: float) -> List[JobKey]:
     """Poll (one status call per scheduler per round) until no job is active; the stragglers."""
     pending = {g.scheduler.name: (g.scheduler, _job_ids(g.runs)) for g in groups if g.runs}
+    fields = {g.scheduler.name: _job_fields(g.runs) for g in groups}
     deadline = time.monotonic() + wait
     while pending:
         for name, (scheduler, ids) in list(pending.items()):
-            states = query_states(scheduler, ids)
+            states = query_states(scheduler, ids, fields=fields[name])
             active = [job_id for job_id in ids if scheduler.is_active(states[job_id])]
             if active and not states.problem:
                 pending[name] = (scheduler, active)
@@ -337,6 +280,10 @@ def _cancelled_text(info: Dict[str, Any]) -> str:
     info = dict(info, status=_layout.FAILED, error=CANCELLED)
     if not info.get("end_date"):
         info["end_date"], info["end_time"] = _now()
+        if "ended_at" in info:  # a run recorded by a Logger that writes these fields
+            now = local_now()
+            info["ended_at"] = now.isoformat(timespec="milliseconds")
+            info["duration_seconds"] = seconds_since(info.get("started_at"), now)
     return dump_yaml(info)
 
 

@@ -15,16 +15,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 LAYERS = [
     {"mlxp.errors"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
-     "mlxp._prompts", "mlxp._entry"},
+     "mlxp._prompts", "mlxp._entry", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",
      "mlxp._cli", "mlxp._metrics", "mlxp._jobfiles", "mlxp._progress", "mlxp._override_checks"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs",
      "mlxp._limits"},
     {"mlxp.launcher", "mlxp._run", "mlxp._submit", "mlxp._jobs", "mlxp._rerun", "mlxp.sub",
-     "mlxp._jobscript", "mlxp.status"},
+     "mlxp._jobscript", "mlxp.status", "mlxp._runs"},
     {"mlxp", "mlxp.__main__"},
 ]
 SAME_LAYER = {
+    ("mlxp._process", "mlxp._layout"),
+    ("mlxp._process", "mlxp._shell"),
     ("mlxp.settings", "mlxp.config"),
     ("mlxp.overrides", "mlxp._override_parser"),
     ("mlxp.sweep", "mlxp.overrides"),
@@ -39,6 +41,7 @@ SAME_LAYER = {
     ("mlxp._rerun", "mlxp._jobs"),
     ("mlxp.sub", "mlxp._rerun"),
     ("mlxp.sub", "mlxp._jobscript"),
+    ("mlxp.status", "mlxp._runs"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),

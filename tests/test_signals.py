@@ -45,6 +45,7 @@ def start(tmp_path: Path, code: str) -> subprocess.Popen:
     [
         pytest.param(signal.SIGTERM, 143, "terminated by SIGTERM", id="sigterm"),
         pytest.param(signal.SIGINT, 130, "interrupted by SIGINT", id="sigint"),
+        pytest.param(signal.SIGHUP, 129, "terminated by SIGHUP", id="sighup-ssh-session-closed"),
     ],
 )
 def test_signal_to_a_standalone_script_records_failed_and_exits_128_plus_n(
@@ -78,6 +79,27 @@ def test_a_second_sigterm_during_cleanup_still_leaves_failed(tmp_path: Path) -> 
     process.communicate(timeout=60)
     assert process.returncode in (143, -signal.SIGTERM)  # a late one meets the restored default
     assert read_yaml(tmp_path / "logs" / "1" / "metadata" / "info.yaml")["status"] == "FAILED"
+
+
+def test_a_sighup_ignored_by_nohup_stays_ignored(tmp_path: Path) -> None:
+    code = """
+        import signal, sys, time
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does before exec
+        from mlxp.logger import Logger, terminate_on_signals
+
+        with terminate_on_signals():
+            with Logger("logs") as logger:
+                print("ready", flush=True)
+                sys.stdin.readline()
+    """
+    (tmp_path / "task.py").write_text(textwrap.dedent(code))
+    process = subprocess.Popen([sys.executable, "task.py"], cwd=str(tmp_path), text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGHUP)
+    process.communicate("go on\n", timeout=60)
+    assert process.returncode == 0
+    assert read_yaml(tmp_path / "logs" / "1" / "metadata" / "info.yaml")["status"] == "COMPLETE"
 
 
 def handlers() -> Dict[int, Any]:

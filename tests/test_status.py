@@ -5,9 +5,9 @@ Real schedulers: tests/schedulers/test_status_real.py.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -243,7 +243,8 @@ def install_squeue_until_cancel(fake: FakeCommands, before: str, after: str) -> 
 def table(stdout: str) -> Dict[str, List[str]]:
     """The rows of the status table by run id, each cell split on blanks."""
     lines = stdout.splitlines()
-    assert lines[0].split() == ["run", "status", "job", "scheduler", "state", "start", "end"]
+    assert lines[0].split() == ["run", "status", "job", "scheduler", "state", "start", "end",
+                                "duration", "error"]
     rows = lines[1:next(i for i, line in enumerate(lines) if re.match(r"\d+ runs?\b", line))]
     return {line.split()[0]: line.split()[1:] for line in rows}
 
@@ -271,10 +272,10 @@ def test_status_asks_each_scheduler_once_and_prints_one_row_per_run(
     assert [c.argv for c in oarstat()] == [["-s", "-j", "69"]]
     out = capsys.readouterr().out
     rows = table(out)
-    assert rows["1"] == ["RUNNING", "slurm", "12", "RUNNING", "27/11/2026", "10:00:01", "-"]
+    assert rows["1"][:7] == ["RUNNING", "slurm", "12", "RUNNING", "27/11/2026", "10:00:01", "-"]
     assert rows["2"][:4] == ["STARTING", "slurm", "13", "PENDING"]
     assert rows["3"] == ["COMPLETE", "slurm", "14", "COMPLETED", "27/11/2026", "10:00:03",
-                         "27/11/2026", "10:30:00"]
+                         "27/11/2026", "10:30:00", "29m57s", "-"]
     assert rows["4"][:4] == ["RUNNING", "sge", "90", "r"]
     assert rows["5"][:4] == ["STARTING", "oar", "69", "Waiting"]
     assert rows["6"][:3] == ["COMPLETE", "-", "-"]
@@ -486,17 +487,75 @@ def test_cancel_with_a_query_touches_only_the_matching_runs(fake: FakeCommands, 
     assert other.read_text() == before
 
 
-def test_cancel_stops_local_jobs(logs: Path) -> None:
-    """The local backend's job id is a process group; ps tells when it is gone."""
-    job = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    try:
-        info_path = make_run(logs, 1, "RUNNING", "local", str(job.pid))
-        assert main(["cancel", str(logs), "--wait", "10"]) == 0
-        assert job.wait(timeout=10) == -signal.SIGTERM
-        assert read_info(info_path)["error"] == "cancelled"
-    finally:
-        job.kill()
-        job.wait()
+def test_cancel_sets_ended_at_and_duration_of_a_run_that_records_them(
+    fake: FakeCommands, logs: Path
+) -> None:
+    path = make_run(logs, 1, "RUNNING", "slurm", "12")
+    info = read_info(path)
+    info.update(started_at="2026-11-27T10:00:01.000+00:00", ended_at=None, duration_seconds=None)
+    path.write_text(dump_yaml(info))
+    install_squeue_until_cancel(fake, "12|RUNNING\n", "12|CANCELLED\n")
+    fake.install("scancel")
+
+    assert main(["cancel", str(logs)]) == 0
+
+    info = read_info(path)
+    ended = datetime.datetime.fromisoformat(info["ended_at"])
+    started = datetime.datetime.fromisoformat(info["started_at"])
+    assert info["error"] == "cancelled" and ended.utcoffset() is not None
+    assert info["duration_seconds"] == round((ended - started).total_seconds(), 3)
+
+
+def test_a_malformed_job_id_is_named_with_its_run_and_reaches_no_command(
+    fake: FakeCommands, logs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    info_path = make_run(logs, 1, "RUNNING", "oar", "-a")
+    make_run(logs, 2, "RUNNING", "oar", "68")
+    oarstat, oardel = fake.install("oarstat", OARSTAT), fake.install("oardel")
+    before = info_path.read_text()
+
+    assert main(["status", str(logs)]) == 1
+    captured = capsys.readouterr()
+    assert table(captured.out)["1"][:5] == ["RUNNING", "oar", "-a", "invalid", "job"]
+    assert f"run {display_path(str(logs))}/1: '-a' is not a valid oar job id" in captured.err
+    assert [call.argv for call in oarstat()] == [["-s", "-j", "68"]]
+
+    assert main(["cancel", str(logs), "--wait", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "1  oar job -a  left alone (invalid job id, not cancelled)" in captured.out
+    assert [call.argv for call in oardel()] == [["68"]]
+    assert all("-a" not in call.argv for call in oarstat())
+    assert info_path.read_text() == before
+
+
+def test_status_tells_a_cancelled_run_from_a_crashed_one_with_duration_and_error(
+    logs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for log_id, error in ((1, "cancelled"), (2, "ValueError: bad lr\n  more"), (3, None)):
+        path = make_run(logs, log_id, "FAILED" if error else "COMPLETE")
+        info = read_info(path)
+        info.update(error=error, duration_seconds=3723.5 if log_id == 1 else None)
+        path.write_text(dump_yaml(info))
+
+    assert main(["status", str(logs)]) == 0
+
+    out = capsys.readouterr().out
+    rows = table(out)
+    assert rows["1"][0] == "CANCELLED" and rows["1"][-2:] == ["1h02m03s", "cancelled"]
+    assert rows["2"][0] == "FAILED" and rows["2"][-4:] == ["29m58s", "ValueError:", "bad", "lr"]
+    assert rows["3"][0] == "COMPLETE" and rows["3"][-2:] == ["29m57s", "-"]
+    assert "3 runs: 1 CANCELLED, 1 COMPLETE, 1 FAILED" in out
+
+
+def test_status_and_cancel_default_to_logs_in_the_working_directory(
+    logs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_run(logs, 1, "COMPLETE")
+    monkeypatch.chdir(logs.parent)
+    assert main(["status"]) == 0
+    assert list(table(capsys.readouterr().out)) == ["1"]
+    assert main(["cancel"]) == 0
+    assert "logs/1  no job  left alone (already COMPLETE)" in capsys.readouterr().out
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -507,7 +566,7 @@ def test_cancel_stops_local_jobs(logs: Path) -> None:
     [
         pytest.param([], "the following arguments are required: COMMAND", id="no-command"),
         pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-command"),
-        pytest.param(["status"], "the following arguments are required: DIR", id="no-dir"),
+        pytest.param(["status", "{logs}/nope"], "no such directory", id="no-such-dir-given"),
         pytest.param(["status", "a", "b"], "unrecognized arguments: b", id="two-dirs"),
         pytest.param(["cancel", "{logs}", "--wait", "soon"], "invalid float value: 'soon'",
                      id="bad-wait"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type
 
 from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
@@ -43,6 +43,7 @@ def request_requeue(scheduler: Scheduler, job_id: str, *,
     """
     if not scheduler.requeue_command:
         raise SchedulerError(f"mlxp cannot requeue {scheduler.name} jobs", job_id=job_id)
+    scheduler.check_job_id(job_id)
     _run_checked(lambda: run([*scheduler.requeue_command, job_id], timeout=timeout),
                  SchedulerError, f"requeue {scheduler.name} job {job_id}",
                  f"{scheduler.name} did not requeue job {job_id}")
@@ -100,19 +101,30 @@ def submit(
 
 
 def cancel(
-    scheduler: Scheduler, job_ids: Sequence[str], *, timeout: Optional[float] = COMMAND_TIMEOUT
+    scheduler: Scheduler, job_ids: Sequence[str], *,
+    fields: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    timeout: Optional[float] = COMMAND_TIMEOUT,
 ) -> None:
     """Cancel ``job_ids`` with one call of the scheduler's cancel command.
 
+    Args:
+        fields: each job's ``info.yaml`` scheduler entry, by id: the local backend signals a
+            job only if its process still matches the ``job_start_time`` recorded there.
+
     Raises:
-        SchedulerError: the command is missing, timed out, or failed (e.g. SGE and OAR refuse
-            ids they do not know; Slurm does not); ``.output`` holds what it printed.
+        SchedulerError: an id has not the scheduler's shape (nothing is cancelled), or the
+            command is missing, timed out, or failed (e.g. SGE and OAR refuse ids they do not
+            know; Slurm does not); ``.output`` holds what it printed.
     """
     if not job_ids:
         return
+    for job_id in job_ids:
+        scheduler.check_job_id(job_id)
     ids = " ".join(job_ids)
-    _run_checked(lambda: scheduler.run_cancel(list(job_ids), timeout), SchedulerError,
-                 f"cancel {scheduler.name} jobs {ids}", f"{scheduler.name} did not cancel jobs {ids}")
+    _run_checked(lambda: scheduler.run_cancel(list(job_ids), timeout, fields or {}),
+                 SchedulerError,
+                 f"cancel {scheduler.name} jobs {ids}",
+                 f"{scheduler.name} did not cancel jobs {ids}")
 
 
 class JobStates(Dict[str, str]):
@@ -128,9 +140,14 @@ class JobStates(Dict[str, str]):
 
 
 def query_states(
-    scheduler: Scheduler, job_ids: Sequence[str], *, timeout: Optional[float] = STATUS_TIMEOUT
+    scheduler: Scheduler, job_ids: Sequence[str], *,
+    fields: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    timeout: Optional[float] = STATUS_TIMEOUT,
 ) -> JobStates:
     """The state of each of ``job_ids``, asked with one call of ``scheduler``'s status command.
+
+    ``fields`` (each job's ``info.yaml`` scheduler entry, by id) lets a backend answer
+    :data:`GONE` for a job its record proves ended (a local job whose pid was reused).
 
     One call per scheduler, never one per job: clusters rate-limit their controllers. Never
     raises for the scheduler's sake, so that a table of runs still shows what is known: a
@@ -138,6 +155,25 @@ def query_states(
     output does not list. A job the scheduler no longer knows is :data:`GONE`.
     """
     ids = list(dict.fromkeys(job_ids))
+    malformed = {}
+    for job_id in ids:
+        try:
+            scheduler.check_job_id(job_id)
+        except SchedulerError as error:
+            malformed[job_id] = str(error).split(";")[0]
+    if malformed:  # never handed to a command: it could read one as an option
+        ids = [job_id for job_id in ids if job_id not in malformed]
+        answer = (query_states(scheduler, ids, fields=fields, timeout=timeout) if ids
+                  else JobStates({}))
+        problems = [answer.problem] if answer.problem else []
+        problems += list(malformed.values())
+        return JobStates({**answer, **malformed}, "; ".join(problems))
+    records = fields or {}
+    ended = [job_id for job_id in ids if scheduler.proven_gone(job_id, records.get(job_id) or {})]
+    if ended:
+        rest = [job_id for job_id in ids if job_id not in ended]
+        answer = query_states(scheduler, rest, timeout=timeout) if rest else JobStates({})
+        return JobStates({**answer, **dict.fromkeys(ended, GONE)}, answer.problem)
     if not ids:
         return JobStates({})
     argv = scheduler.status_argv(ids)

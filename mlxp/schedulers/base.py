@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import ClassVar, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
+from typing import (Any, ClassVar, Dict, FrozenSet, List, Mapping, Optional, Pattern, Sequence,
+                    Tuple)
 
 from mlxp._shell import ShellResult, run
-from mlxp.errors import JobScriptError, SettingsError, SubmissionError
+from mlxp.errors import JobScriptError, SchedulerError, SettingsError, SubmissionError
 
 __all__ = ["GONE", "JobSpec", "Scheduler"]
 
@@ -114,6 +115,11 @@ class Scheduler:
     cancel_command: ClassVar[Tuple[str, ...]] = ()
     #: finds the job id in the submit command's output; group 1 is the id.
     job_id_pattern: ClassVar[Pattern[str]] = re.compile(r"(?!)")
+    #: the whole of a valid job id (a task's too), checked before an id reaches a command:
+    #: never a leading ``-`` (an option), a blank or a shell character.
+    job_id_shape: ClassVar[Pattern[str]] = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\[\]-]*")
+    #: valid ids, as error messages show them.
+    job_id_example: ClassVar[str] = "1234"
     #: characters the scheduler refuses in a job name; each becomes ``_``.
     job_name_forbidden: ClassVar[str] = ""
     #: True when a job name must start with a letter (``job_`` is put in front otherwise).
@@ -248,6 +254,23 @@ class Scheduler:
             )
         return found.group(1)
 
+    def check_job_id(self, job_id: str) -> str:
+        """``job_id`` if it has the shape of this scheduler's ids (:attr:`job_id_shape`).
+
+        Ids come from ``info.yaml``, a file anyone may edit: ``-a`` would be read as an option.
+
+        Raises:
+            SchedulerError: it has not; ``.job_id`` holds it.
+        """
+        if not (isinstance(job_id, str) and self.job_id_shape.fullmatch(job_id)):
+            raise SchedulerError(
+                f"{job_id!r} is not a valid {self.name} job id (ids look like"
+                f" {self.job_id_example}); correct scheduler.job_id in the run's"
+                " metadata/info.yaml",
+                job_id=job_id, scheduler=self.name,
+            )
+        return job_id
+
     def cancel_argv(self, job_ids: Sequence[str]) -> List[str]:
         """The command that cancels ``job_ids`` (one call for all of them)."""
         return [*self.cancel_command, *job_ids]
@@ -258,8 +281,20 @@ class Scheduler:
             self.submit_argv(script_path), input=self.submit_stdin(script_path), timeout=timeout
         )
 
-    def run_cancel(self, job_ids: Sequence[str], timeout: Optional[float]) -> ShellResult:
-        """Ask the scheduler to cancel ``job_ids``. The local backend signals them itself."""
+    def job_fields(self, job_id: str, output: str) -> Dict[str, str]:
+        """What ``info.yaml`` keeps with a submitted job's id besides it, from the submit
+        command's ``output``: the local backend's ``job_start_time``."""
+        return {}
+
+    def proven_gone(self, job_id: str, fields: Mapping[str, Any]) -> bool:
+        """True when the job's own record (``fields``, see :meth:`job_fields`) proves it has
+        ended, without asking the scheduler: a local job whose pid is another process's now."""
+        return False
+
+    def run_cancel(self, job_ids: Sequence[str], timeout: Optional[float],
+                   fields: Mapping[str, Mapping[str, Any]]) -> ShellResult:
+        """Ask the scheduler to cancel ``job_ids``. The local backend signals them itself,
+        after checking each one against its ``fields`` (see :meth:`job_fields`)."""
         return run(self.cancel_argv(job_ids), timeout=timeout)
 
     # --- job states (see query_states) -------------------------------------------------------

@@ -37,6 +37,8 @@ class LsfScheduler(Scheduler):
     unknown_job_pattern = re.compile(r"Job <[^>]*> is not found")
     final_states = frozenset({"DONE", "EXIT"})
     job_id_pattern = re.compile(r"Job <(\d+)> is submitted")
+    job_id_shape = re.compile(r"[0-9]+(?:\[[0-9]+\])?")
+    job_id_example = "1234 or 1234[5] (an array task)"
     array_index_variable = "LSB_JOBINDEX"
     job_id_variable = "LSB_JOBID"
     requeue_command = ("brequeue",)

@@ -29,6 +29,10 @@ class MwmScheduler(Scheduler):
         r"^(?P<id>[\w.-]*\d[\w.-]*)\s+\S+\s+(?P<state>[A-Z][A-Za-z]+)\s+\d+\s", re.MULTILINE
     )
     job_id_pattern = re.compile(r"^\s*([\w.-]*\d[\w.-]*)\s*$", re.MULTILINE)
+    job_id_shape = re.compile(
+        r"(?=[A-Za-z0-9_.-]*[0-9])[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\[[0-9]+\])?"
+    )
+    job_id_example = "Moab.1234 or 1234"
     array_index_variable = "MOAB_JOBARRAYINDEX"
     array_task_id_format = "{job_id}[{index}]"
 

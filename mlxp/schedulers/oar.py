@@ -43,6 +43,8 @@ class OarScheduler(Scheduler):
     status_pattern = re.compile(r"^(?P<id>\d+): (?P<state>\w+)\s*$", re.MULTILINE)
     final_states = frozenset({"Terminated", "Error"})
     job_id_pattern = re.compile(r"^OAR_JOB_ID=(\d+)\s*$", re.MULTILINE)
+    job_id_shape = re.compile(r"[0-9]+")
+    job_id_example = "1234"
     array_index_variable = "OAR_ARRAY_INDEX"
     array_first_index = 1
     array_output_pattern = "%jobid%"  # each task is a job of its own

@@ -36,6 +36,8 @@ class SgeScheduler(Scheduler):
     job_id_pattern = re.compile(
         r"^Your job(?:-array)? (\d+)\S* \(.*\) has been submitted", re.MULTILINE
     )
+    job_id_shape = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+    job_id_example = "1234 or 1234.5 (an array task)"
     job_name_forbidden = "/:@\\*?"
     job_name_starts_with_letter = True
     array_index_variable = "SGE_TASK_ID"

@@ -34,6 +34,8 @@ class SlurmScheduler(Scheduler):
         " REVOKED SPECIAL_EXIT TIMEOUT".split()
     )
     job_id_pattern = re.compile(r"^Submitted batch job (\d+)\s*$", re.MULTILINE)
+    job_id_shape = re.compile(r"[0-9]+(?:_[0-9]+)?")
+    job_id_example = "1234 or 1234_5 (an array task)"
     array_index_variable = "SLURM_ARRAY_TASK_ID"
     job_id_variable = "SLURM_JOB_ID"
     requeue_command = ("scontrol", "requeue")

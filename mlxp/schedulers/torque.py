@@ -36,6 +36,8 @@ class TorqueScheduler(Scheduler):
     unknown_job_pattern = re.compile(r"Unknown Job Id|Job has finished")
     final_states = frozenset({"C", "F"})
     job_id_pattern = re.compile(r"^\s*(\d+(?:\[\d*\])?(?:\.[\w.-]+)?)\s*$", re.MULTILINE)
+    job_id_shape = re.compile(r"[0-9]+(?:\[[0-9]*\])?(?:\.[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+    job_id_example = "1234.server or 1234[5].server"
     job_name_starts_with_letter = True
     array_index_variable = "PBS_ARRAYID"
     job_id_variable = "PBS_JOBID"

@@ -119,4 +119,4 @@ def test_status_then_cancel_a_sweep_of_sleeping_jobs(tmp_path: Path, scheduler: 
         assert (info["status"], info["error"]) == ("FAILED", "cancelled"), info
         assert info["end_date"] and info["scheduler"]["name"] == scheduler
     after = _mlxp(project, "status", "logs", "--query", "info.error == 'cancelled'")
-    assert f"{RUNS} runs: {RUNS} FAILED" in after.stdout, after.stdout + after.stderr
+    assert f"{RUNS} runs: {RUNS} CANCELLED" in after.stdout, after.stdout + after.stderr

@@ -249,6 +249,7 @@ def test_cancel_without_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 # --- the local backend: a real background process, no fake needed -------------------------
+# Cancelling local jobs sends signals: tests/test_process.py does it in a pid namespace.
 
 
 def _wait_for(predicate: Callable[[], bool], seconds: float = 30) -> bool:
@@ -270,31 +271,7 @@ def _write_local_job(tmp_path: Path, body: str) -> Path:
 def test_local_runs_the_script_in_the_background(tmp_path: Path) -> None:
     script = _write_local_job(tmp_path, "echo pid $$ in $PWD; echo oops >&2; touch done")
     job_id, output = submit(get_scheduler("local"), str(script))
-    assert output == job_id and job_id.isdigit()
+    assert output.splitlines()[0] == job_id and job_id.isdigit()
     assert _wait_for(lambda: (tmp_path / "done").exists())
     assert (tmp_path / "out").read_text() == f"pid {job_id} in {tmp_path}\n"
     assert (tmp_path / "err").read_text() == "oops\n"
-
-
-def test_local_cancel_stops_the_job_and_its_children(tmp_path: Path) -> None:
-    script = _write_local_job(tmp_path, "sleep 60 & echo $! > child; wait")
-    job_id, _ = submit(get_scheduler("local"), str(script))
-    assert _wait_for(
-        lambda: (tmp_path / "child").exists() and (tmp_path / "child").read_text().strip() != ""
-    )
-    child = int((tmp_path / "child").read_text())
-    cancel(get_scheduler("local"), [job_id])
-
-    def gone(pid: int) -> bool:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().split(") ")[1].startswith("Z")
-        except FileNotFoundError:
-            return True
-
-    assert _wait_for(lambda: gone(child) and gone(int(job_id)))
-
-
-def test_local_cancel_of_an_ended_job(tmp_path: Path) -> None:
-    with pytest.raises(SchedulerError, match=r"kill: \(999999999\) - No such process"):
-        cancel(get_scheduler("local"), ["999999999"])
