@@ -176,6 +176,20 @@ def test_numpy_and_tensor_scalars_become_python_numbers(tmp_path: Path) -> None:
     assert line["nested"] == [1, {"x": 2.0}] and math.isnan(line["nan32"])
 
 
+def nested_list(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def nested_dict(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
 @pytest.mark.parametrize(
     "metrics, key",
     [
@@ -184,6 +198,13 @@ def test_numpy_and_tensor_scalars_become_python_numbers(tmp_path: Path) -> None:
         pytest.param({"bad": [1, object()]}, "bad[1]", id="in-list"),
         pytest.param({"bad": {"inner": b"bytes"}}, "bad.inner", id="in-dict"),
         pytest.param({3: 1.0}, 3, id="non-string-key"),
+        pytest.param({("a", "b"): 1.0}, ("a", "b"), id="tuple-key"),
+        pytest.param({"ok": 1, "\udcff": 1.0}, "\udcff", id="lone-surrogate-key"),
+        pytest.param({"big": 10**5000}, "big", id="huge-int"),
+        pytest.param({"deep": nested_list(5000)}, "deep" + "[0]" * 64, id="5000-deep-list"),
+        pytest.param({"deep": nested_dict(5000)}, "deep" + ".k" * 64, id="5000-deep-dict"),
+        pytest.param({"a": {1: 2, "1": 3}}, "a.1", id="keys-colliding-as-json-text"),
+        pytest.param({"a": {(1, 2): 3}}, "a.(1, 2)", id="nested-tuple-key"),
     ],
 )
 def test_a_bad_value_raises_naming_its_key_and_writes_nothing(
@@ -194,9 +215,18 @@ def test_a_bad_value_raises_naming_its_key_and_writes_nothing(
     with pytest.raises(MetricValueError) as caught:
         logger.log_metrics(metrics)
     assert caught.value.key == key and repr(key) in str(caught.value)
-    logger.log_metrics({"epoch": 2})
-    assert lines(Path(logger.metrics_dir) / "train.json") == [{"epoch": 0}, {"epoch": 2}]
-    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["epoch"]}
+    logger.log_metrics({"epoch": 2, "fresh": 1})  # a new key after the refusal is still recorded
+    assert lines(Path(logger.metrics_dir) / "train.json") == [{"epoch": 0}, {"epoch": 2, "fresh": 1}]
+    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["epoch", "fresh"]}
+
+
+def test_a_numpy_string_key_is_recorded_as_text_and_logging_goes_on(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    logger = Logger(str(tmp_path))
+    logger.log_metrics({np.str_("acc"): 0.5})
+    logger.log_metrics({"loss": 1.0})
+    assert lines(Path(logger.metrics_dir) / "train.json") == [{"acc": 0.5}, {"loss": 1.0}]
+    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["acc", "loss"]}
 
 
 def test_a_multi_dimensional_array_is_refused_with_a_hint(tmp_path: Path) -> None:
