@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 from mlxp import _layout
+from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, config_text
@@ -90,7 +91,7 @@ def run_points(
     completed = 0
     for number, point in enumerate(points, start=1):
         logger = _make_logger(point, snapshot)
-        where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
+        where = _layout.display_path(logger.log_dir) if logger and logger.log_dir else "(no logger)"
         print(f"[{number}/{len(points)}] {where} {' '.join(point.overrides)}".rstrip(),
               file=sys.stderr)
         if _run_one(task, point, seeding_function, reraise=False, logger=logger):
@@ -108,6 +109,9 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"]) -> Optional[Lo
     settings = point.settings
     if not settings.use_logger:
         return None
+    rank = process_rank()
+    if rank:  # a process of rank >= 1 in a multi-process job: rank 0 writes the run
+        return RankLogger(settings.logger.parent_log_dir, settings.logger.forced_log_id, rank)
     info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
                             "overrides": point.overrides}
     if snapshot is not None:

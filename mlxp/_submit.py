@@ -204,6 +204,7 @@ class _NewRuns:
                 "version_manager": self.snapshot.info() if self.snapshot else None,
             })
             self.template = logger.get_info()
+            logger.close()  # frees the run directory for the job, which may start at once
         return self.template
 
 
