@@ -337,28 +337,35 @@ def test_threads_logging_to_one_file_never_mix_lines(tmp_path: Path) -> None:
 # --- processes that die -----------------------------------------------------------------------
 
 
-def test_sigkill_while_logging_leaves_only_whole_lines(tmp_path: Path) -> None:
+def test_sigkill_while_logging_loses_at_most_the_line_in_flight(tmp_path: Path) -> None:
     code = """
         import sys
         from mlxp.logger import Logger
         logger = Logger("logs", forced_log_id=1, resume=True)
-        i = 0
+        logger.log_checkpoint({})  # so that the next session appends
+        session, i = int(sys.argv[1]), 0
         while True:
-            logger.log_metrics({"i": i, "loss": 1.0 / (i + 1), "tag": "x" * (i % 300)})
+            logger.log_metrics({"s": session, "i": i, "tag": "x" * (i * 37 % 3000)})
             if i == 1000:
                 print("ready", flush=True)
             i += 1
     """
-    for delay in (0.0, 0.05, 0.13, 0.31):
-        process = run_python(code, tmp_path, stdout=subprocess.PIPE, text=True)
+    path = tmp_path / "logs" / "1" / "metrics" / "train.json"
+    for session, delay in enumerate((0.0, 0.05, 0.13, 0.31, 0.0, 0.02)):
+        process = run_python(code, tmp_path, str(session), stdout=subprocess.PIPE, text=True)
         assert process.stdout is not None and process.stdout.readline() == "ready\n"
         time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signal.SIGKILL)  # our own child
         process.wait(timeout=30)
         assert process.returncode == -signal.SIGKILL
-        text = (tmp_path / "logs" / "1" / "metrics" / "train.json").read_text()
-        assert text.endswith("\n")
-        assert all(isinstance(json.loads(line), dict) for line in text.splitlines())
+        complete, _, _partial = path.read_text().rpartition("\n")  # the line in flight
+        assert all(isinstance(json.loads(line), dict) for line in complete.split("\n"))
+    Logger(str(tmp_path / "logs"), forced_log_id=1, resume=True).close()  # cuts a partial line
+    records = lines(path)
+    assert len(records) > 6000
+    for session in range(6):  # each session's lines are all there, in order
+        numbers = [record["i"] for record in records if record["s"] == session]
+        assert numbers == list(range(len(numbers))) and len(numbers) > 1000
 
 
 def test_log_streams_to_file_copies_python_c_and_child_output(tmp_path: Path) -> None:
