@@ -17,6 +17,7 @@ import pytest
 from mlxp._yaml import dump_yaml
 from mlxp.errors import RunDirectoryError
 from mlxp.logger import Logger, read_run_config
+from mlxp.reader import Reader
 from projects import read_yaml
 
 
@@ -111,6 +112,8 @@ def test_resume_without_a_checkpoint_starts_the_metrics_over_keeping_the_old_asi
     assert read_yaml(finished_run / attempt / ".keys" / "metrics.yaml") == {"train": ["epoch"], "valid": ["epoch"]}
     assert read_yaml(finished_run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["acc", "epoch"]}
     assert info_of(finished_run)["metrics_set_aside"] == ["metrics/.attempt-1"]
+    (row,) = Reader(str(finished_run.parent)).filter()  # reads the current attempt only
+    assert row["train.epoch"] == [0] and row["train.acc"] == [0.5] and "valid.epoch" not in row
     Logger(str(finished_run.parent), forced_log_id=1, resume=True).finish()
     assert epochs(finished_run, where="metrics/.attempt-2") == [0]
     assert info_of(finished_run)["metrics_set_aside"] == ["metrics/.attempt-1", "metrics/.attempt-2"]
