@@ -125,6 +125,16 @@ class MetricsLog:
             if size > target:
                 os.truncate(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), target)
 
+    def end_partial_lines(self) -> None:
+        """Cut off the partial last line a killed writer left in any file (see the module)."""
+        for name in self.sizes():
+            path = os.path.join(self._dir, name + _layout.METRIC_SUFFIX)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            try:
+                _end_last_line(fd)
+            finally:
+                os.close(fd)
+
     def holds_lines(self) -> bool:
         """Whether any metrics file has something in it."""
         return any(self.sizes().values())

@@ -99,6 +99,7 @@ class Logger:
         kept = self._continue_info(recorded, resume, requeued) if recorded else ()
         self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
         if resume:
+            self._metrics.end_partial_lines()
             self._artifacts.remove_stale_temp_files()
             if not self._artifacts.has_checkpoint():
                 self._start_metrics_over()

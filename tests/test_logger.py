@@ -283,6 +283,7 @@ def test_a_partial_last_line_is_cut_off_when_the_run_is_opened_again(
     with path.open("a") as stream:
         stream.write(tail)  # what a writer killed in the middle of a write() leaves
     resumed = Logger(str(tmp_path), forced_log_id=1, resume=True)
+    assert lines(path) == [{"epoch": 0}, *kept]  # on resuming, before anything is logged
     resumed.log_metrics({"epoch": 1})
     assert lines(path) == [{"epoch": 0}, *kept, {"epoch": 1}]
 
