@@ -151,9 +151,8 @@ class MetricsLog:
         attempt = f"{ATTEMPT_PREFIX}{max(taken, default=0) + 1}"
         target = os.path.join(self._dir, attempt)
         os.mkdir(target)
-        moved = [*self.sizes(), ""]  # "" stands for the keys directory
-        for name in moved:
-            file_name = name + _layout.METRIC_SUFFIX if name else _layout.KEYS_DIR
+        moved = [name + _layout.METRIC_SUFFIX for name in self.sizes()] + [_layout.KEYS_DIR]
+        for file_name in moved:
             source = os.path.join(self._dir, file_name)
             if os.path.exists(source):
                 os.rename(source, os.path.join(target, file_name))
