@@ -1,10 +1,12 @@
 """The metrics of one run: JSON Lines files written one whole line per system call.
 
 Each ``metrics/<log_name>.json`` stays open, unbuffered and in append mode: a line is encoded
-and checked first, then handed to the kernel in a single ``write`` that never crosses a page
-boundary, so a bad value writes nothing and a killed process leaves whole lines only.
-``metrics/.keys/metrics.yaml`` lists the keys ever logged per log name; it is rewritten only
-when a new key appears.
+and checked first, then handed to the kernel in a single ``write``, so a bad value writes
+nothing. A process killed in the middle of that ``write`` can leave a partial last line; it
+is cut off when the file is opened for writing again (resume, requeue), and the Reader skips
+it meanwhile. ``metrics/.keys/metrics.yaml`` lists the keys ever logged per log name; it is
+rewritten only when a new key appears. bench/bench_metrics_designs.py compares this with
+padding lines to page boundaries (the design it replaced): docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -13,37 +15,31 @@ import errno
 import json
 import os
 import threading
-from typing import Any, Callable, Dict, Optional, Set
+from typing import Any, Callable, Dict, NoReturn, Optional, Set
 
 from mlxp import _layout
-from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp._yaml import dump_yaml, load_yaml, load_yaml_file
 from mlxp.errors import InvalidNameError, MetricValueError
 
 PROTECTED_NAMES = frozenset({"info", "config", "mlxp", "artifacts"})
+ATTEMPT_PREFIX = ".attempt-"  # metrics/.attempt-<n>/: an earlier attempt's lines, set aside
 _MAX_DEPTH = 64
+_TAIL_CHUNK = 65536
 
 # json.dumps(obj) with default arguments calls this very encoder; calling it directly skips
 # dumps' argument checks on the hot path. Its defaults write NaN/Infinity as Python reads them.
 _encode = json.JSONEncoder().encode
 
-# The kernel copies a write into the page cache one page at a time and gives up between two
-# pages when the process is being killed (SIGKILL), so a line crossing a page boundary can be
-# torn there. A line that would cross one is therefore moved to the next page, the previous
-# line taking the gap as trailing spaces (valid JSON). 4096 divides every page size in use.
-_PAGE = 4096
-
 
 class _File:
     """One open metrics file and what the hot path needs of it."""
 
-    __slots__ = ("stream", "write", "keys", "end", "patch_fd")
+    __slots__ = ("stream", "write", "keys")
 
-    def __init__(self, stream: Any, keys: Set[str], end: int, patch_fd: int) -> None:
+    def __init__(self, stream: Any, keys: Set[str]) -> None:
         self.stream = stream
         self.write: Callable[[bytes], Optional[int]] = stream.write
         self.keys = keys  # every key ever logged under this name
-        self.end = end  # where this process's next line will start
-        self.patch_fd = patch_fd  # the same file without O_APPEND, to pad the last line
 
 
 class MetricsLog:
@@ -52,13 +48,17 @@ class MetricsLog:
     Args:
         metrics_dir: the run's ``metrics`` directory (exists).
         known_keys: keys recorded by a previous session (resume), per log name.
+        before_open: called before a file is opened for writing (the Logger takes its run
+            lock there, so that logging again after ``close`` is guarded too).
     """
 
-    def __init__(self, metrics_dir: str, known_keys: Optional[Dict[str, Set[str]]] = None) -> None:
+    def __init__(self, metrics_dir: str, known_keys: Optional[Dict[str, Set[str]]] = None,
+                 before_open: Optional[Callable[[], None]] = None) -> None:
         self._dir = metrics_dir
         self._keys: Dict[str, Set[str]] = dict(known_keys or {})
         self._files: Dict[str, _File] = {}
-        # Threads logging at once must not pad a line while another one is being appended.
+        self._before_open = before_open
+        # A write the kernel takes only in part is completed before another thread's line.
         self._lock = threading.Lock()
 
     def log(self, metrics: Dict[str, Any], log_name: str) -> None:
@@ -70,48 +70,42 @@ class MetricsLog:
             metrics = _as_dict(metrics)
         try:
             line = _encode(metrics)
-        except (TypeError, ValueError):  # numpy/torch scalars, or a value that is not JSON
-            line = _encode({key: _metric_value(key, value, 0) for key, value in metrics.items()})
+        except (TypeError, ValueError, RecursionError):  # numpy/torch scalars, or not JSON
+            line = _encode(_checked(metrics, log_name))
+        else:
+            if line.find("{", 1) != -1:  # a nested mapping (or a brace in a string): its
+                line = _encode(_checked(metrics, log_name))  # keys must not collide as text
         if not file.keys.issuperset(metrics):
             self._add_keys(log_name, file.keys, metrics)
         data = (line + "\n").encode()
-        size = len(data)
         with self._lock:
-            end = file.end
-            if end % _PAGE + size > _PAGE:
-                end = _start_next_page(file, end, size)
             written = file.write(data)
-            if written != size:
+            if written != len(data):
                 _finish_partial_write(file, data, written or 0)
-            file.end = end + size
 
     def _open(self, log_name: str) -> _File:
         check_log_name(log_name)
+        if self._before_open is not None:
+            self._before_open()
         path = os.path.join(self._dir, log_name + _layout.METRIC_SUFFIX)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         stream = open(fd, "ab", buffering=0)  # unbuffered: each write() is one system call
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            size += stream.write(b"\n")  # end a torn line some other writer left
+        _end_last_line(fd)
         keys = self._keys.setdefault(log_name, set())
-        file = self._files[log_name] = _File(stream, keys, size, os.open(path, os.O_WRONLY))
+        file = self._files[log_name] = _File(stream, keys)
         return file
 
     def _add_keys(self, log_name: str, known: Set[str], metrics: Dict[str, Any]) -> None:
-        for key in metrics:
-            if not isinstance(key, str):
-                raise MetricValueError(
-                    f"metric name {key!r} in log {log_name!r} is a {type(key).__name__}; metric"
-                    " names must be strings. Nothing was written",
-                    key=key,
-                )
-        known.update(metrics)
+        """Record the new keys of ``metrics``; nothing changes unless every one is valid."""
+        new = [_recordable_key(key, log_name) for key in metrics if key not in known]
+        recorded = {name: sorted(keys) for name, keys in self._keys.items() if keys}
+        recorded[log_name] = sorted(known.union(new))
         keys_dir = os.path.join(self._dir, _layout.KEYS_DIR)
         os.makedirs(keys_dir, exist_ok=True)
-        recorded = {name: sorted(keys) for name, keys in self._keys.items() if keys}
         _layout.atomic_write_text(
             os.path.join(keys_dir, _layout.METRIC_KEYS_FILE), dump_yaml(recorded)
         )
+        known.update(new)
 
     def sizes(self) -> Dict[str, int]:
         """The byte size of every metrics file: where each log stands (lines end on a boundary)."""
@@ -128,17 +122,42 @@ class MetricsLog:
         """
         for name, size in self.sizes().items():
             target = sizes.get(name, 0)
-            if size <= target:
-                continue
-            fd = os.open(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), os.O_RDWR)
+            if size > target:
+                os.truncate(os.path.join(self._dir, name + _layout.METRIC_SUFFIX), target)
+
+    def end_partial_lines(self) -> None:
+        """Cut off the partial last line a killed writer left in any file (see the module)."""
+        for name in self.sizes():
+            path = os.path.join(self._dir, name + _layout.METRIC_SUFFIX)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
             try:
-                os.ftruncate(fd, target)
-                if target and os.pread(fd, 1, target - 1) == b" ":
-                    os.pwrite(fd, b"\n", target - 1)  # the newline padding had replaced
+                _end_last_line(fd)
             finally:
                 os.close(fd)
-            if name in self._files:
-                self._files[name].end = target
+
+    def holds_lines(self) -> bool:
+        """Whether any metrics file has something in it."""
+        return any(self.sizes().values())
+
+    def set_aside(self) -> str:
+        """Move every metrics file and the keys index to a new ``.attempt-<n>/``; its name.
+
+        The run's metrics start over; the earlier attempt's lines stay on disk, where the
+        Reader does not look (it ignores dot-directories).
+        """
+        self.close()
+        taken = [int(name[len(ATTEMPT_PREFIX):]) for name in os.listdir(self._dir)
+                 if name.startswith(ATTEMPT_PREFIX) and name[len(ATTEMPT_PREFIX):].isdigit()]
+        attempt = f"{ATTEMPT_PREFIX}{max(taken, default=0) + 1}"
+        target = os.path.join(self._dir, attempt)
+        os.mkdir(target)
+        moved = [name + _layout.METRIC_SUFFIX for name in self.sizes()] + [_layout.KEYS_DIR]
+        for file_name in moved:
+            source = os.path.join(self._dir, file_name)
+            if os.path.exists(source):
+                os.rename(source, os.path.join(target, file_name))
+        self._keys.clear()
+        return attempt
 
     def flush(self) -> None:
         """fsync every open file, so the lines survive a machine crash too."""
@@ -152,26 +171,30 @@ class MetricsLog:
         finally:
             for file in self._files.values():
                 file.stream.close()
-                os.close(file.patch_fd)
             self._files.clear()
 
 
-def _start_next_page(file: _File, end: int, size: int) -> int:
-    """Pad the last line to the page boundary so the next one starts a page; the new end."""
-    fd = file.stream.fileno()
-    actual_end = os.fstat(fd).st_size
-    if size > _PAGE or actual_end != end or os.pread(fd, 1, end - 1) != b"\n":
-        return actual_end  # a line longer than a page, or another process appends too
-    boundary = end - end % _PAGE + _PAGE
-    padding = b" " * (boundary - end) + b"\n"  # replaces the last newline, within its page
+def _end_last_line(fd: int) -> None:
+    """Cut off a partial last line a killed writer left, or end one that is whole JSON."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = size
+    while start > 0:
+        chunk_start = max(0, start - _TAIL_CHUNK)
+        newline = os.pread(fd, start - chunk_start, chunk_start).rfind(b"\n")
+        if newline != -1:
+            start = chunk_start + newline + 1
+            break
+        start = chunk_start
     try:
-        if os.pwrite(file.patch_fd, padding, end - 1) == len(padding):
-            return boundary
-    except OSError:  # disk full: keep the line where it was, unpadded
-        pass
-    os.pwrite(file.patch_fd, b"\n", end - 1)
-    os.ftruncate(fd, end)
-    return end
+        whole = isinstance(json.loads(os.pread(fd, size - start, start)), dict)
+    except ValueError:  # no proper prefix of a JSON object parses: this one was torn
+        whole = False
+    if whole:
+        os.write(fd, b"\n")
+    else:
+        os.ftruncate(fd, start)
 
 
 def _finish_partial_write(file: _File, data: bytes, written: int) -> None:
@@ -231,8 +254,44 @@ def _as_dict(metrics: Any) -> Dict[str, Any]:
     )
 
 
+def _check_key_type(key: Any, log_name: str) -> None:
+    if not isinstance(key, str):
+        raise MetricValueError(
+            f"metric name {key!r} in log {log_name!r} is a {type(key).__name__}; metric"
+            " names must be strings. Nothing was written",
+            key=key,
+        )
+
+
+def _recordable_key(key: Any, log_name: str) -> str:
+    """``key`` as the plain string ``metrics.yaml`` records, or ``MetricValueError``."""
+    _check_key_type(key, log_name)
+    plain = str.__str__(key)  # numpy.str_ and other str subclasses: the text alone
+    try:
+        text = dump_yaml([plain])
+        readable = bool(text.encode("utf-8")) and load_yaml(text) == [plain]
+    except (UnicodeError, ValueError):
+        readable = False
+    if not readable:
+        raise MetricValueError(
+            f"metric name {key!r} in log {log_name!r} cannot be recorded as text (a lone"
+            " surrogate, or a character YAML cannot keep); rename it. Nothing was written",
+            key=key,
+        )
+    return plain
+
+
+def _checked(metrics: Dict[Any, Any], log_name: str) -> Dict[str, Any]:
+    """``metrics`` with every value made JSON-ready, or ``MetricValueError`` naming the key."""
+    for key in metrics:
+        _check_key_type(key, log_name)
+    return {key: _metric_value(key, value, 0) for key, value in metrics.items()}
+
+
 def _metric_value(key: str, value: Any, depth: int) -> Any:
     """``value`` as something JSON can hold, or ``MetricValueError`` naming ``key``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 9000:
+        _refuse(key, "an integer too long to write as decimal digits (log it as a float)")
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
@@ -242,14 +301,41 @@ def _metric_value(key: str, value: Any, depth: int) -> Any:
     if depth < _MAX_DEPTH and isinstance(value, (list, tuple)):
         return [_metric_value(f"{key}[{i}]", item, depth + 1) for i, item in enumerate(value)]
     if depth < _MAX_DEPTH and isinstance(value, dict):
-        return {str(k): _metric_value(f"{key}.{k}", v, depth + 1) for k, v in value.items()}
+        return _nested_mapping(key, value, depth)
     what = f"a {type(value).__name__}"
     if getattr(value, "ndim", 0):
         what += f" with {value.ndim} dimensions (log .tolist() or a single number)"
     elif depth >= _MAX_DEPTH:
         what = "nested too deeply (does it contain itself?)"
+    _refuse(key, what + ", which cannot be written as JSON")
+
+
+def _nested_mapping(key: str, value: Dict[Any, Any], depth: int) -> Dict[str, Any]:
+    """A nested mapping with JSON's text keys; two keys writing the same text are refused."""
+    converted: Dict[str, Any] = {}
+    for inner, item in value.items():
+        text = _json_key(f"{key}.{inner!r}", inner)
+        if text in converted:
+            _refuse(f"{key}.{text}", f"written twice: {inner!r} and another key both become"
+                    f" the JSON key {text!r}")
+        converted[text] = _metric_value(f"{key}.{text}", item, depth + 1)
+    return converted
+
+
+def _json_key(where: str, key: Any) -> str:
+    """The JSON text of a nested mapping's key, as ``json.dumps`` writes it."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    if key is None or isinstance(key, (bool, float)):
+        return str(_encode(key))
+    if isinstance(key, int) and key.bit_length() <= 9000:
+        return str(int(key))
+    _refuse(where, f"a key of type {type(key).__name__}; JSON keys are strings or numbers")
+
+
+def _refuse(key: str, what: str) -> NoReturn:
     raise MetricValueError(
-        f"metric {key!r} is {what}, which cannot be written as JSON; log numbers, strings,"
-        " booleans, None, or lists/dicts of them. Nothing was written",
+        f"metric {key!r} is {what}; log numbers, strings, booleans, None, or lists/dicts of"
+        " them. Nothing was written",
         key=key,
     )

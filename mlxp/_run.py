@@ -18,6 +18,7 @@ from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator
 
 from mlxp import _layout
 from mlxp._progress import SweepReport
+from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, config_text
@@ -139,7 +140,7 @@ def run_points(
     try:
         for number, point in enumerate(points, start=1):
             logger = _make_logger(point, snapshot, sweep_id)
-            where = _layout.display_path(logger.log_dir) if logger else "(no logger)"
+            where = _layout.display_path(logger.log_dir) if logger and logger.log_dir else "(no logger)"
             report.start(number, where, point.overrides)
             error = _run_one(task, point, seeding_function, reraise=False, logger=logger)
             if error is None:
@@ -156,11 +157,12 @@ def run_points(
 def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[str]:
     """Append the task's traceback to its run's ``log.stderr``; the path shown, if any.
 
-    Without a run directory (``mlxp.use_logger=false``) it goes to the terminal instead.
+    Without a run directory of its own (``mlxp.use_logger=false``, a process of rank >= 1) it
+    goes to the terminal instead.
     """
     if isinstance(error, SystemExit):  # its code says it all; Python prints no traceback
         return None
-    if logger is None:
+    if logger is None or isinstance(logger, RankLogger):  # rank 0 keeps the run's files
         traceback.print_exception(type(error), error, error.__traceback__)
         return None
     path = os.path.join(logger.log_dir, _layout.STDERR_FILE)
@@ -175,6 +177,9 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
     settings = point.settings
     if not settings.use_logger:
         return None
+    rank = process_rank()
+    if rank:  # a process of rank >= 1 in a multi-process job: rank 0 writes the run
+        return RankLogger(settings.logger.parent_log_dir, settings.logger.forced_log_id, rank)
     info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
                             "overrides": point.overrides,
                             "sweep_id": _recorded_sweep_id(settings) or sweep_id}

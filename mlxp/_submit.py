@@ -246,6 +246,7 @@ class _NewRuns:
                 "sweep_id": self.sweep_id,
             })
             self.template = logger.get_info()
+            logger.close()  # frees the run directory for the job, which may start at once
         return self.template
 
 

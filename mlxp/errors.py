@@ -18,6 +18,7 @@ tests can inspect it without parsing the message::
     │   ├── MetricValueError         (TypeError)   a metric value cannot be written as JSON
     │   ├── InvalidNameError         (ValueError)  protected log name, artifact name leaving the run
     │   ├── RunDirectoryError        (FileExistsError)  a run directory cannot be (re)used
+    │   │   └── RunLockedError                     another live process writes the run
     │   └── ArtifactError            (LookupError) unknown artifact type or missing artifact
     ├── MissingDependencyError       (ImportError) an optional package is not installed
     ├── QueryError                   (ValueError)  a Reader query is malformed
@@ -152,6 +153,12 @@ class RunDirectoryError(LoggerError, FileExistsError):
     """A run directory (``path``) cannot be used without mixing or losing a run's data."""
 
     exit_code = 2  # the user picks another forced_log_id, or adds mlxp.resume=true
+
+
+class RunLockedError(RunDirectoryError):
+    """Another live process holds the run: ``.host`` and ``.pid`` name it, ``.path`` the run."""
+
+    exit_code = 1  # not a mistake in the command: the same command works once the holder ends
 
 
 class ArtifactError(LoggerError, LookupError):

@@ -7,6 +7,7 @@ files are replaced atomically, so a crash never leaves a torn file. See docs/log
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import os
@@ -17,6 +18,7 @@ from mlxp import _layout
 from mlxp._process import (Heartbeat, local_now, process_start_time, scheduler_job,
                            seconds_since)
 from mlxp._metrics import MetricsLog, recorded_metric_keys
+from mlxp._runlock import RUN_LOCK_FILE, RunLock
 from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
 from mlxp._yaml import dump_yaml, load_yaml_file
@@ -48,8 +50,10 @@ class Logger:
         forced_log_id: ``>= 0`` uses that run directory; ``-1`` allocates the next free id.
         log_streams_to_file: also copy stdout/stderr to ``log.stdout``/``log.stderr``.
         info: extra fields for ``info.yaml`` (the launcher's provenance).
-        resume: continue run ``forced_log_id``: metrics are appended, status goes back to
-            RUNNING, ``info.yaml`` counts ``resumes``. Starts the run if it never ran.
+        resume: continue run ``forced_log_id``: status goes back to RUNNING, ``info.yaml``
+            counts ``resumes``. Metrics are appended when the run has a checkpoint (see
+            ``load_checkpoint``); without one they start over, the earlier attempt's lines
+            moved to ``metrics/.attempt-<n>/``. Starts the run if it never ran.
         requeued: with ``resume``, the scheduler restarted the same job (pre-emption, time
             limit, ``scontrol requeue``): ``info.yaml`` counts ``requeues`` instead.
         heartbeat: touch ``metadata/heartbeat`` every this many seconds from a background
@@ -59,6 +63,7 @@ class Logger:
     Raises:
         RunDirectoryError: ``forced_log_id`` names a run holding metrics or artifacts and
             ``resume`` is false; or ``resume`` without ``forced_log_id``.
+        RunLockedError: another live process has the run open (its host and pid are named).
         LoggerError: ``info.yaml`` cannot be written (a full disk); what the Logger had
             created is removed again.
         SettingsError: ``heartbeat`` is negative.
@@ -102,18 +107,28 @@ class Logger:
         self._metrics_dir = os.path.join(self._log_dir, _layout.METRICS_DIR)
         self._artifacts_dir = os.path.join(self._log_dir, _layout.ARTIFACTS_DIR)
         self.log_streams_to_file = log_streams_to_file
+        self._run_lock = RunLock(self._log_dir)
         try:
             for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
                 made += [] if os.path.isdir(directory) else [directory]
                 os.makedirs(directory, exist_ok=True)
+            self._run_lock.acquire()
             known_keys = recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
-            self._metrics = MetricsLog(self._metrics_dir, known_keys)
+            self._metrics = MetricsLog(self._metrics_dir, known_keys, self._run_lock.acquire)
             self._artifacts = RunArtifacts(self._artifacts_dir)
             self._info = self._initial_info(heartbeat)
             kept = self._continue_info(recorded, resume, requeued) if recorded else ()
             self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
+            if resume:
+                self._metrics.end_partial_lines()
+                self._artifacts.remove_stale_temp_files()
+                if not self._artifacts.has_checkpoint():
+                    self._start_metrics_over()
             self._write_info()
+        except RunDirectoryError:  # another process holds the run: nothing of ours to undo
+            raise
         except OSError as exc:
+            self._run_lock.release()
             _remove_unused(made)
             path = os.path.join(self._metadata_dir, _layout.INFO_FILE)
             raise LoggerError(f"cannot start the run: writing {path} failed: {exc}",
@@ -274,8 +289,18 @@ class Logger:
         self._metrics.flush()
 
     def close(self) -> None:
-        """Stop the heartbeat, fsync and close the metrics files and stop copying
-        stdout/stderr; idempotent."""
+        """Stop the heartbeat, fsync and close the metrics files, stop copying stdout/stderr,
+        free the run; idempotent.
+
+        Another process may open the run once this returns (see ``RunLockedError``).
+        """
+        try:
+            self._close_files()
+        finally:
+            self._run_lock.release()
+
+    def _close_files(self) -> None:
+        """Everything ``close`` does but freeing the run: ``finish`` still writes the status."""
         if self._heartbeat is not None:
             self._heartbeat.stop()
         try:
@@ -284,6 +309,17 @@ class Logger:
             if self._tee is not None:
                 self._tee.close()
                 self._tee = None
+
+    def _start_metrics_over(self) -> None:
+        """Set the metrics logged so far aside, in ``metrics/.attempt-<n>/``, and say so.
+
+        Without a checkpoint, a resumed run redoes its work from the start: appending would
+        log it twice. Nothing is deleted; ``info.yaml``'s ``metrics_set_aside`` lists them.
+        """
+        if self._metrics.holds_lines():
+            attempt = self._metrics.set_aside()
+            set_aside = list(self._info.get("metrics_set_aside") or [])
+            self._info["metrics_set_aside"] = [*set_aside, f"{_layout.METRICS_DIR}/{attempt}"]
 
     # --- artifacts and checkpoints -----------------------------------------------------------
     def log_artifacts(self, artifact: Any, artifact_name: str, artifact_type: str) -> str:
@@ -315,7 +351,7 @@ class Logger:
         ``pickle.load``), for ``load_checkpoint(rewind_metrics=True)``.
         """
         trailer = {_CHECKPOINT_METRICS: self._metrics.sizes()}
-        return self._artifacts.log(checkpoint, log_name, "pickle", trailer=trailer)
+        return self._artifacts.log_checkpoint(checkpoint, log_name, trailer)
 
     def load_checkpoint(self, log_name: str = "last_ckpt", rewind_metrics: bool = False) -> Any:
         """The checkpoint saved as ``log_name``, or None when there is none yet (a fresh run).
@@ -325,9 +361,14 @@ class Logger:
             rewind_metrics: also cut the metrics back to what they were when the checkpoint
                 was saved. A resumed run redoes the epochs after its checkpoint; without this,
                 a run killed between logging an epoch and checkpointing it logs it twice.
+                With no checkpoint, the run starts over: the metrics logged so far are moved
+                to ``metrics/.attempt-<n>/`` (``info.yaml``'s ``metrics_set_aside``).
         """
         found = self._artifacts.load_checkpoint(log_name)
         if found is None:
+            if rewind_metrics and self._metrics.holds_lines():
+                self._start_metrics_over()
+                self._write_info()
             return None
         checkpoint, trailer = found
         if rewind_metrics and isinstance(trailer, dict) and _CHECKPOINT_METRICS in trailer:
@@ -353,11 +394,14 @@ class Logger:
         with deferred_signals():
             description = describe_exit(error)
             try:
-                self.close()
+                self._close_files()
                 if self.log_streams_to_file and error is not None and description:
                     _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
-                self._record_end(error, description)
+                try:
+                    self._record_end(error, description)
+                finally:  # only now may a resumed process take the run over
+                    self._run_lock.release()
 
     def _record_end(self, error: Optional[BaseException], description: Optional[str]) -> None:
         preempted = isinstance(error, RunPreempted)  # back in the queue: it will resume
@@ -484,17 +528,14 @@ def _date_and_time(now: datetime.datetime) -> Tuple[str, str]:
 
 
 def _remove_unused(made: List[str]) -> None:
-    """Remove the directories in ``made`` (deepest last in the list) that hold nothing but the
-    info lock: a Logger that could not start leaves no half-made run directory behind."""
+    """Remove the directories in ``made`` (deepest last in the list) that hold nothing but
+    lock files: a Logger that could not start leaves no half-made run directory behind."""
     for directory in reversed(made):
-        try:
-            os.unlink(os.path.join(directory, _layout.INFO_LOCK_FILE))
-        except OSError:
-            pass
-        try:
+        for lock_file in (_layout.INFO_LOCK_FILE, RUN_LOCK_FILE):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, lock_file))
+        with contextlib.suppress(OSError):
             os.rmdir(directory)  # refuses a directory that holds anything else
-        except OSError:
-            pass
 
 
 def _user() -> str:

@@ -336,9 +336,64 @@ def test_checkpoint_killed_while_writing_is_the_old_or_the_new_never_torn(tmp_pa
         process.send_signal(signal.SIGKILL)
         rest, _ = process.communicate(timeout=30)
         written += [int(line) for line in rest.split()]
-        checkpoint = Logger(str(tmp_path / "logs"), forced_log_id=1, resume=True).load_checkpoint()
+        resumed = Logger(str(tmp_path / "logs"), forced_log_id=1, resume=True)
+        checkpoint = resumed.load_checkpoint()
+        resumed.close()
         version = checkpoint["version"]
         assert version in (written[-1], written[-1] + 1)  # the last confirmed, or one in flight
         assert checkpoint["payload"] == bytes([version % 256]) * (4_000_000 + 100_000 * (version % 7))
-    leftovers = [n for n in os.listdir(tmp_path / "logs" / "1" / "artifacts" / "pickle") if n != "last_ckpt.pkl"]
-    assert all(name.startswith(".last_ckpt.pkl.") and name.endswith(".tmp") for name in leftovers)
+    # each resume removed the temporary file the killed write left
+    assert os.listdir(tmp_path / "logs" / "1" / "artifacts" / "pickle") == ["last_ckpt.pkl"]
+
+
+@pytest.fixture(scope="module")
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture(scope="module")
+def live_pid() -> Any:
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                               stdin=subprocess.PIPE)
+    yield process.pid
+    process.communicate(b"")  # ends it: stdin closed
+
+
+@pytest.mark.parametrize(
+    ("file_name", "removed"),
+    [
+        pytest.param(".last_ckpt.pkl.{dead}.0a1b2c3d.tmp", True, id="dead-writer"),
+        pytest.param(".last_ckpt.pkl.{live}.0a1b2c3d.tmp", False, id="live-writer"),
+        pytest.param(".last_ckpt.pkl.{me}.0a1b2c3d.tmp", False, id="this-process"),
+        pytest.param(".last_ckpt.pkl.0.0a1b2c3d.tmp", False, id="pid-0"),
+        pytest.param(".last_ckpt.pkl.{dead}.0A1B2C3D.tmp", False, id="not-our-hex"),
+        pytest.param(".last_ckpt.pkl.{dead}.0a1b2c.tmp", False, id="short-hex"),
+        pytest.param("last_ckpt.pkl.{dead}.0a1b2c3d.tmp", False, id="not-hidden"),
+        pytest.param(".last_ckpt.pkl.{dead}.0a1b2c3d.tmp.bak", False, id="other-suffix"),
+        pytest.param("notes.tmp", False, id="user-file"),
+        pytest.param("last_ckpt.pkl", False, id="the-checkpoint"),
+    ],
+)
+def test_only_leftovers_of_dead_writers_are_removed_on_resume(
+        tmp_path: Path, dead_pid: int, live_pid: int, file_name: str, removed: bool) -> None:
+    Logger(str(tmp_path), forced_log_id=1).close()
+    name = file_name.format(dead=dead_pid, live=live_pid, me=os.getpid())
+    path = tmp_path / "1" / "artifacts" / "pickle" / name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"partial checkpoint")
+    Logger(str(tmp_path), forced_log_id=1, resume=True).close()
+    assert path.exists() != removed
+
+
+def test_the_next_checkpoint_removes_its_own_leftovers_only(tmp_path: Path, dead_pid: int) -> None:
+    logger = Logger(str(tmp_path))
+    pickle_dir = Path(logger.artifacts_dir) / "pickle"
+    pickle_dir.mkdir()
+    mine = pickle_dir / f".last_ckpt.pkl.{dead_pid}.0a1b2c3d.tmp"
+    other = pickle_dir / f".best.pkl.{dead_pid}.0a1b2c3d.tmp"
+    for leftover in (mine, other):
+        leftover.write_bytes(b"partial")
+    logger.log_checkpoint({"epoch": 0})
+    assert sorted(os.listdir(pickle_dir)) == [other.name, "last_ckpt.pkl"]

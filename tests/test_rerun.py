@@ -16,15 +16,14 @@ from mlxp.errors import JobScriptError
 from mlxp.schedulers import JobSpec, available, get_scheduler, render_script
 from projects import make_project, metrics_lines, read_yaml
 
-# Logs two epochs per session; fails while the file FAIL_<seed> exists in the project.
+# Logs two epochs, without checkpoints; fails while the file FAIL_<seed> exists in the project.
 TASK = """
 import os
 import mlxp
 
 @mlxp.launch(config_path="./configs")
 def task(ctx):
-    start = 2 * int(ctx.logger.get_info().get("resumes") or 0)
-    for epoch in range(start, start + 2):
+    for epoch in range(2):
         ctx.logger.log_metrics({"epoch": epoch, "seed": ctx.config.seed})
     if os.path.exists(f"FAIL_{ctx.config.seed}"):
         raise RuntimeError("preempted")
@@ -96,7 +95,10 @@ def test_a_failed_run_is_resubmitted_into_its_own_directory_and_continues(
     assert recorded["status"] == "COMPLETE" and recorded["scheduler"]["job_id"] == "200"
     assert recorded["resumes"] == 1
     assert (recorded["start_date"], recorded["start_time"]) == first_start
-    assert [line["epoch"] for line in metrics_lines(swept / "logs" / "2")] == [0, 1, 2, 3]
+    # no checkpoint: the metrics start over, the failed attempt's lines are kept aside
+    assert [line["epoch"] for line in metrics_lines(swept / "logs" / "2")] == [0, 1]
+    assert [line["epoch"] for line in metrics_lines(swept / "logs" / "2", ".attempt-1/train")] == [0, 1]
+    assert recorded["metrics_set_aside"] == ["metrics/.attempt-1"]
 
 
 def test_failed_runs_go_as_one_array_that_continues_each(

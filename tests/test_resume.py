@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from mlxp._yaml import dump_yaml
 from mlxp.errors import RunDirectoryError
 from mlxp.logger import Logger, read_run_config
+from mlxp.reader import Reader
 from projects import read_yaml
 
 
@@ -23,8 +25,8 @@ def info_of(run: Path) -> dict:
     return read_yaml(run / "metadata" / "info.yaml")
 
 
-def epochs(run: Path, log_name: str = "train") -> list:
-    path = run / "metrics" / f"{log_name}.json"
+def epochs(run: Path, log_name: str = "train", where: str = "metrics") -> list:
+    path = run / where / f"{log_name}.json"
     return [json.loads(line)["epoch"] for line in path.read_text().splitlines()]
 
 
@@ -73,23 +75,63 @@ def test_a_submitted_jobs_directory_is_reused_keeping_the_scheduler(tmp_path: Pa
     assert read_run_config(str(run)) == {"lr": 0.1}
 
 
-def test_resume_appends_metrics_and_keeps_the_previous_info(finished_run: Path) -> None:
+def test_resume_keeps_the_previous_info(finished_run: Path) -> None:
     previous = info_of(finished_run)
     with Logger(str(finished_run.parent), forced_log_id=1, resume=True,
-                info={"overrides": ["mlxp.resume=true"]}) as logger:
+                info={"overrides": ["mlxp.resume=true"]}):
         info = info_of(finished_run)
         assert info["status"] == "RUNNING" and info["resumes"] == 1
         assert info["error"] is None and info["end_date"] is None
         assert (info["start_date"], info["start_time"]) == ("01/01/2020", "00:00:01")
         assert info["note"] == "first session" and info["overrides"] == ["lr=0.1"]
         assert list(info)[: len(previous)] == list(previous)
-        logger.log_metrics({"epoch": 2, "acc": 0.5})
-    assert epochs(finished_run) == [0, 1, 2]
-    assert epochs(finished_run, "valid") == [0]
-    assert read_yaml(finished_run / "metrics" / ".keys" / "metrics.yaml") == {
-        "train": ["acc", "epoch"], "valid": ["epoch"]}
     Logger(str(finished_run.parent), forced_log_id=1, resume=True).finish()
     assert info_of(finished_run)["resumes"] == 2 and info_of(finished_run)["status"] == "COMPLETE"
+
+
+def test_resume_with_a_checkpoint_appends_metrics(tmp_path: Path) -> None:
+    with Logger(str(tmp_path)) as logger:
+        logger.log_metrics({"epoch": 0})
+        logger.log_checkpoint({"epoch": 0})
+    run = Path(logger.log_dir)
+    with Logger(str(tmp_path), forced_log_id=1, resume=True) as resumed:
+        resumed.log_metrics({"epoch": 1, "acc": 0.5})
+    assert epochs(run) == [0, 1]
+    assert read_yaml(run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["acc", "epoch"]}
+    assert "metrics_set_aside" not in info_of(run)
+
+
+def test_resume_without_a_checkpoint_starts_the_metrics_over_keeping_the_old_aside(
+        finished_run: Path) -> None:
+    with Logger(str(finished_run.parent), forced_log_id=1, resume=True) as logger:
+        logger.log_metrics({"epoch": 0, "acc": 0.5})
+    attempt = "metrics/.attempt-1"
+    assert epochs(finished_run) == [0] and not (finished_run / "metrics" / "valid.json").exists()
+    assert epochs(finished_run, where=attempt) == [0, 1]
+    assert epochs(finished_run, "valid", where=attempt) == [0]
+    assert read_yaml(finished_run / attempt / ".keys" / "metrics.yaml") == {"train": ["epoch"], "valid": ["epoch"]}
+    assert read_yaml(finished_run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["acc", "epoch"]}
+    assert info_of(finished_run)["metrics_set_aside"] == ["metrics/.attempt-1"]
+    (row,) = Reader(str(finished_run.parent)).filter()  # reads the current attempt only
+    assert row["train.epoch"] == [0] and row["train.acc"] == [0.5] and "valid.epoch" not in row
+    Logger(str(finished_run.parent), forced_log_id=1, resume=True).finish()
+    assert epochs(finished_run, where="metrics/.attempt-2") == [0]
+    assert info_of(finished_run)["metrics_set_aside"] == ["metrics/.attempt-1", "metrics/.attempt-2"]
+
+
+def test_load_checkpoint_finding_none_starts_the_metrics_over(tmp_path: Path) -> None:
+    with Logger(str(tmp_path)) as logger:
+        logger.log_metrics({"epoch": 0})
+        logger.log_checkpoint({"epoch": 0}, log_name="other")
+    run = Path(logger.log_dir)
+    resumed = Logger(str(tmp_path), forced_log_id=1, resume=True)
+    assert epochs(run) == [0]  # the run has a checkpoint: nothing set aside yet
+    assert resumed.load_checkpoint() is None  # not under the name the task asks for
+    assert epochs(run) == [0]  # not asked to rewind
+    assert resumed.load_checkpoint(rewind_metrics=True) is None
+    assert not (run / "metrics" / "train.json").exists()
+    assert epochs(run, where="metrics/.attempt-1") == [0]
+    assert info_of(run)["metrics_set_aside"] == ["metrics/.attempt-1"]
 
 
 def test_resume_needs_a_forced_id(tmp_path: Path) -> None:
@@ -118,6 +160,7 @@ def test_load_checkpoint_can_rewind_the_metrics_logged_after_it(tmp_path: Path) 
     logger.log_metrics({"epoch": 1})
     logger.log_metrics({"epoch": 1}, log_name="eval")  # a log that began after the checkpoint
     run = Path(logger.log_dir)
+    logger.close()
     resumed = Logger(str(tmp_path), forced_log_id=1, resume=True)
     assert resumed.load_checkpoint() == {"epoch": 0}
     assert epochs(run) == [0, 1]  # not asked to rewind: nothing cut
@@ -125,22 +168,6 @@ def test_load_checkpoint_can_rewind_the_metrics_logged_after_it(tmp_path: Path) 
     assert epochs(run) == [0] and (run / "metrics" / "eval.json").read_text() == ""
     resumed.log_metrics({"epoch": 1})
     assert epochs(run) == [0, 1]
-
-
-def test_rewind_restores_the_newline_a_later_padding_replaced(tmp_path: Path) -> None:
-    logger = Logger(str(tmp_path))
-    path = Path(logger.metrics_dir) / "train.json"
-    line = {"epoch": 0, "tag": "z" * 200}
-    line_size = len(json.dumps(line)) + 1
-    logger.log_metrics(line)
-    while path.stat().st_size % 4096 + line_size <= 4096:  # fill the page as far as it goes
-        logger.log_metrics(line)
-    logger.log_checkpoint({"epoch": 0})
-    kept = path.read_text()
-    logger.log_metrics(line)  # does not fit in the page: the checkpointed last line is padded
-    assert path.read_text()[len(kept) - 1] == " "
-    Logger(str(tmp_path), forced_log_id=1, resume=True).load_checkpoint(rewind_metrics=True)
-    assert path.read_text() == kept
 
 
 TRAIN = """
@@ -186,3 +213,66 @@ def test_empty_leftovers_do_not_count_as_run_data(tmp_path: Path) -> None:
     (run / "artifacts" / "pickle").mkdir()
     (run / "artifacts" / "pickle" / ".last_ckpt.pkl.123.abcd.tmp").write_bytes(b"torn")
     assert Logger(str(tmp_path), forced_log_id=2).log_dir == str(run)
+
+
+CRASHING = """
+    import os, signal, sys
+    from mlxp.logger import Logger
+
+    crash_point, crash_epoch = sys.argv[1], int(sys.argv[2])
+    checkpoints = crash_point != "no-checkpoints"
+
+    def crash(point, epoch):
+        if (point, epoch) == (crash_point, crash_epoch):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    class CrashWhilePickled:  # pickled after the weights: the temporary file is half written
+        def __init__(self, epoch):
+            self.epoch = epoch
+        def __reduce__(self):
+            crash("during-checkpoint", self.epoch)
+            return (int, ())
+
+    with Logger("logs", forced_log_id=1, resume=True) as logger:
+        state = (checkpoints and logger.load_checkpoint(rewind_metrics=True)) or {"epoch": -1}
+        for epoch in range(state["epoch"] + 1, 3):
+            crash("before-metric", epoch)
+            logger.log_metrics({"epoch": epoch})
+            crash("between", epoch)
+            crash("no-checkpoints", epoch)
+            if checkpoints:
+                logger.log_checkpoint({"epoch": epoch, "weights": bytes(2_000_000),
+                                       "end": CrashWhilePickled(epoch)})
+"""
+
+
+@pytest.mark.parametrize(
+    ("point", "epoch", "set_aside"),
+    [
+        pytest.param("before-metric", 0, [], id="before-the-first-metric"),
+        pytest.param("between", 0, [0], id="between-the-first-metric-and-checkpoint"),
+        pytest.param("during-checkpoint", 0, [0], id="during-the-first-checkpoint"),
+        pytest.param("before-metric", 1, [], id="before-a-later-metric"),
+        pytest.param("between", 1, [], id="between-a-later-metric-and-checkpoint"),
+        pytest.param("during-checkpoint", 1, [], id="during-a-later-checkpoint"),
+        pytest.param("no-checkpoints", 0, [0], id="task-without-checkpoints"),
+        pytest.param("no-checkpoints", 1, [0, 1], id="task-without-checkpoints-later"),
+    ],
+)
+def test_a_run_killed_at_any_point_resumes_without_gaps_or_duplicates(
+        tmp_path: Path, point: str, epoch: int, set_aside: list) -> None:
+    (tmp_path / "train.py").write_text(textwrap.dedent(CRASHING))
+    killed = subprocess.run([sys.executable, "train.py", point, str(epoch)], cwd=str(tmp_path))
+    assert killed.returncode == -signal.SIGKILL
+    subprocess.run([sys.executable, "train.py", point, "-1"], cwd=str(tmp_path), check=True)
+    run = tmp_path / "logs" / "1"
+    assert epochs(run) == [0, 1, 2]
+    info = info_of(run)
+    assert info["status"] == "COMPLETE" and info["resumes"] == 1
+    if set_aside:
+        assert info["metrics_set_aside"] == ["metrics/.attempt-1"]
+        assert epochs(run, where="metrics/.attempt-1") == set_aside
+    else:
+        assert "metrics_set_aside" not in info
+    if point != "no-checkpoints":
+        assert os.listdir(run / "artifacts" / "pickle") == ["last_ckpt.pkl"]  # no temp file

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.artifacts._leftovers import remove_stale_temp_files
 from mlxp.artifacts._types import (
     ArtifactType,
     _write_pickle,
@@ -22,6 +23,7 @@ from mlxp.artifacts._types import (
 from mlxp.errors import ArtifactError, InvalidNameError
 
 TYPES_FILE = "types.yaml"  # artifacts/.keys/types.yaml: where user types' functions live
+CHECKPOINTS_FILE = "checkpoints.yaml"  # artifacts/.keys/checkpoints.yaml: checkpoint names
 
 
 def check_artifact_name(name: str) -> None:
@@ -221,6 +223,30 @@ class RunArtifacts:
         if path is None:
             raise ArtifactError(f"no {artifact_type} artifact {name!r} in {self._dir}", name=name)
         return get_artifact_type(artifact_type, self._recorded_types()).load(path)
+
+    def log_checkpoint(self, obj: Any, name: str, trailer: Any) -> str:
+        """Pickle ``obj`` + ``trailer`` as checkpoint ``name``; returns the file's path.
+
+        The name is indexed before the file is written, so that ``has_checkpoint`` never
+        misses a checkpoint that exists; leftovers of an earlier interrupted write go first.
+        """
+        check_artifact_name(name)
+        names = self._recorded(CHECKPOINTS_FILE).get("names") or []
+        if name not in names:
+            self._write_keys(CHECKPOINTS_FILE, {"names": sorted([*names, name])})
+        kind = get_artifact_type("pickle")
+        remove_stale_temp_files(os.path.join(self._dir, kind.name),
+                                strip_suffix(name, kind) + kind.file_suffix(obj))
+        return self.log(obj, name, "pickle", trailer=trailer)
+
+    def has_checkpoint(self) -> bool:
+        """Whether a checkpoint written by ``log_checkpoint`` is on disk."""
+        names = self._recorded(CHECKPOINTS_FILE).get("names") or []
+        return any(self.find(str(name), "pickle") for name in names)
+
+    def remove_stale_temp_files(self) -> List[str]:
+        """Remove what interrupted artifact writes of dead processes left; the paths removed."""
+        return remove_stale_temp_files(self._dir)
 
     def load_checkpoint(self, name: str) -> Optional[Tuple[Any, Any]]:
         """``(object, trailer)`` of pickled checkpoint ``name``, or None when there is none yet."""
