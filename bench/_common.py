@@ -100,3 +100,15 @@ def sweep_project(workspace: Path, name: str, points: int) -> Path:
         "#!/bin/bash\n#SBATCH --time=10:00\n"
         f"python main.py seed={','.join(str(i) for i in range(points))}\n")
     return project
+
+
+def json_lines_floor_rate(n: int, directory: str) -> float:
+    """Calls/s of the floor of metric logging: dumps, write, flush on an open text file."""
+    import json
+
+    with open(os.path.join(directory, f"floor-{time.monotonic_ns()}.json"), "a") as stream:
+        start = time.perf_counter()
+        for i in range(n):
+            stream.write(json.dumps({"epoch": i, "loss": 1.0 / (i + 1)}) + "\n")
+            stream.flush()
+        return n / (time.perf_counter() - start)

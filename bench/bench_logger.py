@@ -11,7 +11,6 @@ ours interleaved so that the shared machine's noise hits both alike.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import textwrap
 import time
 from typing import Callable, List, Optional
 
-from _common import original_python
+from _common import json_lines_floor_rate, original_python
 
 from mlxp.logger import Logger
 
@@ -36,14 +35,6 @@ print(n / (time.perf_counter() - start))
 """
 
 
-def floor_rate(n: int, directory: str) -> float:
-    """Calls/s of the plain loop: dumps, write, flush on an open text file."""
-    with open(os.path.join(directory, f"floor-{time.monotonic_ns()}.json"), "a") as stream:
-        start = time.perf_counter()
-        for i in range(n):
-            stream.write(json.dumps({"epoch": i, "loss": 1.0 / (i + 1)}) + "\n")
-            stream.flush()
-        return n / (time.perf_counter() - start)
 
 
 def ours_rate(n: int, directory: str) -> float:
@@ -88,7 +79,7 @@ def main(argv: Optional[list] = None) -> None:
     with tempfile.TemporaryDirectory() as directory:
         floors, ours = [], []
         for _ in range(args.repeats):
-            floors.append(floor_rate(args.n, directory))
+            floors.append(json_lines_floor_rate(args.n, directory))
             ours.append(ours_rate(args.n, directory))
         floor, mine = statistics.median(floors), statistics.median(ours)
     original = median_rate(lambda: original_rate(args.n), max(1, args.repeats // 2))

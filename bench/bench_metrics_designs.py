@@ -28,7 +28,7 @@ import time
 from types import ModuleType
 from typing import Dict, List, Optional, Tuple
 
-from _common import REPO
+from _common import REPO, json_lines_floor_rate
 
 PADDED_COMMIT = "acd3c20"  # the last commit with the page-padding writer
 
@@ -78,13 +78,6 @@ def rate(design: ModuleType, n: int, directory: str) -> float:
     return n / elapsed
 
 
-def floor_rate(n: int, directory: str) -> float:
-    with open(os.path.join(directory, f"floor-{time.monotonic_ns()}.json"), "a") as stream:
-        start = time.perf_counter()
-        for i in range(n):
-            stream.write(json.dumps({"epoch": i, "loss": 1.0 / (i + 1)}) + "\n")
-            stream.flush()
-        return n / (time.perf_counter() - start)
 
 
 def bytes_on_disk(design: ModuleType, lines: int, tag: int, directory: str) -> Tuple[int, int]:
@@ -166,7 +159,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         designs = {name: load(path) for name, path in paths.items()}
         samples: Dict[str, List[float]] = {"floor": [], **{name: [] for name in designs}}
         for _ in range(args.repeats):  # interleaved: the machine's noise hits all alike
-            samples["floor"].append(floor_rate(args.n, directory))
+            samples["floor"].append(json_lines_floor_rate(args.n, directory))
             for name, design in designs.items():
                 samples[name].append(rate(design, args.n, directory))
         floor = statistics.median(samples["floor"])
