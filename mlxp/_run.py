@@ -243,7 +243,8 @@ def _requeue_guard(settings: ConfigDict, context: Context) -> ContextManager[Non
     def before_requeue() -> None:
         for hook in context.preempt_hooks:
             hook()
-        request_requeue(scheduler, job_id)
+        if process_rank() == 0:  # one request per job, not one per process of it
+            request_requeue(scheduler, job_id)
 
     return requeue_on_warning(before_requeue)
 

@@ -76,6 +76,20 @@ def test_a_warned_job_checkpoints_requeues_and_resumes_without_gaps(submitted) -
     assert [line["epoch"] for line in metrics_lines(project / "logs" / "1")] == list(range(6))
 
 
+def test_only_rank_0_of_a_warned_job_asks_for_the_requeue(submitted) -> None:
+    """Every process of an ``srun -n 4`` job gets the warning; the scheduler gets one request."""
+    project, scontrol = submitted
+    script = str(project / "logs" / "1" / "script.sh")
+    info_before = (project / "logs" / "1" / "metadata" / "info.yaml").read_text()
+    env = {**os.environ, "SLURM_JOB_ID": "41", "SLURM_PROCID": "1"}
+    job = subprocess.Popen(["bash", script], env=env, stdout=subprocess.PIPE, text=True)
+    assert job.stdout.readline().strip() == "ready"
+    job.send_signal(signal.SIGUSR1)
+    assert job.wait(timeout=30) == 0
+    assert scontrol() == []
+    assert (project / "logs" / "1" / "metadata" / "info.yaml").read_text() == info_before
+
+
 def test_requeue_on_a_scheduler_that_cannot_is_refused_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
