@@ -16,9 +16,8 @@ from typing import List, NoReturn, Optional, Sequence
 
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._layout import RUNNING, STARTING, display_path
-from mlxp.errors import MLXPError, UsageError
-from mlxp.schedulers.base import GONE
-from mlxp.status import (
+from mlxp.cluster.schedulers.base import GONE
+from mlxp.cluster.status import (
     CANCEL_WAIT,
     CancelResult,
     Run,
@@ -28,6 +27,7 @@ from mlxp.status import (
     job_states,
     summarize,
 )
+from mlxp.errors import MLXPError, UsageError
 
 __all__ = ["main"]
 

@@ -27,7 +27,7 @@ from mlxp.overrides import Override
 from mlxp.sweep import Point, Sweep
 
 if TYPE_CHECKING:
-    from mlxp.schedulers import Scheduler
+    from mlxp.cluster.schedulers import Scheduler
     from mlxp.vcs import Snapshot
 
 
@@ -217,7 +217,7 @@ def _job_scheduler(settings: ConfigDict) -> Tuple[Optional["Scheduler"], Optiona
     """This job's scheduler and job id, when it runs as a job submitted with requeue."""
     if not settings.scheduler.get("requeue") or not settings.scheduler.name:
         return None, None
-    from mlxp.schedulers import current_job_id, get_scheduler
+    from mlxp.cluster.schedulers import current_job_id, get_scheduler
 
     scheduler = get_scheduler(settings.scheduler.name)
     return scheduler, current_job_id(scheduler)
@@ -238,7 +238,7 @@ def _requeue_guard(settings: ConfigDict, context: Context) -> ContextManager[Non
     scheduler, job_id = _job_scheduler(settings)
     if scheduler is None or job_id is None:
         return contextlib.nullcontext()
-    from mlxp.schedulers import request_requeue
+    from mlxp.cluster.schedulers import request_requeue
 
     def before_requeue() -> None:
         for hook in context.preempt_hooks:

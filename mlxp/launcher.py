@@ -108,7 +108,7 @@ def _main(
                 if not settings.use_scheduler:  # the whole launch runs again, from the snapshot
                     return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
             if settings.use_scheduler:
-                from mlxp._submit import submit_points  # schedulers load only when submitting
+                from mlxp.cluster.submit import submit_points  # schedulers load only when submitting
 
                 return submit_points(points, _forwarded_flags(command_line),
                                      command_line.dry_run, snapshot, sweep_id)
@@ -208,7 +208,7 @@ class _Composer:
         self.source = config_file(config_dir, command_line.config_name)
         self.base_settings = load_settings(config_dir)
         if SCHEDULER_ENV in os.environ:
-            from mlxp._submit import take_handed_over_scheduler
+            from mlxp.cluster.plan import take_handed_over_scheduler
 
             take_handed_over_scheduler(self.base_settings)
         self.sweep = expand_sweep(command_line.overrides)

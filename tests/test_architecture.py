@@ -11,20 +11,24 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 
 # Lower layers first; a module may import modules of a lower layer only, plus the
-# same-layer edges listed in SAME_LAYER.
+# same-layer edges listed in SAME_LAYER. The cluster side (mlxp.cluster) is layered module by
+# module, in the order of a submission: the steps plan, scripts and rundirs share a layer, so
+# none imports another; submit composes them; rerun, the launcher and mlxpsub come above.
 LAYERS = [
     {"mlxp.errors"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
      "mlxp._prompts", "mlxp._entry", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",
-     "mlxp._cli", "mlxp._metrics", "mlxp._jobfiles", "mlxp._progress", "mlxp._override_checks",
-     "mlxp._runlock"},
-    {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.schedulers", "mlxp.vcs",
+     "mlxp._cli", "mlxp._metrics", "mlxp._progress", "mlxp._override_checks", "mlxp._runlock"},
+    {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.cluster.schedulers", "mlxp.vcs",
      "mlxp._limits"},
-    {"mlxp._ranks"},
-    {"mlxp.launcher", "mlxp._run", "mlxp._submit", "mlxp._jobs", "mlxp._rerun", "mlxp.sub",
-     "mlxp._jobscript", "mlxp.status", "mlxp._runs"},
-    {"mlxp", "mlxp.__main__"},
+    {"mlxp._ranks", "mlxp.cluster.jobscript", "mlxp.cluster.jobs", "mlxp.cluster.runs"},
+    {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status"},
+    {"mlxp.cluster.submit"},
+    {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun"},
+    {"mlxp.cluster.mlxpsub"},
+    # the commands, and the import paths kept for users (thin re-exports)
+    {"mlxp", "mlxp.__main__", "mlxp.sub", "mlxp.status", "mlxp.schedulers", "mlxp.cluster"},
 ]
 SAME_LAYER = {
     ("mlxp._process", "mlxp._layout"),
@@ -37,24 +41,22 @@ SAME_LAYER = {
     ("mlxp._override_checks", "mlxp.overrides"),
     ("mlxp.logger", "mlxp.artifacts"),
     ("mlxp.reader", "mlxp.artifacts"),
-    ("mlxp.launcher", "mlxp._submit"),
     ("mlxp.launcher", "mlxp._run"),
-    ("mlxp._submit", "mlxp._jobs"),
-    ("mlxp._rerun", "mlxp._jobs"),
-    ("mlxp.sub", "mlxp._rerun"),
-    ("mlxp.sub", "mlxp._jobscript"),
-    ("mlxp.status", "mlxp._runs"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),
+    ("mlxp.cluster.mlxpsub", "mlxp.launcher"),
     ("mlxp.sub", "mlxp.launcher"),
 }
+# Packages whose modules are layered one by one; any other package counts as one unit.
+LAYERED_PACKAGES = ("mlxp.cluster",)
 
 
 def _unit(module: str) -> str:
     """The layer unit of a module: packages (reader, schedulers) count as one unit."""
     parts = module.split(".")
-    return ".".join(parts[:2]) if len(parts) > 1 else module
+    depth = 3 if ".".join(parts[:2]) in LAYERED_PACKAGES else 2
+    return ".".join(parts[:depth]) if len(parts) > 1 else module
 
 
 def _module_name(path: Path) -> str:
@@ -101,11 +103,11 @@ def test_imports_point_down(path: Path) -> None:
 
 def test_scheduler_backends_do_not_import_each_other() -> None:
     # Private modules (``_render``, ``_commands``, ``__init__``) are shared machinery, not backends.
-    backends = [p for p in (PACKAGE / "schedulers").glob("*.py")
+    backends = [p for p in (PACKAGE / "cluster" / "schedulers").glob("*.py")
                 if p.stem != "base" and not p.stem.startswith("_")]
-    names = {f"mlxp.schedulers.{p.stem}" for p in backends}
+    names = {f"mlxp.cluster.schedulers.{p.stem}" for p in backends}
     for path in backends:
-        own = f"mlxp.schedulers.{path.stem}"
+        own = f"mlxp.cluster.schedulers.{path.stem}"
         assert not (_imports(path) & (names - {own})), f"{own} imports another backend"
 
 

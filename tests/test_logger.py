@@ -468,7 +468,7 @@ def test_a_closed_terminal_does_not_block_the_task_and_the_file_gets_everything(
 
 def test_a_job_that_starts_before_its_id_is_recorded_keeps_both(tmp_path) -> None:
     """The submitter records the job id after sbatch returns; the job may already run."""
-    from mlxp._jobfiles import RunInfo
+    from mlxp.cluster.rundirs import RunInfo
 
     Logger(str(tmp_path), 1, info={"status": "STARTING",
                                    "scheduler": {"name": "slurm", "job_id": None}})

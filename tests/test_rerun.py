@@ -11,7 +11,7 @@ import pytest
 
 from fakes import Call, FakeCommands
 from mlxp import sub
-from mlxp._rerun import read_job_spec
+from mlxp.cluster.rerun import read_job_spec
 from mlxp.errors import JobScriptError
 from mlxp.schedulers import JobSpec, available, get_scheduler, render_script
 from projects import make_project, metrics_lines, read_yaml

@@ -21,7 +21,7 @@ from mlxp.__main__ import main
 from mlxp._layout import display_path
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.schedulers import get_scheduler, query_states
-from mlxp.schedulers.base import GONE
+from mlxp.cluster.schedulers.base import GONE
 from mlxp.status import CANCEL_MARKER, Run, summarize
 
 # --- realistic outputs (docs/schedulers.md, the schedulers' manuals) ----------------------------

@@ -7,7 +7,7 @@ from typing import Optional
 
 import pytest
 
-import mlxp.schedulers as schedulers
+import mlxp.cluster.schedulers as schedulers
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
 from mlxp.schedulers import (
     Scheduler,

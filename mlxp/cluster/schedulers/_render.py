@@ -9,7 +9,7 @@ import shlex
 from typing import Sequence
 
 from mlxp.errors import JobScriptError
-from mlxp.schedulers.base import JobSpec, Scheduler
+from mlxp.cluster.schedulers.base import JobSpec, Scheduler
 
 __all__ = ["render_array_script", "render_script"]
 

@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError
-from mlxp.schedulers.base import Scheduler
+from mlxp.cluster.schedulers.base import Scheduler
 
 __all__ = ["OarScheduler"]
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type
 
 from mlxp._shell import ShellResult, run
 from mlxp.errors import JobScriptError, SchedulerError, SubmissionError
-from mlxp.schedulers.base import GONE, Scheduler, _indent
+from mlxp.cluster.schedulers.base import GONE, Scheduler, _indent
 
 __all__ = [
     "JobStates",

@@ -11,7 +11,7 @@ import difflib
 from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from mlxp.errors import JobScriptError, SchedulerError
-from mlxp.schedulers._commands import (
+from mlxp.cluster.schedulers._commands import (
     JobStates,
     cancel,
     current_job_id,
@@ -19,15 +19,15 @@ from mlxp.schedulers._commands import (
     request_requeue,
     submit,
 )
-from mlxp.schedulers._render import render_array_script, render_script
-from mlxp.schedulers.base import JobSpec, Scheduler
-from mlxp.schedulers.local import LocalScheduler
-from mlxp.schedulers.lsf import LsfScheduler
-from mlxp.schedulers.mwm import MwmScheduler
-from mlxp.schedulers.oar import OarScheduler
-from mlxp.schedulers.sge import SgeScheduler
-from mlxp.schedulers.slurm import SlurmScheduler
-from mlxp.schedulers.torque import TorqueScheduler
+from mlxp.cluster.schedulers._render import render_array_script, render_script
+from mlxp.cluster.schedulers.base import JobSpec, Scheduler
+from mlxp.cluster.schedulers.local import LocalScheduler
+from mlxp.cluster.schedulers.lsf import LsfScheduler
+from mlxp.cluster.schedulers.mwm import MwmScheduler
+from mlxp.cluster.schedulers.oar import OarScheduler
+from mlxp.cluster.schedulers.sge import SgeScheduler
+from mlxp.cluster.schedulers.slurm import SlurmScheduler
+from mlxp.cluster.schedulers.torque import TorqueScheduler
 
 __all__ = [
     "BUILTINS",

@@ -1,6 +1,6 @@
 """Job scripts taken apart without running them: the shebang, the scheduler's directives,
 environment lines, python commands (each split into prefix, interpreter, script and
-arguments) and post lines. ``mlxpsub`` (:mod:`mlxp.sub`) submits what this finds.
+arguments) and post lines. ``mlxpsub`` (:mod:`mlxp.cluster.mlxpsub`) submits what this finds.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import List, NoReturn, Optional, Tuple
 
 from mlxp.errors import JobScriptError
-from mlxp.schedulers import available, detect_scheduler, get_scheduler
-from mlxp.schedulers.base import DEFAULT_SHEBANG
+from mlxp.cluster.schedulers import available, detect_scheduler, get_scheduler
+from mlxp.cluster.schedulers.base import DEFAULT_SHEBANG
 
 __all__ = ["LAUNCHERS", "ParsedScript", "PythonCommand", "parse_job_script"]
 

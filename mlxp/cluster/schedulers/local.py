@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from mlxp._process import check_local_pid, group_leader_start
 from mlxp._shell import ShellResult, spawn_background
 from mlxp.errors import SchedulerError
-from mlxp.schedulers.base import GONE, JobSpec, Scheduler
+from mlxp.cluster.schedulers.base import GONE, JobSpec, Scheduler
 
 __all__ = ["LocalScheduler"]
 

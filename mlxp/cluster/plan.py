@@ -1,9 +1,9 @@
-"""Submit mode: each sweep point becomes a run directory with a job script, handed to a scheduler.
+"""Planning a submission: each sweep point becomes a :class:`~mlxp.cluster.jobs.Job`.
 
-The launcher has already composed and checked every point. Here each point gets its run
-directory (status STARTING) and an executable ``script.sh`` that re-runs the task with that
-point's overrides pinned to that directory; :mod:`mlxp._jobs` submits them, one job each or
-as array jobs. A refused submission marks its runs FAILED with the scheduler's message.
+The launcher has already composed and checked every point. Here each point's settings are
+checked against its scheduler, it gets a run id (its run directory, not written yet) and a
+``script.sh`` that re-runs the task with that point's overrides pinned to that directory.
+:mod:`mlxp.cluster.submit` takes the jobs from there.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import json
 import os
 import shlex
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
-from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
-from mlxp._yaml import dump_yaml
+from mlxp.cluster.jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options
+from mlxp.cluster.schedulers import JobSpec, Scheduler, get_scheduler, render_script
 from mlxp.config import ConfigDict
 from mlxp.errors import SettingsError
-from mlxp.logger import Logger, run_paths
 from mlxp.overrides import format_value
-from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, render_script
 from mlxp.settings import DRY_RUN_PLAN_ENV, SCHEDULER_ENV, set_setting
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
+
+__all__ = ["job_command", "job_spec", "plan_jobs", "scheduler_of", "take_handed_over_scheduler"]
 
 # Overrides that steer the submission itself; the job's own command line leaves them out.
 _SUBMIT_ONLY = ("mlxp.use_scheduler", "mlxp.scheduler.", "mlxp.logger.forced_log_id",
@@ -135,11 +135,13 @@ def job_spec(scheduler: Scheduler, settings: ConfigDict, log_dir: str, command: 
     )
 
 
-def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
-          snapshot: Optional["Snapshot"], sweep_id: Optional[str]) -> List[Job]:
-    """Check every point's job, then allocate its run directory (in order).
+def plan_jobs(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
+              snapshot: Optional["Snapshot"], contents: Callable[[Any, str], RunFiles]
+              ) -> List[Job]:
+    """Check every point's job, then allocate its run directory (in order); the jobs.
 
-    Each distinct settings' job script is rendered once for a stand-in directory first, so
+    ``contents(point, log_dir)`` gives what a run's files hold, when they are written. Each
+    distinct settings' job script is rendered once for a stand-in directory first, so
     that a script that cannot be written (a line break in a path) stops the submission
     before any run directory is made.
     """
@@ -152,7 +154,6 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         schedulers.append(checked[key])
     planner = _layout.RunIdPlanner(claim=not dry_run, next_ids=_read_plan() if dry_run else None)
     jobs = []
-    new_runs = _NewRuns(snapshot, sweep_id)
     for point, scheduler in zip(points, schedulers):
         settings = point.settings
         log_id, log_dir = planner.next_run(settings.logger.parent_log_dir,
@@ -160,7 +161,7 @@ def _plan(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
         spec = _spec(point, scheduler, flags, log_id, log_dir, snapshot)
         section = settings.scheduler
         jobs.append(Job(scheduler, log_dir, spec, render_script(scheduler, spec),
-                        functools.partial(new_runs.contents, point, log_dir),
+                        functools.partial(contents, point, log_dir),
                         section.array, section.max_running, section.max_array_size))
     if dry_run:
         _write_plan(planner)
@@ -201,64 +202,3 @@ def _write_plan(planner: _layout.RunIdPlanner) -> None:
     path = os.environ.get(DRY_RUN_PLAN_ENV)
     if path:
         _layout.atomic_write_text(path, json.dumps(planner.next_ids))
-
-
-class _NewRuns:
-    """The files of the new runs of one submission, mostly alike from one run to the next.
-
-    ``info.yaml`` is the Logger's, made once: the fields of this process (host, user, date)
-    are every run's. The settings of a sweep's points are usually the same text too.
-    """
-
-    def __init__(self, snapshot: Optional["Snapshot"], sweep_id: Optional[str]) -> None:
-        self.snapshot = snapshot
-        self.sweep_id = sweep_id
-        self.template: Optional[Dict[str, Any]] = None
-        self.settings_texts: Dict[str, str] = {}
-
-    def contents(self, point: Any, log_dir: str) -> RunFiles:
-        """The run's metadata (status STARTING), its snapshot files written already."""
-        settings = point.settings.to_dict()
-        key = repr(settings)
-        if key not in self.settings_texts:
-            self.settings_texts[key] = dump_yaml(settings)
-        log_id = int(os.path.basename(log_dir))
-        info = {
-            **self._template(log_dir, log_id),
-            "status": _layout.STARTING,
-            "logger": run_paths(log_id, log_dir),
-            "overrides": point.overrides,
-        }
-        if self.snapshot is not None:
-            self.snapshot.write_run_files(os.path.join(log_dir, _layout.METADATA_DIR))
-        metadata = {
-            _layout.CONFIG_FILE: point.config_text(),
-            _layout.SETTINGS_FILE: self.settings_texts[key],
-        }
-        return RunFiles(info, {os.path.join(_layout.METADATA_DIR, name): text
-                               for name, text in metadata.items()})
-
-    def _template(self, log_dir: str, log_id: int) -> Dict[str, Any]:
-        if self.template is None:
-            logger = Logger(os.path.dirname(log_dir), log_id, info={
-                "current_file_path": os.path.abspath(sys.argv[0]),
-                "version_manager": self.snapshot.info() if self.snapshot else None,
-                "sweep_id": self.sweep_id,
-            })
-            self.template = logger.get_info()
-            logger.close()  # frees the run directory for the job, which may start at once
-        return self.template
-
-
-def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
-                  snapshot: Optional["Snapshot"] = None, sweep_id: Optional[str] = None) -> int:
-    """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
-
-    Each point is one job, or a task of an array job with ``mlxp.scheduler.array``; every
-    run records ``sweep_id`` in ``info.yaml``. Returns the exit code: 0 when every job was
-    submitted, 1 when any was refused.
-
-    Raises:
-        MLXPError: settings that cannot be kept, checked before any run directory is made.
-    """
-    return submit_jobs(_plan(points, flags, dry_run, snapshot, sweep_id), dry_run)

@@ -1,17 +1,109 @@
-"""Writing the files of submitted runs: many files with one ``sync``, and ``info.yaml``
-records that give way to a job which started, and rewrote its file, before its submission
-was recorded.
+"""Writing the run directories of a submission: ``script.sh``, ``metadata/`` and ``info.yaml``.
+
+What a new run's files hold (:class:`NewRuns`), every file written with one ``sync``
+(:func:`write_runs`), and ``info.yaml`` records (:class:`RunInfo`) that give way to a job
+which started, and rewrote its file, before its submission was recorded.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp.cluster.jobs import Job, RunFiles
+from mlxp.cluster.schedulers import Scheduler
+from mlxp.logger import Logger, run_paths
 
-__all__ = ["InfoDumper", "RunInfo", "file_stamp", "write_files"]
+if TYPE_CHECKING:
+    from mlxp.vcs import Snapshot
+
+__all__ = ["InfoDumper", "NewRuns", "RunInfo", "file_stamp", "scheduler_entry", "write_files",
+           "write_runs"]
+
+
+class NewRuns:
+    """The files of the new runs of one submission, mostly alike from one run to the next.
+
+    ``info.yaml`` is the Logger's, made once: the fields of this process (host, user, date)
+    are every run's. The settings of a sweep's points are usually the same text too.
+    """
+
+    def __init__(self, snapshot: Optional["Snapshot"], sweep_id: Optional[str]) -> None:
+        self.snapshot = snapshot
+        self.sweep_id = sweep_id
+        self.template: Optional[Dict[str, Any]] = None
+        self.settings_texts: Dict[str, str] = {}
+
+    def contents(self, point: Any, log_dir: str) -> RunFiles:
+        """The run's metadata (status STARTING), its snapshot files written already."""
+        settings = point.settings.to_dict()
+        key = repr(settings)
+        if key not in self.settings_texts:
+            self.settings_texts[key] = dump_yaml(settings)
+        log_id = int(os.path.basename(log_dir))
+        info = {
+            **self._template(log_dir, log_id),
+            "status": _layout.STARTING,
+            "logger": run_paths(log_id, log_dir),
+            "overrides": point.overrides,
+        }
+        if self.snapshot is not None:
+            self.snapshot.write_run_files(os.path.join(log_dir, _layout.METADATA_DIR))
+        metadata = {
+            _layout.CONFIG_FILE: point.config_text(),
+            _layout.SETTINGS_FILE: self.settings_texts[key],
+        }
+        return RunFiles(info, {os.path.join(_layout.METADATA_DIR, name): text
+                               for name, text in metadata.items()})
+
+    def _template(self, log_dir: str, log_id: int) -> Dict[str, Any]:
+        if self.template is None:
+            logger = Logger(os.path.dirname(log_dir), log_id, info={
+                "current_file_path": os.path.abspath(sys.argv[0]),
+                "version_manager": self.snapshot.info() if self.snapshot else None,
+                "sweep_id": self.sweep_id,
+            })
+            self.template = logger.get_info()
+            logger.close()  # frees the run directory for the job, which may start at once
+        return self.template
+
+
+def scheduler_entry(scheduler: Scheduler, job_id: Optional[str] = None,
+                    index: Optional[int] = None, array_id: Optional[str] = None,
+                    output: Optional[str] = None) -> Dict[str, Any]:
+    """``info.scheduler``: ``name, job_id, submit_output``, and for an array's task
+    ``array_id`` and ``array_index`` after ``job_id``; then what the backend keeps to find
+    the job again (``job_start_time`` for local jobs)."""
+    entry: Dict[str, Any] = {"name": scheduler.name, "job_id": job_id}
+    if index is not None:
+        entry.update(array_id=array_id, array_index=index)
+    entry["submit_output"] = output
+    if job_id and output:
+        entry.update(scheduler.job_fields(job_id, output))
+    return entry
+
+
+def write_runs(jobs: Sequence[Job], entries: Sequence[Dict[str, Any]],
+               dump_info: "InfoDumper") -> List["RunInfo"]:
+    """Every run's files, ``script.sh`` and ``info.yaml`` (STARTING, ``entries``) in one pass."""
+    files: List[Tuple[str, str, int]] = []
+    records = []
+    for job, entry in zip(jobs, entries):
+        os.makedirs(os.path.join(job.log_dir, _layout.METADATA_DIR), exist_ok=True)
+        contents = job.contents()
+        files += [(os.path.join(job.log_dir, name), text, 0o666)
+                  for name, text in contents.files.items()]
+        files.append((os.path.join(job.log_dir, _layout.JOB_SCRIPT), job.script, 0o777))
+        record = RunInfo(job.log_dir, {**contents.info, "scheduler": entry})
+        files.append((record.path, dump_info(record.info), 0o666))
+        records.append(record)
+    write_files(files)
+    for record in records:
+        record.stamp = file_stamp(record.path)
+    return records
 
 
 class RunInfo:

@@ -2,8 +2,8 @@
 
 Each run's ``script.sh`` already pins its directory; it is read back into the job it
 describes, ``mlxp.resume=true`` is added to the command (the run continues: metrics appended,
-``resumes`` counted), and the run goes back to STARTING before :mod:`mlxp._jobs` submits it,
-alone or in an array.
+``resumes`` counted), and the run goes back to STARTING before :mod:`mlxp.cluster.submit`
+submits it, alone or in an array.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import sys
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from mlxp import _layout
-from mlxp._jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options, submit_jobs
+from mlxp.cluster.jobs import LAST_JOB_ARGUMENT, Job, RunFiles, check_array_options
+from mlxp.cluster.schedulers import JobSpec, Scheduler, get_scheduler, query_states, render_script
+from mlxp.cluster.schedulers.base import GONE
+from mlxp.cluster.submit import submit_jobs
 from mlxp.errors import JobScriptError, MLXPError, UsageError
 from mlxp.logger import read_metadata
-from mlxp.schedulers import JobSpec, Scheduler, get_scheduler, query_states, render_script
-from mlxp.schedulers.base import GONE
 
 __all__ = ["RESUME", "read_job_spec", "rerun_runs"]
 
@@ -128,7 +129,7 @@ def _job_of(log_dir: str, info: Dict[str, Any], array: bool, max_running: int) -
 def read_job_spec(scheduler: Scheduler, text: str, log_dir: str) -> JobSpec:
     """The job whose rendering is ``text``: the ``script.sh`` submit mode wrote in ``log_dir``.
 
-    The layout is :func:`~mlxp.schedulers.render_script`'s; the command is the line that
+    The layout is :func:`~mlxp.cluster.schedulers.render_script`'s; the command is the line that
     ends with submit mode's last argument, after the ``cd`` line. The result is checked by
     rendering it again, so a script that was edited by hand is refused, never misread.
 

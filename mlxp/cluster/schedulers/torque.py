@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Sequence, Tuple
 
-from mlxp.schedulers.base import Scheduler
+from mlxp.cluster.schedulers.base import Scheduler
 
 __all__ = ["TorqueScheduler"]
 
