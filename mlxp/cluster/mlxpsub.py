@@ -17,7 +17,7 @@ from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 from mlxp._entry import CLOSED_PIPE_EXIT, exit_quietly_on_closed_stdout
 from mlxp._shell import run_attached
-from mlxp.cluster.jobscript import ParsedScript, PythonCommand, parse_job_script
+from mlxp.cluster.jobscript import ParsedScript, parse_job_script
 from mlxp.errors import MLXPError, UsageError
 from mlxp.settings import DRY_RUN_PLAN_ENV, SCHEDULER_ENV, SWEEP_ID_ENV
 from mlxp.sweep import new_sweep_id

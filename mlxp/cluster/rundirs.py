@@ -1,8 +1,9 @@
 """Writing the run directories of a submission: ``script.sh``, ``metadata/`` and ``info.yaml``.
 
 What a new run's files hold (:class:`NewRuns`), every file written with one ``sync``
-(:func:`write_runs`), and ``info.yaml`` records (:class:`RunInfo`) that give way to a job
-which started, and rewrote its file, before its submission was recorded.
+(:func:`write_runs`), then the scheduler's answer recorded in ``info.yaml`` (``record_*``)
+through :class:`RunInfo`, which gives way to a job that started, and rewrote its file, before
+its submission was recorded.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.cluster.jobs import Job, RunFiles
 from mlxp.cluster.schedulers import Scheduler
+from mlxp.errors import MLXPError
 from mlxp.logger import Logger, run_paths
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
 
-__all__ = ["InfoDumper", "NewRuns", "RunInfo", "file_stamp", "scheduler_entry", "write_files",
-           "write_runs"]
+_OUTPUT_LINES = 12  # of a submit command's output kept in each run's info.yaml
+
+__all__ = ["InfoDumper", "NewRuns", "RunInfo", "file_stamp", "record_array", "record_job",
+           "record_refusal", "scheduler_entry", "write_files", "write_runs"]
 
 
 class NewRuns:
@@ -86,17 +90,19 @@ def scheduler_entry(scheduler: Scheduler, job_id: Optional[str] = None,
     return entry
 
 
-def write_runs(jobs: Sequence[Job], entries: Sequence[Dict[str, Any]],
-               dump_info: "InfoDumper") -> List["RunInfo"]:
-    """Every run's files, ``script.sh`` and ``info.yaml`` (STARTING, ``entries``) in one pass."""
+def write_runs(tasks: Sequence[Tuple[Job, Optional[int]]], dump_info: "InfoDumper"
+               ) -> List["RunInfo"]:
+    """Every run's files, ``script.sh`` and ``info.yaml`` (STARTING, its job not submitted
+    yet) in one pass; ``tasks`` pairs each job with its index in its array, or None."""
     files: List[Tuple[str, str, int]] = []
     records = []
-    for job, entry in zip(jobs, entries):
+    for job, index in tasks:
         os.makedirs(os.path.join(job.log_dir, _layout.METADATA_DIR), exist_ok=True)
         contents = job.contents()
         files += [(os.path.join(job.log_dir, name), text, 0o666)
                   for name, text in contents.files.items()]
         files.append((os.path.join(job.log_dir, _layout.JOB_SCRIPT), job.script, 0o777))
+        entry = scheduler_entry(job.scheduler, None, index)
         record = RunInfo(job.log_dir, {**contents.info, "scheduler": entry})
         files.append((record.path, dump_info(record.info), 0o666))
         records.append(record)
@@ -104,6 +110,50 @@ def write_runs(jobs: Sequence[Job], entries: Sequence[Dict[str, Any]],
     for record in records:
         record.stamp = file_stamp(record.path)
     return records
+
+
+def record_job(record: "RunInfo", scheduler: Scheduler, job_id: str, output: str) -> None:
+    """Record the id of the run's job, submitted alone."""
+    record.update(scheduler=scheduler_entry(scheduler, job_id, output=output))
+
+
+def record_refusal(record: "RunInfo", error: MLXPError, scheduler: Scheduler,
+                   index: Optional[int] = None) -> None:
+    """Mark the run FAILED with the scheduler's refusal of its job (or array, at ``index``)."""
+    entry = scheduler_entry(scheduler, None, index)
+    entry["submit_output"] = _brief(getattr(error, "output", "") or "")
+    record.update(status=_layout.FAILED, error=str(error), scheduler=entry)
+
+
+def record_array(records: Sequence["RunInfo"], scheduler: Scheduler, array_id: str,
+                 task_ids: Sequence[str], output: str, dump_info: "InfoDumper") -> None:
+    """Record every task's ids of one array job in one pass; a run whose job has already
+    started and rewritten its ``info.yaml`` gets the entry in what the job wrote instead."""
+    kept = _brief(output)
+    start = scheduler.array_first_index
+    entries = [scheduler_entry(scheduler, task_ids[position] if position < len(task_ids) else None,
+                               start + position, array_id, kept)
+               for position in range(len(records))]
+    by_path = {record.path: (record, entry) for record, entry in zip(records, entries)}
+    for record, entry in by_path.values():
+        record.info["scheduler"] = entry
+    left = set(write_files([(record.path, dump_info(record.info), 0o666) for record in records],
+                           still_ours=lambda path: not by_path[path][0].changed()))
+    for record, entry in by_path.values():
+        if record.path in left:
+            record.update(scheduler=entry)  # the job's own file: only the entry is added
+        else:
+            record.stamp = file_stamp(record.path)
+
+
+def _brief(output: str) -> str:
+    """``output``, its middle cut when long: OAR prints a line per task of an array."""
+    lines = output.splitlines(keepends=True)
+    if len(lines) <= _OUTPUT_LINES:
+        return output
+    head, tail = lines[: _OUTPUT_LINES // 2], lines[-_OUTPUT_LINES // 2:]
+    cut = len(lines) - len(head) - len(tail)
+    return "".join(head) + f"[... {cut} lines ...]\n" + "".join(tail)
 
 
 class RunInfo:

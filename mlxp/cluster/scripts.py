@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp.cluster.jobs import Job
 from mlxp.cluster.schedulers import render_array_script
 
-__all__ = ["ARRAYS_DIR", "Batch", "array_name", "array_parent", "batch_jobs", "render_array",
-           "show_scripts"]
+__all__ = ["ARRAYS_DIR", "ArrayScript", "Batch", "array_script", "batch_jobs", "show_scripts"]
 
 #: array job scripts and the scheduler's own output files, under the parent log directory.
 ARRAYS_DIR = ".arrays"
+
+
+class ArrayScript(NamedTuple):
+    """An array job's script: the array as printed (``logs/1-16``), the script's path under
+    ``.arrays`` and its text."""
+
+    where: str
+    path: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,14 @@ class Batch:
     arrays: List[List[Job]]
 
     @property
-    def runs(self) -> List[Job]:
-        """Every job: the singles, then each array's, in that order."""
-        return [*self.singles, *(job for group in self.arrays for job in group)]
+    def tasks(self) -> List[Tuple[Job, Optional[int]]]:
+        """Every job with its index in its array (None for a single job): the singles, then
+        each array's, in that order."""
+        tasks: List[Tuple[Job, Optional[int]]] = [(job, None) for job in self.singles]
+        for group in self.arrays:
+            start = group[0].scheduler.array_first_index
+            tasks += [(job, index) for index, job in enumerate(group, start=start)]
+        return tasks
 
 
 def batch_jobs(jobs: Sequence[Job]) -> Batch:
@@ -47,10 +60,36 @@ def show_scripts(batch: Batch) -> None:
     for job in batch.singles:
         print(f"# {job.where}: {job.scheduler.name} job script\n{job.script}")
     for group in batch.arrays:
-        stem = array_name(group)
-        where = _layout.display_path(os.path.join(array_parent(group), ARRAYS_DIR, stem + ".sh"))
+        stem = _array_name(group)
+        where = _layout.display_path(os.path.join(_parent(group), ARRAYS_DIR, stem + ".sh"))
         print(f"# {where}: {group[0].scheduler.name} array job script, {len(group)} tasks"
-              f"\n{render_array(group, stem)}")
+              f"\n{_render_array(group, stem)}")
+
+
+def array_script(group: Sequence[Job]) -> ArrayScript:
+    """The script of the array job of ``group``, at a path that is free, and reserved (an
+    empty file) on return.
+
+    Reruns of the same runs make arrays of the same name, and a queued OAR array still needs
+    its own script (oarsub runs the file itself), so an earlier one is never replaced: the
+    script is ``<first id>-<last id>[.N].sh``.
+    """
+    name = _array_name(group)
+    directory = os.path.join(_parent(group), ARRAYS_DIR)
+    os.makedirs(directory, exist_ok=True)
+    number = 1
+    while True:
+        stem = name if number == 1 else f"{name}.{number}"
+        try:
+            os.close(os.open(os.path.join(directory, stem + ".sh"),
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755))
+        except FileExistsError:
+            number += 1
+            continue
+        break
+    text = _render_array(group, stem)
+    where = _layout.display_path(os.path.join(_parent(group), name))
+    return ArrayScript(where, os.path.join(directory, stem + ".sh"), text)
 
 
 def _array_groups(jobs: Sequence[Job]) -> Iterator[List[Job]]:
@@ -66,23 +105,22 @@ def _array_groups(jobs: Sequence[Job]) -> Iterator[List[Job]]:
             yield group[start:start + size]
 
 
-def array_parent(group: Sequence[Job]) -> str:
-    """The parent log directory of the array's runs."""
+def _parent(group: Sequence[Job]) -> str:
     return os.path.dirname(group[0].log_dir)
 
 
-def array_name(group: Sequence[Job]) -> str:
+def _array_name(group: Sequence[Job]) -> str:
     """``<first run id>-<last run id>``, e.g. ``1-16``."""
     return f"{os.path.basename(group[0].log_dir)}-{os.path.basename(group[-1].log_dir)}"
 
 
-def render_array(group: Sequence[Job], stem: str) -> str:
+def _render_array(group: Sequence[Job], stem: str) -> str:
     """The array job script of ``group``, its outputs named after ``.arrays/<stem>``."""
-    parent = array_parent(group)
+    parent = _parent(group)
     return render_array_script(
         group[0].scheduler,
         [job.spec for job in group],
-        f"{os.path.basename(parent)}/{array_name(group)}",
+        f"{os.path.basename(parent)}/{_array_name(group)}",
         os.path.join(parent, ARRAYS_DIR, stem),
         group[0].max_running,
     )

@@ -12,17 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple,
-                    TypeVar)
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
 from mlxp.cluster.jobs import Job
 from mlxp.cluster.plan import plan_jobs
-from mlxp.cluster.rundirs import (InfoDumper, NewRuns, RunInfo, file_stamp, scheduler_entry,
-                                  write_files, write_runs)
+from mlxp.cluster.rundirs import (InfoDumper, NewRuns, RunInfo, record_array, record_job,
+                                  record_refusal, write_files, write_runs)
 from mlxp.cluster.schedulers import submit
-from mlxp.cluster.scripts import (ARRAYS_DIR, Batch, array_name, array_parent, batch_jobs,
-                                  render_array, show_scripts)
+from mlxp.cluster.scripts import array_script, batch_jobs, show_scripts
 from mlxp.errors import MLXPError
 
 if TYPE_CHECKING:
@@ -32,7 +30,6 @@ __all__ = ["submit_jobs", "submit_points"]
 
 # Submissions wait mostly on the scheduler, file writes on the disk: a few go at once.
 _PARALLEL = 8
-_OUTPUT_LINES = 12  # of a submit command's output kept in each run's info.yaml
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -65,7 +62,7 @@ def submit_jobs(jobs: Sequence[Job], dry_run: bool) -> int:
         show_scripts(batch)
         return 0
     dump_info = InfoDumper()
-    records = write_runs(batch.runs, _unsubmitted_entries(batch), dump_info)
+    records = write_runs(batch.tasks, dump_info)
     failed: List[str] = []
     singles = batch.singles
     results = _parallel(_submit_single, list(zip(singles, records)))
@@ -81,16 +78,6 @@ def submit_jobs(jobs: Sequence[Job], dry_run: bool) -> int:
               f" ({', '.join(failed)})", file=sys.stderr)
         return 1
     return 0
-
-
-def _unsubmitted_entries(batch: Batch) -> List[Dict[str, Any]]:
-    """Each run's ``info.scheduler`` before its job is submitted, in ``batch.runs`` order."""
-    entries = [scheduler_entry(job.scheduler) for job in batch.singles]
-    for group in batch.arrays:
-        start = group[0].scheduler.array_first_index
-        entries += [scheduler_entry(job.scheduler, None, index)
-                    for index, job in enumerate(group, start=start)]
-    return entries
 
 
 def _report(submitted: bool, line: str, group: Sequence[Job], failed: List[str]) -> None:
@@ -115,82 +102,26 @@ def _submit_single(item: Tuple[Job, RunInfo]) -> Tuple[bool, str]:
     try:
         job_id, output = submit(job.scheduler, os.path.join(job.log_dir, _layout.JOB_SCRIPT))
     except MLXPError as error:
-        _record_refusal(record, error, scheduler_entry(job.scheduler))
+        record_refusal(record, error, job.scheduler)
         return False, f"{job.where}  {name} refused the job: {str(error).splitlines()[0]}"
-    record.update(scheduler=scheduler_entry(job.scheduler, job_id, output=output))
+    record_job(record, job.scheduler, job_id, output)
     return True, f"{job.where}  {name} job {job_id}"
-
-
-def _record_refusal(record: RunInfo, error: MLXPError, entry: Dict[str, Any]) -> None:
-    entry["submit_output"] = _brief(getattr(error, "output", "") or "")
-    record.update(status=_layout.FAILED, error=str(error), scheduler=entry)
-
-
-def _claim_array_stem(directory: str, name: str) -> str:
-    """A file name ``<name>[.N]`` free in ``directory``; ``<stem>.sh`` exists on return.
-
-    Reruns of the same runs make arrays of the same name, and a queued OAR array still needs
-    its own script (oarsub runs the file itself), so an earlier one is never replaced.
-    """
-    os.makedirs(directory, exist_ok=True)
-    number = 1
-    while True:
-        stem = name if number == 1 else f"{name}.{number}"
-        try:
-            os.close(os.open(os.path.join(directory, stem + ".sh"),
-                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755))
-        except FileExistsError:
-            number += 1
-            continue
-        return stem
 
 
 def _submit_array(group: Sequence[Job], records: Sequence[RunInfo],
                   dump_info: InfoDumper) -> Tuple[bool, str]:
     """Submit the group's runs, already written, as one array job; record each task's id."""
     scheduler = group[0].scheduler
-    directory = os.path.join(array_parent(group), ARRAYS_DIR)
-    stem = _claim_array_stem(directory, array_name(group))
-    path = os.path.join(directory, stem + ".sh")
-    write_files([(path, render_array(group, stem), 0o777)])
-    where = _layout.display_path(os.path.join(array_parent(group), array_name(group)))
+    script = array_script(group)
+    write_files([(script.path, script.text, 0o777)])
+    where = script.where
     start = scheduler.array_first_index
     try:
-        job_id, output = submit(scheduler, path)
+        job_id, output = submit(scheduler, script.path)
     except MLXPError as error:
         for index, record in enumerate(records, start=start):
-            _record_refusal(record, error, scheduler_entry(scheduler, None, index))
+            record_refusal(record, error, scheduler, index)
         return False, f"{where}  {scheduler.name} refused the array: {str(error).splitlines()[0]}"
     array_id, task_ids = scheduler.array_task_ids(job_id, output, len(group))
-    kept = _brief(output)
-    entries = [scheduler_entry(scheduler, task_ids[position] if position < len(task_ids) else None,
-                               start + position, array_id, kept)
-               for position in range(len(group))]
-    _record_all(records, entries, dump_info)
+    record_array(records, scheduler, array_id, task_ids, output, dump_info)
     return True, f"{where}  {scheduler.name} array job {array_id} ({len(group)} tasks)"
-
-
-def _record_all(records: Sequence[RunInfo], entries: Sequence[Dict[str, Any]],
-                dump_info: InfoDumper) -> None:
-    """Set every run's ``scheduler`` entry in one pass; a run whose job has already started
-    and rewritten its ``info.yaml`` gets the entry in what the job wrote instead."""
-    by_path = {record.path: (record, entry) for record, entry in zip(records, entries)}
-    for record, entry in by_path.values():
-        record.info["scheduler"] = entry
-    left = set(write_files([(record.path, dump_info(record.info), 0o666) for record in records],
-                           still_ours=lambda path: not by_path[path][0].changed()))
-    for record, entry in by_path.values():
-        if record.path in left:
-            record.update(scheduler=entry)  # the job's own file: only the entry is added
-        else:
-            record.stamp = file_stamp(record.path)
-
-
-def _brief(output: str) -> str:
-    """``output``, its middle cut when long: OAR prints a line per task of an array."""
-    lines = output.splitlines(keepends=True)
-    if len(lines) <= _OUTPUT_LINES:
-        return output
-    head, tail = lines[: _OUTPUT_LINES // 2], lines[-_OUTPUT_LINES // 2:]
-    cut = len(lines) - len(head) - len(tail)
-    return "".join(head) + f"[... {cut} lines ...]\n" + "".join(tail)
