@@ -17,16 +17,9 @@ from typing import List, NoReturn, Optional, Sequence
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._layout import RUNNING, STARTING, display_path
 from mlxp.cluster.schedulers.base import GONE
-from mlxp.cluster.status import (
-    CANCEL_WAIT,
-    CancelResult,
-    Run,
-    cancel_runs,
-    find_runs,
-    format_table,
-    job_states,
-    summarize,
-)
+from mlxp.cluster.cancel import CANCEL_WAIT, CancelResult, cancel_runs
+from mlxp.cluster.runs import Run, find_runs, format_table, summarize
+from mlxp.cluster.status import job_states
 from mlxp.errors import MLXPError, UsageError
 
 __all__ = ["main"]

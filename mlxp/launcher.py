@@ -2,8 +2,10 @@
 
 The launcher reads the command line, checks the config of every sweep point *before*
 anything runs (so a typo fails fast and writes nothing), then runs each point, composed again
-when it starts, in its own run directory: RUNNING -> COMPLETE or FAILED. A dry run prints each
-point as soon as it is composed.
+when it starts, in its own run directory: RUNNING -> COMPLETE or FAILED (:mod:`mlxp._run`).
+A dry run prints each point as soon as it is composed. In submit mode
+(``mlxp.use_scheduler=true``) the checked points go to the cluster side instead
+(:func:`mlxp.cluster.submit.submit_points`), which writes and submits one job each.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def _main(
                 if not settings.use_scheduler:  # the whole launch runs again, from the snapshot
                     return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
             if settings.use_scheduler:
-                from mlxp.cluster.submit import submit_points  # schedulers load only when submitting
+                from mlxp.cluster.submit import submit_points  # the cluster side loads only here
 
                 return submit_points(points, _forwarded_flags(command_line),
                                      command_line.dry_run, snapshot, sweep_id)

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # same-layer edges listed in SAME_LAYER. The cluster side (mlxp.cluster) is layered module by
 # module, in the order of a submission: the steps plan, scripts and rundirs share a layer, so
 # none imports another; submit composes them; rerun, the launcher and mlxpsub come above.
+# Following runs goes runs -> status -> cancel.
 LAYERS = [
     {"mlxp.errors"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
@@ -24,7 +25,7 @@ LAYERS = [
      "mlxp._limits"},
     {"mlxp._ranks", "mlxp.cluster.jobscript", "mlxp.cluster.jobs", "mlxp.cluster.runs"},
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status"},
-    {"mlxp.cluster.submit"},
+    {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
     {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun"},
     {"mlxp.cluster.mlxpsub"},
     # the commands, and the import paths kept for users (thin re-exports)
