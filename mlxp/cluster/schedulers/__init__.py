@@ -2,7 +2,9 @@
 
 The registry lives here: an explicit tuple of the built-in backends (slurm, oar, torque, sge,
 mwm, lsf, local), plus those users add with :func:`register_scheduler`. A new backend
-subclasses :class:`Scheduler`. docs/schedulers.md has a table per backend.
+subclasses :class:`Scheduler`. docs/schedulers.md has a table per backend. Users import these
+names from ``mlxp.schedulers``; the steps of :mod:`mlxp.cluster` and ``mlxp._run`` (requeue)
+use them from here.
 """
 
 from __future__ import annotations
