@@ -22,10 +22,10 @@ from mlxp.logger import Logger, run_paths
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
 
-_OUTPUT_LINES = 12  # of a submit command's output kept in each run's info.yaml
-
 __all__ = ["InfoDumper", "NewRuns", "RunInfo", "file_stamp", "record_array", "record_job",
            "record_refusal", "scheduler_entry", "write_files", "write_runs"]
+
+_OUTPUT_LINES = 12  # of a submit command's output kept in each run's info.yaml
 
 
 class NewRuns:
@@ -90,8 +90,8 @@ def scheduler_entry(scheduler: Scheduler, job_id: Optional[str] = None,
     return entry
 
 
-def write_runs(tasks: Sequence[Tuple[Job, Optional[int]]], dump_info: "InfoDumper"
-               ) -> List["RunInfo"]:
+def write_runs(tasks: Sequence[Tuple[Job, Optional[int]]], dump_info: InfoDumper
+               ) -> List[RunInfo]:
     """Every run's files, ``script.sh`` and ``info.yaml`` (STARTING, its job not submitted
     yet) in one pass; ``tasks`` pairs each job with its index in its array, or None."""
     files: List[Tuple[str, str, int]] = []
@@ -112,12 +112,12 @@ def write_runs(tasks: Sequence[Tuple[Job, Optional[int]]], dump_info: "InfoDumpe
     return records
 
 
-def record_job(record: "RunInfo", scheduler: Scheduler, job_id: str, output: str) -> None:
+def record_job(record: RunInfo, scheduler: Scheduler, job_id: str, output: str) -> None:
     """Record the id of the run's job, submitted alone."""
     record.update(scheduler=scheduler_entry(scheduler, job_id, output=output))
 
 
-def record_refusal(record: "RunInfo", error: MLXPError, scheduler: Scheduler,
+def record_refusal(record: RunInfo, error: MLXPError, scheduler: Scheduler,
                    index: Optional[int] = None) -> None:
     """Mark the run FAILED with the scheduler's refusal of its job (or array, at ``index``)."""
     entry = scheduler_entry(scheduler, None, index)
@@ -125,8 +125,8 @@ def record_refusal(record: "RunInfo", error: MLXPError, scheduler: Scheduler,
     record.update(status=_layout.FAILED, error=str(error), scheduler=entry)
 
 
-def record_array(records: Sequence["RunInfo"], scheduler: Scheduler, array_id: str,
-                 task_ids: Sequence[str], output: str, dump_info: "InfoDumper") -> None:
+def record_array(records: Sequence[RunInfo], scheduler: Scheduler, array_id: str,
+                 task_ids: Sequence[str], output: str, dump_info: InfoDumper) -> None:
     """Record every task's ids of one array job in one pass; a run whose job has already
     started and rewritten its ``info.yaml`` gets the entry in what the job wrote instead."""
     kept = _brief(output)
