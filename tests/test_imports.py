@@ -21,6 +21,19 @@ def test_import_mlxp_loads_no_optional_or_heavy_package() -> None:
     assert offenders == []
 
 
+def test_import_mlxp_loads_no_cluster_module() -> None:
+    """The cluster side (parsing, submission, the backends) loads only when submitting."""
+    code = (
+        "import sys, json; import mlxp; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('mlxp'))))"
+    )
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    assert "mlxp.launcher" in loaded
+    cluster = [m for m in loaded if m.startswith(("mlxp.cluster", "mlxp.schedulers", "mlxp.sub",
+                                                   "mlxp.status"))]
+    assert cluster == []
+
+
 def test_import_mlxp_installs_no_signal_handler() -> None:
     code = (
         "import signal; before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}; "
