@@ -212,7 +212,7 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
     return logger
 
 
-def check_named_class(cls: Optional[type], key: str, source: str) -> Optional[type]:
+def check_named_class(cls: Optional[type], key: str, name: str, source: str) -> Optional[type]:
     """``cls`` if it can serve as ``mlxp.<key>``: a subclass of ``mlxp.Logger`` for
     ``logger.name``, a class with MLXP's version-manager methods for ``version_manager.name``.
 
@@ -221,7 +221,6 @@ def check_named_class(cls: Optional[type], key: str, source: str) -> Optional[ty
     """
     if cls is None:
         return None
-    name = f"{cls.__module__}.{cls.__qualname__}"
     if key == "logger.name" and not issubclass(cls, Logger):
         raise SettingsError(f"mlxp.{key} {name!r} is not a subclass of mlxp.Logger; derive it"
                             " from mlxp.Logger (or mlxp.DefaultLogger)", key=key, path=source)

@@ -31,6 +31,19 @@ tests can inspect it without parsing the message::
 
 ``exit_code`` is what a command-line entry point exits with: 2 for usage errors (bad config,
 bad argument), 1 otherwise.
+
+MLXP 1.0.5's exception names are kept for code written for MLXP, each the class above that
+mlxp raises in its place (so ``except JobSubmissionError`` catches it)::
+
+    JobSubmissionError     = SubmissionError
+    InvalidKeyError        = ColumnError
+    MissingFieldError      = ConfigKeyError
+    InvalidArtifactError   = ArtifactError
+    InvalidMapError        = ReaderError
+    InvalidShellPathError  = SchedulerError
+    InvalidSchedulerError  = SchedulerError
+    InvalidConfigFileError = SettingsError
+    UnknownSystemError     (MLXPError, OSError)  never raised: mlxp runs where Python runs
 """
 
 from __future__ import annotations
@@ -206,3 +219,18 @@ class VersionManagerError(MLXPError, RuntimeError):
     """The git state prevents a versioned run."""
 
     exit_code = 2
+
+
+class UnknownSystemError(MLXPError, OSError):
+    """MLXP's error for an unknown operating system; mlxp never raises it."""
+
+
+# MLXP 1.0.5's names (see the module docstring): aliases, not new classes.
+JobSubmissionError = SubmissionError
+InvalidKeyError = ColumnError
+MissingFieldError = ConfigKeyError
+InvalidArtifactError = ArtifactError
+InvalidMapError = ReaderError
+InvalidShellPathError = SchedulerError
+InvalidSchedulerError = SchedulerError
+InvalidConfigFileError = SettingsError

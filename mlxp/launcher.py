@@ -90,13 +90,16 @@ def _main(
             # from a snapshot, relative paths still point into the user's own project
             task_dir = os.path.dirname(snapshot.original_path(task_file) if snapshot else task_file)
             command_line = parse_command_line(checked_arguments(argv))
+            if command_line.multirun:
+                print(f"{program}: note: -m/--multirun is not needed: a sweep (key=a,b) runs"
+                      " every point without it; ignoring it", file=sys.stderr)
             config_dir = command_line.config_path or os.path.join(task_dir, config_path)
             if command_line.help:
                 print(usage(program, _safe_keys(config_dir, command_line)))
                 return 0
             points = _compose_points(config_dir, command_line, task_dir, seeding_function)
-            if command_line.show_config:
-                _print_configs(points)
+            if command_line.show_config is not None:
+                _print_configs(points, command_line.show_config, command_line.resolve)
                 return 0
             settings = points.first.settings
             if command_line.dry_run and not settings.use_scheduler:
@@ -128,11 +131,14 @@ def _main(
         return error.exit_code
 
 
-def _print_configs(points: SweepPoints) -> None:
+def _print_configs(points: SweepPoints, form: str, resolved: bool) -> None:
+    """``--cfg``: alone, each run's config resolved; ``job`` as written (Hydra's default,
+    ``--resolve`` resolves it); ``all`` adds the ``mlxp:`` settings where Hydra adds ``hydra:``."""
     for point in points:  # each printed as soon as it is composed
         if len(points) > 1:
             print(f"# {' '.join(point.overrides)}")
-        print(point.config)
+        config = point.config if resolved or not form else point.unresolved
+        print(ConfigDict({**config, "mlxp": point.settings}) if form == "all" else config)
 
 
 def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
@@ -264,7 +270,7 @@ class _Composer:
             source = "command line" if on_command_line else os.path.relpath(
                 os.path.join(self.config_dir, "mlxp.yaml"))
             self.classes[key, name] = check_named_class(
-                named_class(settings, key, self.task_dir, source), key, source)
+                named_class(settings, key, self.task_dir, source), key, name, source)
         return self.classes[key, name]
 
     def _check_same_mode(self, settings: ConfigDict) -> None:
