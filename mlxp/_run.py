@@ -233,17 +233,26 @@ def check_named_class(cls: Optional[type], key: str, name: str, source: str) -> 
     return cls
 
 
+def check_resumable(logger_class: Optional[type]) -> None:
+    """A resumed run needs a logger class that takes ``resume=`` (mlxp's own does).
+
+    Raises:
+        SettingsError: ``logger_class.__init__`` does not take it.
+    """
+    accepted = None if logger_class is None else _keywords(logger_class)
+    if logger_class is not None and accepted is not None and "resume" not in accepted:
+        raise SettingsError(
+            f"mlxp.resume=true needs {logger_class.__qualname__}.__init__ to accept the keyword"
+            " 'resume': add **kwargs to it and pass them on to super().__init__",
+            key="logger.name")
+
+
 def _build_logger(logger_class: type, settings: ConfigDict, extras: Dict[str, Any]) -> Logger:
     """``logger_class`` built with MLXP's ``logger.*`` keys, plus mlxp's own keywords where its
     ``__init__`` takes them: a subclass written for MLXP (three arguments) still works, and its
     run's info is recorded after it is built."""
     accepted = _keywords(logger_class)
     passed = {key: value for key, value in extras.items() if accepted is None or key in accepted}
-    if settings.resume and "resume" not in passed:
-        raise SettingsError(
-            f"mlxp.resume=true needs {logger_class.__qualname__}.__init__ to accept the keyword"
-            " 'resume': add **kwargs to it and pass them on to super().__init__",
-            key="logger.name")
     logger: Logger = logger_class(parent_log_dir=settings.logger.parent_log_dir,
                                   forced_log_id=settings.logger.forced_log_id,
                                   log_streams_to_file=settings.logger.log_streams_to_file, **passed)

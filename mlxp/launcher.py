@@ -21,7 +21,8 @@ from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
 from mlxp._override_checks import check_new_key, check_replacement
-from mlxp._run import Context, RunPoint, SweepPoints, check_named_class, run_points
+from mlxp._run import (Context, RunPoint, SweepPoints, check_named_class, check_resumable,
+                       run_points)
 from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
@@ -258,6 +259,8 @@ class _Composer:
         self._check_same_mode(settings)
         logger_class, manager_class = (self._named_class(settings, key, point)
                                        for key in ("logger.name", "version_manager.name"))
+        if settings.resume:
+            check_resumable(logger_class)
         return RunPoint(tuple(point), config, settings, self.source, unresolved,
                         logger_class, manager_class)
 
