@@ -12,9 +12,7 @@ import copy
 import functools
 import os
 import sys
-from collections.abc import Sequence as SequenceABC
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple, TypeVar, Union, overload)
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
@@ -33,12 +31,12 @@ from mlxp.config import (
     remove,
     resolve,
 )
-from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError, UsageError
+from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
 from mlxp.logger import read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
 from mlxp.settings import (SCHEDULER_ENV, SNAPSHOT_ENV, SWEEP_ID_ENV, load_settings, named_class,
                            set_setting)
-from mlxp.sweep import Point, Sweep, expand_sweep, new_sweep_id
+from mlxp.sweep import Point, expand_sweep, new_sweep_id
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
@@ -257,15 +255,20 @@ class _Composer:
         if settings.resume:
             _check_resume(config, settings)
         self._check_same_mode(settings)
-        logger_class, manager_class = (self._named_class(settings, key, point)
-                                       for key in ("logger.name", "version_manager.name"))
+        # imported only when used, as MLXP builds them only then
+        logger_class = self._named_class(settings, "logger.name", point, settings.use_logger)
+        manager_class = self._named_class(settings, "version_manager.name", point,
+                                          settings.use_version_manager)
         if settings.resume:
             check_resumable(logger_class)
         return RunPoint(tuple(point), config, settings, self.source, unresolved,
                         logger_class, manager_class)
 
-    def _named_class(self, settings: ConfigDict, key: str, point: Point) -> Optional[type]:
+    def _named_class(self, settings: ConfigDict, key: str, point: Point,
+                     used: bool) -> Optional[type]:
         """The user's class of ``mlxp.<key>``, imported (and checked) once per name."""
+        if not used:
+            return None
         section, _, field = key.partition(".")
         name = settings[section][field]
         if (key, name) not in self.classes:

@@ -35,6 +35,17 @@ if __name__ == "__main__":
     task()
 """
 
+TASK_WITHOUT_LOGGER = """
+import mlxp
+
+@mlxp.launch(config_path="./configs")
+def task(ctx: mlxp.Context) -> None:
+    print(ctx.logger)
+
+if __name__ == "__main__":
+    task()
+"""
+
 USER_LOGGERS = """
 import mlxp
 
@@ -134,6 +145,13 @@ def test_a_logger_name_that_cannot_be_used_is_an_error_naming_file_and_path(
     for word in words:
         assert word in first
     assert not (project / "logs").exists()
+
+
+def test_a_class_setting_is_imported_only_when_used(tmp_path: Path) -> None:
+    project = _project(tmp_path, "logger:\n  name: nopkg.L\nversion_manager:\n  name: nopkg.V\n",
+                       main=TASK_WITHOUT_LOGGER)
+    result = run_main(project, "mlxp.use_logger=false")
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_logger_name_on_the_command_line_is_named_as_such(tmp_path: Path) -> None:
