@@ -21,7 +21,8 @@ _VALUE_FLAGS = {
 _SWITCHES = {"--help": "help", "-h": "help", "--dry-run": "dry_run", "--multirun": "multirun",
              "-m": "multirun", "--resolve": "resolve"}
 _CFG_FLAGS = ("--cfg", "-c")
-#: what ``--cfg`` prints: "" (no argument: every run's resolved config), Hydra's "job" and "all"
+#: Hydra's values of ``--cfg``; mlxp prints "job" and "all", refuses "hydra" (it has no Hydra
+#: config), and keeps ``--cfg`` alone: every run's resolved config
 CFG_CHOICES = ("job", "hydra", "all")
 
 
