@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Sequence
 
+from mlxp._override_checks import check_not_hydra
 from mlxp.errors import UsageError
 from mlxp.overrides import Override, parse_overrides
 
@@ -17,7 +18,12 @@ _VALUE_FLAGS = {
     "--config-path": "config_path",
     "-cp": "config_path",
 }
-_SWITCHES = {"--help": "help", "-h": "help", "--cfg": "show_config", "--dry-run": "dry_run"}
+_SWITCHES = {"--help": "help", "-h": "help", "--dry-run": "dry_run", "--multirun": "multirun",
+             "-m": "multirun", "--resolve": "resolve"}
+_CFG_FLAGS = ("--cfg", "-c")
+#: Hydra's values of ``--cfg``; mlxp prints "job" and "all", refuses "hydra" (it has no Hydra
+#: config), and keeps ``--cfg`` alone: every run's resolved config
+CFG_CHOICES = ("job", "hydra", "all")
 
 
 class CommandLine:
@@ -28,7 +34,9 @@ class CommandLine:
         self.config_name = "config"
         self.config_path: Optional[str] = None
         self.help = False
-        self.show_config = False
+        self.show_config: Optional[str] = None  # None: not asked; else "", "job" or "all"
+        self.resolve = False  # Hydra's --resolve, with --cfg job|all
+        self.multirun = False  # Hydra's -m: accepted, and not needed
         self.dry_run = False
 
 
@@ -54,20 +62,43 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
             else:
                 raise UsageError(f"{name} needs a value, e.g. {name} NAME")
             setattr(command_line, _VALUE_FLAGS[name], value)
+        elif name in _CFG_FLAGS:
+            if not equals and position + 1 < len(argv) and _is_cfg_choice(argv[position + 1]):
+                position += 1
+                inline_value = argv[position]
+            command_line.show_config = _cfg_choice(name, inline_value)
         elif argument in _SWITCHES:
             setattr(command_line, _SWITCHES[argument], True)
         elif argument.startswith("-"):
-            known = ", ".join(sorted({*_VALUE_FLAGS, *_SWITCHES}))
+            known = ", ".join(sorted({*_VALUE_FLAGS, *_SWITCHES, *_CFG_FLAGS}))
             raise UsageError(
                 f"unknown flag {argument!r}; the flags are {known}, and every other argument"
                 " is an override such as key=value"
             )
         else:
+            check_not_hydra(argument, len(override_texts) + 1)
             override_texts.append(argument)
         position += 1
     _check_config_name(command_line.config_name)
+    if command_line.resolve and not command_line.show_config:
+        raise UsageError("--resolve goes with --cfg job or --cfg all (--cfg alone prints the"
+                         " resolved config)")
     command_line.overrides = parse_overrides(override_texts)
     return command_line
+
+
+def _is_cfg_choice(argument: str) -> bool:
+    """A word after ``--cfg`` is its value; an override (``key=value``, ``~key``) is not."""
+    return not argument.startswith(("-", "+", "~")) and "=" not in argument
+
+
+def _cfg_choice(flag: str, value: str) -> str:
+    if value == "hydra":
+        raise UsageError(f"{flag} hydra: mlxp has no Hydra config; {flag} all prints the config"
+                         " and mlxp's own settings (the mlxp: section)")
+    if value not in ("", *CFG_CHOICES):
+        raise UsageError(f"{flag} takes job or all (or nothing), not {value!r}")
+    return value
 
 
 def _check_config_name(name: str) -> None:
@@ -97,7 +128,10 @@ overrides (each argument is one):
 
 flags:
   --help, -h                 show this help and exit
-  --cfg                      print the composed config of every run and exit
+  --cfg, -c [job|all]        print the composed config of every run and exit:
+                             alone, resolved; job, as written (Hydra's form);
+                             all, with mlxp's settings; --resolve resolves ${...}
+  --multirun, -m             accepted for Hydra users, and not needed
   --dry-run                  list the runs and their directories, write nothing
   --config-name, -cn NAME    use NAME.yaml in the config directory
   --config-path, -cp DIR     read the config from DIR"""

@@ -1,6 +1,7 @@
 """Overrides that look like mistakes, caught before anything runs: a near miss of an
-existing key, a new key where new keys need ``+``, a mapping replaced by a non-mapping, and
-(a warning only) a leaf whose type changes.
+existing key, a new key where new keys need ``+``, a mapping replaced by a non-mapping, a
+Hydra setting (``hydra.*``, which mlxp has no use for), and (a warning only) a leaf whose type
+changes.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp.config import closest_key, iter_leaf_keys
-from mlxp.errors import ConfigKeyError
+from mlxp.errors import ConfigKeyError, OverrideError
 from mlxp.overrides import Override
 
 
@@ -37,6 +38,43 @@ def check_new_key(config: Dict[str, Any], override: Override, config_name: str,
         )
     hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
     return f"mlxp: warning: {key!r} is not in {config_name}; adding it{hint}"
+
+
+# What mlxp does instead of each part of Hydra's config (``hydra.<part>`` or ``hydra/<part>``).
+_INSTEAD_OF_HYDRA = {
+    "run": "each run goes to <parent_log_dir>/<id>: set mlxp.logger.parent_log_dir=DIR",
+    "sweep": "each run of a sweep goes to <parent_log_dir>/<id>: set"
+             " mlxp.logger.parent_log_dir=DIR",
+    "mode": "a sweep (key=a,b) runs every point without any mode or flag",
+    "launcher": "submit to a scheduler with mlxpsub, or mlxp.use_scheduler=true",
+    "sweeper": "sweeps are written in the overrides: key=a,b or key=range(0,10)",
+    "job": "a run executes in the directory it is launched from; its files go to"
+           " <parent_log_dir>/<id>",
+    "output_subdir": "each run's config and settings go to <parent_log_dir>/<id>/metadata",
+    "job_logging": "mlxp configures no logging; mlxp.logger.log_streams_to_file=true"
+                   " keeps stdout and stderr in the run's directory",
+}
+_INSTEAD_OF_HYDRA["hydra_logging"] = _INSTEAD_OF_HYDRA["verbose"] = _INSTEAD_OF_HYDRA["job_logging"]
+
+
+def check_not_hydra(argument: str, index: int) -> None:
+    """Refuse an override of Hydra's own config (``hydra.run.dir=...``, ``hydra/launcher=x``).
+
+    mlxp has no Hydra config: such a key would silently become a new option of the user's.
+
+    Raises:
+        OverrideError: the override's key starts with ``hydra.`` or ``hydra/``; the message
+            says what mlxp does instead.
+    """
+    key = argument.lstrip("+~").split("=", 1)[0].strip()
+    if key != "hydra" and not key.startswith(("hydra.", "hydra/")):
+        return
+    part = key[len("hydra."):].split(".", 1)[0].split("/", 1)[0]
+    instead = _INSTEAD_OF_HYDRA.get(part, "mlxp's own settings are the mlxp.* keys"
+                                          " (configs/mlxp.yaml)")
+    raise OverrideError(
+        f"argument {index}: {argument!r} sets Hydra's config, which mlxp does not have: "
+        f"{instead} (see docs/migrating-from-mlxp.md)", key=key, argument=argument, index=index)
 
 
 def check_replacement(override: Override, current: Any, value: Any,

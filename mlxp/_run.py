@@ -22,6 +22,7 @@ from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, config_text
+from mlxp.errors import SettingsError
 from mlxp.logger import Logger, RunInterrupted, describe_exit, read_run_config, read_run_info
 from mlxp.overrides import Override
 from mlxp.sweep import Point, Sweep
@@ -35,18 +36,21 @@ class Context:
     """What a task receives: its config, its logger, its run's info and mlxp's settings.
 
     Attributes:
-        config: the user's options (``configs/config.yaml`` + overrides), resolved.
-        logger: the run's ``Logger``, or None with ``mlxp.use_logger=false``.
-        info: what ``metadata/info.yaml`` holds at the start of the run.
-        mlxp: mlxp's own settings in effect for this run.
+        config: the user's options (``configs/config.yaml`` + overrides), resolved unless
+            ``mlxp.resolve`` is false.
+        logger: the run's ``Logger`` (of the class ``mlxp.logger.name``), or None with
+            ``mlxp.use_logger=false``.
+        info: what ``metadata/info.yaml`` holds at the start of the run (``ctx.info.status``).
+        mlxp: mlxp's own settings in effect for this run (``ctx.mlxp.logger.parent_log_dir``).
     """
 
     def __init__(self, config: ConfigDict, logger: Optional[Logger],
-                 info: Optional[Dict[str, Any]] = None, mlxp: Optional[ConfigDict] = None) -> None:
+                 info: Optional[Dict[str, Any]] = None, mlxp: Optional[Dict[str, Any]] = None) -> None:
         self.config = config
         self.logger = logger
-        self.info: Dict[str, Any] = info if info is not None else {}
-        self.mlxp = mlxp if mlxp is not None else ConfigDict()
+        # attribute access at every level, as MLXP's DictConfig gives it
+        self.info = ConfigDict(info or {})
+        self.mlxp = mlxp if isinstance(mlxp, ConfigDict) else ConfigDict(mlxp or {})
         self.preempt_hooks: List[Callable[[], Any]] = []
 
     def on_preempt(self, hook: Callable[[], Any]) -> None:
@@ -64,14 +68,23 @@ class Context:
 
 
 class RunPoint:
-    """One fully composed run: its overrides, config and settings."""
+    """One fully composed run: its overrides, config (resolved, and as written) and settings.
+
+    ``logger_class`` and ``version_manager_class`` are the user's classes named by
+    ``mlxp.logger.name`` / ``mlxp.version_manager.name``, or None for mlxp's own.
+    """
 
     def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict,
-                 source: Optional[str] = None) -> None:
+                 source: Optional[str] = None, unresolved: Optional[ConfigDict] = None,
+                 logger_class: Optional[type] = None,
+                 version_manager_class: Optional[type] = None) -> None:
         self.point = point
         self.config = config
         self.settings = settings
         self.source = source  # the config file it was composed from
+        self.unresolved = config if unresolved is None else unresolved
+        self.logger_class = logger_class
+        self.version_manager_class = version_manager_class
 
     def config_text(self) -> str:
         """``metadata/config.yaml``: the resolved config, with the source file's comments."""
@@ -185,21 +198,77 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
                             "sweep_id": _recorded_sweep_id(settings) or sweep_id}
     if snapshot is not None:
         info["version_manager"] = snapshot.info()
-    logger = Logger(
-        settings.logger.parent_log_dir,
-        settings.logger.forced_log_id,
-        settings.logger.log_streams_to_file,
-        info=info,
-        resume=settings.resume,
-        requeued=settings.resume and _restarted_job(settings),
-        heartbeat=settings.logger.heartbeat,
-    )
+    logger = _build_logger(point.logger_class or Logger, settings, {
+        "info": info,
+        "resume": settings.resume,
+        "requeued": settings.resume and _restarted_job(settings),
+        "heartbeat": settings.logger.heartbeat,
+    })
     if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
         logger.write_metadata(_layout.CONFIG_FILE, point.config_text())
     logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
     if snapshot is not None:
         snapshot.write_run_files(logger.metadata_dir)
     return logger
+
+
+def check_named_class(cls: Optional[type], key: str, name: str, source: str) -> Optional[type]:
+    """``cls`` if it can serve as ``mlxp.<key>``: a subclass of ``mlxp.Logger`` for
+    ``logger.name``, a class with MLXP's version-manager methods for ``version_manager.name``.
+
+    Raises:
+        SettingsError: it cannot; the message names ``source`` (the file or the command line).
+    """
+    if cls is None:
+        return None
+    if key == "logger.name" and not issubclass(cls, Logger):
+        raise SettingsError(f"mlxp.{key} {name!r} is not a subclass of mlxp.Logger; derive it"
+                            " from mlxp.Logger (or mlxp.DefaultLogger)", key=key, path=source)
+    needed = ("make_working_directory", "get_info")
+    missing = [method for method in needed if not callable(getattr(cls, method, None))]
+    if key == "version_manager.name" and missing:
+        raise SettingsError(f"mlxp.{key} {name!r} has no method {', '.join(missing)}(); derive it"
+                            " from mlxp.version_manager.VersionManager (see"
+                            " docs/version-manager.md)", key=key, path=source)
+    return cls
+
+
+def check_resumable(logger_class: Optional[type]) -> None:
+    """A resumed run needs a logger class that takes ``resume=`` (mlxp's own does).
+
+    Raises:
+        SettingsError: ``logger_class.__init__`` does not take it.
+    """
+    accepted = None if logger_class is None else _keywords(logger_class)
+    if logger_class is not None and accepted is not None and "resume" not in accepted:
+        raise SettingsError(
+            f"mlxp.resume=true needs {logger_class.__qualname__}.__init__ to accept the keyword"
+            " 'resume': add **kwargs to it and pass them on to super().__init__",
+            key="logger.name")
+
+
+def _build_logger(logger_class: type, settings: ConfigDict, extras: Dict[str, Any]) -> Logger:
+    """``logger_class`` built with MLXP's ``logger.*`` keys, plus mlxp's own keywords where its
+    ``__init__`` takes them: a subclass written for MLXP (three arguments) still works, and its
+    run's info is recorded after it is built."""
+    accepted = _keywords(logger_class)
+    passed = {key: value for key, value in extras.items() if accepted is None or key in accepted}
+    logger: Logger = logger_class(parent_log_dir=settings.logger.parent_log_dir,
+                                  forced_log_id=settings.logger.forced_log_id,
+                                  log_streams_to_file=settings.logger.log_streams_to_file, **passed)
+    if "info" not in passed:
+        logger.update_info(**extras["info"])
+    return logger
+
+
+def _keywords(cls: type) -> Optional[set]:
+    """The keyword names ``cls(...)`` takes, or None when it takes any (``**kwargs``)."""
+    import inspect  # only for a user's logger class: ``import mlxp`` stays light
+
+    parameters = inspect.signature(cls).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
 
 
 def _recorded_sweep_id(settings: ConfigDict) -> Optional[str]:
@@ -261,7 +330,8 @@ def _run_one(
     With ``reraise`` the task's exception escapes; a signal or a requeue always does.
     """
     context = Context(
-        config=point.config,
+        # mlxp.resolve=false: the task sees ${...} as written (metadata/config.yaml is resolved)
+        config=point.config if point.settings.resolve else point.unresolved,
         logger=logger,
         info=logger.get_info() if logger else {},
         mlxp=point.settings,

@@ -10,7 +10,7 @@ tests can inspect it without parsing the message::
     │   ├── ConfigKeyError           (KeyError)    a dotted key is missing or already there
     │   │   └── ConfigAttributeError (AttributeError)  ``cfg.missing`` attribute access
     │   └── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
-    ├── OverrideError                (ValueError)
+    ├── OverrideError                (ValueError)  an override mlxp refuses (``hydra.*``)
     │   └── OverrideSyntaxError                    a malformed command-line argument
     ├── SettingsError                (ValueError)  mlxp.yaml / ``mlxp.*``: unknown key, bad type
     ├── UsageError                   (ValueError)  a command-line flag is misused
@@ -27,10 +27,24 @@ tests can inspect it without parsing the message::
     ├── SchedulerError
     │   ├── JobScriptError           (ValueError)  a script given to mlxpsub cannot be used
     │   └── SubmissionError          (RuntimeError) the scheduler refused a job
-    └── VersionManagerError          (RuntimeError) git state prevents a versioned run
+    ├── VersionManagerError          (RuntimeError) git state prevents a versioned run
+    └── UnknownSystemError           (OSError)     MLXP's name (below), never raised
 
 ``exit_code`` is what a command-line entry point exits with: 2 for usage errors (bad config,
 bad argument), 1 otherwise.
+
+MLXP 1.0.5's exception names are kept for code written for MLXP, each the class above that
+mlxp raises in its place (so ``except JobSubmissionError`` catches it)::
+
+    JobSubmissionError     = SubmissionError
+    InvalidKeyError        = ColumnError
+    MissingFieldError      = ConfigKeyError
+    InvalidArtifactError   = ArtifactError
+    InvalidMapError        = ReaderError
+    InvalidShellPathError  = SchedulerError
+    InvalidSchedulerError  = SchedulerError
+    InvalidConfigFileError = SettingsError
+    UnknownSystemError     its own class (above): mlxp runs where Python runs
 """
 
 from __future__ import annotations
@@ -206,3 +220,18 @@ class VersionManagerError(MLXPError, RuntimeError):
     """The git state prevents a versioned run."""
 
     exit_code = 2
+
+
+class UnknownSystemError(MLXPError, OSError):
+    """MLXP's error for an unknown operating system; mlxp never raises it."""
+
+
+# MLXP 1.0.5's names (see the module docstring): aliases, not new classes.
+JobSubmissionError = SubmissionError
+InvalidKeyError = ColumnError
+MissingFieldError = ConfigKeyError
+InvalidArtifactError = ArtifactError
+InvalidMapError = ReaderError
+InvalidShellPathError = SchedulerError
+InvalidSchedulerError = SchedulerError
+InvalidConfigFileError = SettingsError

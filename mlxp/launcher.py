@@ -14,16 +14,15 @@ import copy
 import functools
 import os
 import sys
-from collections.abc import Sequence as SequenceABC
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    TypeVar, Union, overload)
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
 from mlxp._override_checks import check_new_key, check_replacement
-from mlxp._run import Context, RunPoint, SweepPoints, run_points
+from mlxp._run import (Context, RunPoint, SweepPoints, check_named_class, check_resumable,
+                       run_points)
 from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
@@ -34,11 +33,12 @@ from mlxp.config import (
     remove,
     resolve,
 )
-from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError, UsageError
+from mlxp.errors import ConfigKeyError, MLXPError, RunDirectoryError, SettingsError
 from mlxp.logger import read_run_config, terminate_on_signals
 from mlxp.overrides import Override, format_value
-from mlxp.settings import SCHEDULER_ENV, SNAPSHOT_ENV, SWEEP_ID_ENV, load_settings, set_setting
-from mlxp.sweep import Point, Sweep, expand_sweep, new_sweep_id
+from mlxp.settings import (SCHEDULER_ENV, SNAPSHOT_ENV, SWEEP_ID_ENV, load_settings, named_class,
+                           set_setting)
+from mlxp.sweep import Point, expand_sweep, new_sweep_id
 
 if TYPE_CHECKING:
     from mlxp.vcs import Snapshot
@@ -91,13 +91,16 @@ def _main(
             # from a snapshot, relative paths still point into the user's own project
             task_dir = os.path.dirname(snapshot.original_path(task_file) if snapshot else task_file)
             command_line = parse_command_line(checked_arguments(argv))
+            if command_line.multirun:
+                print(f"{program}: note: -m/--multirun is not needed: a sweep (key=a,b) runs"
+                      " every point without it; ignoring it", file=sys.stderr)
             config_dir = command_line.config_path or os.path.join(task_dir, config_path)
             if command_line.help:
                 print(usage(program, _safe_keys(config_dir, command_line)))
                 return 0
             points = _compose_points(config_dir, command_line, task_dir, seeding_function)
-            if command_line.show_config:
-                _print_configs(points)
+            if command_line.show_config is not None:
+                _print_configs(points, command_line.show_config, command_line.resolve)
                 return 0
             settings = points.first.settings
             if command_line.dry_run and not settings.use_scheduler:
@@ -106,7 +109,7 @@ def _main(
             if not command_line.dry_run:
                 points.check_all()  # a bad point fails before the first one runs
             if snapshot is None and not command_line.dry_run and settings.use_version_manager:
-                snapshot = _prepare_snapshot(settings, task_file)
+                snapshot = _prepare_snapshot(points.first, task_file)
                 if not settings.use_scheduler:  # the whole launch runs again, from the snapshot
                     return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
             if settings.use_scheduler:
@@ -129,11 +132,14 @@ def _main(
         return error.exit_code
 
 
-def _print_configs(points: SweepPoints) -> None:
+def _print_configs(points: SweepPoints, form: str, resolved: bool) -> None:
+    """``--cfg``: alone, each run's config resolved; ``job`` as written (Hydra's default,
+    ``--resolve`` resolves it); ``all`` adds the ``mlxp:`` settings where Hydra adds ``hydra:``."""
     for point in points:  # each printed as soon as it is composed
         if len(points) > 1:
             print(f"# {' '.join(point.overrides)}")
-        print(point.config)
+        config = point.config if resolved or not form else point.unresolved
+        print(ConfigDict({**config, "mlxp": point.settings}) if form == "all" else config)
 
 
 def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
@@ -144,13 +150,20 @@ def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
     return running_snapshot(task_file)
 
 
-def _prepare_snapshot(settings: ConfigDict, task_file: str) -> "Snapshot":
-    from mlxp.vcs import GitVM
+def _prepare_snapshot(point: RunPoint, task_file: str) -> "Snapshot":
+    """The snapshot of this launch, by GitVM or the user's ``mlxp.version_manager.name``."""
+    from mlxp.vcs import GitVM, snapshot_from_manager
 
-    manager = GitVM(settings.version_manager.parent_work_dir,
-                    settings.version_manager.compute_requirements, settings.interactive_mode,
-                    parent_log_dir=settings.logger.parent_log_dir)
-    return manager.prepare(task_file)
+    settings = point.settings
+    keys = {key: value for key, value in settings.version_manager.items() if key != "name"}
+    if point.version_manager_class is None:
+        manager: Any = GitVM(**keys, interactive_mode=settings.interactive_mode,
+                             parent_log_dir=settings.logger.parent_log_dir)
+    else:  # built as MLXP builds it: with the other version_manager.* keys
+        manager = point.version_manager_class(**keys)
+    if callable(getattr(manager, "prepare", None)):
+        return manager.prepare(task_file)  # type: ignore[no-any-return]
+    return snapshot_from_manager(manager, task_file, keys["parent_work_dir"])
 
 
 def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: CommandLine,
@@ -217,6 +230,7 @@ class _Composer:
         self.warned: set = set()  # keys warned about once, however often they are composed
         self.checked_dirs: set = set()
         self.first_settings: Optional[ConfigDict] = None
+        self.classes: Dict[Tuple[str, str], Optional[type]] = {}
 
     def compose(self, point: Point) -> RunPoint:
         config = copy.deepcopy(self.base_config)
@@ -224,7 +238,7 @@ class _Composer:
         # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
         for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
             _apply(override, config, settings, self.warned, self.config_dir)
-        config = resolve(config)
+        unresolved, config = config, resolve(config)
         if self.seeding_function is not None and "seed" not in config:
             raise ConfigKeyError(
                 "a seeding_function was given but the config has no 'seed' option;"
@@ -243,7 +257,29 @@ class _Composer:
         if settings.resume:
             _check_resume(config, settings)
         self._check_same_mode(settings)
-        return RunPoint(tuple(point), config, settings, self.source)
+        # imported only when used, as MLXP builds them only then
+        logger_class = self._named_class(settings, "logger.name", point, settings.use_logger)
+        manager_class = self._named_class(settings, "version_manager.name", point,
+                                          settings.use_version_manager)
+        if settings.resume:
+            check_resumable(logger_class)
+        return RunPoint(tuple(point), config, settings, self.source, unresolved,
+                        logger_class, manager_class)
+
+    def _named_class(self, settings: ConfigDict, key: str, point: Point,
+                     used: bool) -> Optional[type]:
+        """The user's class of ``mlxp.<key>``, imported (and checked) once per name."""
+        if not used:
+            return None
+        section, _, field = key.partition(".")
+        name = settings[section][field]
+        if (key, name) not in self.classes:
+            on_command_line = any(f"{SETTINGS_PREFIX}{key}.".startswith(o.key + ".") for o in point)
+            source = "command line" if on_command_line else os.path.relpath(
+                os.path.join(self.config_dir, "mlxp.yaml"))
+            self.classes[key, name] = check_named_class(
+                named_class(settings, key, self.task_dir, source), key, name, source)
+        return self.classes[key, name]
 
     def _check_same_mode(self, settings: ConfigDict) -> None:
         """Every point of a launch is submitted, or every point runs here, from the same code."""

@@ -2,12 +2,16 @@
 
 Every key is checked against the schema: an unknown key or a value of the wrong type is an
 error naming the file (or the command line) and the valid choices, because silently falling
-back to a default sends runs to the wrong place.
+back to a default sends runs to the wrong place. The schema holds every key of MLXP 1.0.5's
+mlxp.yaml, so that an MLXP project's file is read unchanged.
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import os
+import sys
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 from mlxp.config import ConfigDict, closest_key, load_mapping
@@ -32,12 +36,14 @@ _LINES = (list, str)
 
 SCHEMA: Dict[str, Any] = {
     "logger": {
+        "name": ((str,), "mlxp.DefaultLogger", None),
         "parent_log_dir": ((str,), "./logs", None),
         "forced_log_id": ((int,), -1, None),
         "log_streams_to_file": ((bool,), False, None),
         "heartbeat": ((int, float), 60.0, None),
     },
     "version_manager": {
+        "name": ((str,), "mlxp.GitVM", None),
         "parent_work_dir": ((str,), "./.work_dir", None),
         "compute_requirements": ((bool,), False, None),
     },
@@ -48,6 +54,8 @@ SCHEMA: Dict[str, Any] = {
     "resume": ((bool,), False, None),
     "strict_overrides": ((bool,), False, None),
     "max_sweep_points": ((int,), 1_000_000, None),
+    "resolve": ((bool,), True, None),
+    "as_ConfigDict": ((bool,), True, None),  # MLXP's; ctx.config is always a ConfigDict
     "scheduler": {
         "name": ((str, type(None)), None, SCHEDULER_NAMES + (None,)),
         "option_cmd": (_LINES, [], None),
@@ -160,3 +168,61 @@ def load_settings(config_dir: str, settings_name: str = "mlxp.yaml") -> ConfigDi
         for key, value in data.items():
             set_setting(settings, key, value, source=path)
     return settings
+
+
+#: the ``name`` settings that choose a class, and the names that mean mlxp's own one
+CLASS_SETTINGS = {
+    "logger.name": ("mlxp.DefaultLogger", "DefaultLogger", "mlxp.Logger", "Logger"),
+    "version_manager.name": ("mlxp.GitVM", "GitVM"),
+}
+
+
+def named_class(settings: ConfigDict, key: str, task_dir: str, source: str) -> Optional[type]:
+    """The user's class chosen by the setting ``key`` (``logger.name``), or None for mlxp's own.
+
+    Nothing is imported for mlxp's default names. A dotted path ``pkg.module.Class`` is imported
+    with the caller's ``sys.path``, falling back to ``task_dir`` (the directory of the task's
+    file), so that a package next to ``main.py`` is found wherever the launch starts from. A
+    bare name (``DefaultLogger``) is looked up in ``mlxp``.
+
+    Raises:
+        SettingsError: the path is malformed, its module cannot be found, or it names no class.
+            The user's own errors while their module is imported propagate unchanged.
+    """
+    section, _, field = key.partition(".")
+    name = settings[section][field]
+    if name in CLASS_SETTINGS[key]:
+        return None
+    where = f"mlxp.{key} {name!r}"
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise SettingsError(f"{where} is not a dotted path to a class such as"
+                            " mypkg.module.MyClass", key=key, path=source)
+    module_name, attribute = (".".join(parts[:-1]), parts[-1]) if len(parts) > 1 else ("mlxp", name)
+    module = _import_module(module_name, task_dir, key, where, source)
+    found = getattr(module, attribute, None)
+    if not isinstance(found, type):
+        close = difflib.get_close_matches(attribute, [n for n in dir(module) if n[:1].isupper()], 1)
+        hint = f" (did you mean {module_name}.{close[0]}?)" if close else ""
+        what = "has no class" if found is None else "holds no class named"
+        raise SettingsError(f"{where}: module {module_name!r} {what} {attribute!r}{hint}",
+                            key=key, path=source)
+    return found
+
+
+def _import_module(module_name: str, task_dir: str, key: str, where: str, source: str) -> Any:
+    added = task_dir not in sys.path
+    if added:  # last, so that the user's own sys.path wins
+        sys.path.append(task_dir)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if not (module_name == missing or module_name.startswith(missing + ".")):
+            raise  # a module *their* module imports is missing: their own error, with its traceback
+        raise SettingsError(
+            f"{where} cannot be imported: no module named {missing!r}; put the package next to"
+            f" the task's file ({task_dir}) or install it", key=key, path=source) from error
+    finally:
+        if added and task_dir in sys.path:
+            sys.path.remove(task_dir)

@@ -1,147 +1,84 @@
-"""The git version manager: runs execute a snapshot of the last commit, never the working tree.
+"""Version managers: runs execute a snapshot of the code, never the working tree.
 
-``GitVM.prepare()`` is called once per launch: it reports (and, on a terminal, offers to add or
-commit) what is not committed, then materialises HEAD under ``<parent_work_dir>/<repo>/<commit>``.
-It drives the ``git`` command line through ``_shell`` and asks its questions with ``_prompts``;
-see docs/version-manager.md.
+``VersionManager`` is the interface ``mlxp.version_manager.name`` names (MLXP's two methods,
+plus mlxp's optional ``prepare``); ``GitVM`` is the built-in one. ``GitVM.prepare()`` is called
+once per launch: it reports (and, on a terminal, offers to add or commit) what is not committed,
+then materialises HEAD under ``<parent_work_dir>/<repo>/<commit>``. It drives the ``git``
+command line through ``_shell`` and asks its questions with ``_prompts``; see
+docs/version-manager.md.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
 import sys
 import tarfile
 import tempfile
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from mlxp import _layout, _shell
 from mlxp._prompts import DEFAULT_COMMIT_MESSAGE, ask_commit_message, ask_files_to_add
+from mlxp._snapshot import Snapshot, inside, running_snapshot, with_record
 from mlxp.errors import VersionManagerError
 from mlxp.settings import SNAPSHOT_ENV
 
-__all__ = ["DEFAULT_COMMIT_MESSAGE", "SNAPSHOT_ENV", "GitVM", "Snapshot", "ask_commit_message",
-           "ask_files_to_add", "exclude_from_status", "installed_requirements",
-           "materialise_commit", "running_snapshot"]
+__all__ = ["DEFAULT_COMMIT_MESSAGE", "SNAPSHOT_ENV", "GitVM", "Snapshot", "VersionManager",
+           "ask_commit_message", "ask_files_to_add", "exclude_from_status",
+           "installed_requirements", "materialise_commit", "running_snapshot",
+           "snapshot_from_manager"]
 
-#: A run re-executed from a snapshot finds its launch record through this variable.
-DIFF_FILE = "git_diff.patch"
-REQUIREMENTS_FILE = "requirements.txt"
-_RECORDS_DIR = "records"  # next to the <commit> directories; a commit hash never reads "records"
 _TURN_OFF = "or run with mlxp.use_version_manager=false"
 _GIT_TIMEOUT = 600.0
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The code a run executes: commit ``commit_hash`` of ``repo_path``, copied at ``path``.
+class VersionManager:
+    """What a version manager implements; ``mlxp.version_manager.name`` names a subclass.
 
-    Attributes:
-        path: the snapshot directory, ``<parent_work_dir>/<repo name>/<commit_hash>``.
-        repo_path: the top directory of the user's repository.
-        commit_hash: the commit the snapshot holds.
-        diff: ``git diff HEAD`` at launch: the uncommitted changes the run does *not* execute.
-        requirements: ``name==version`` of the installed distributions, or None when not asked.
-        record_path: the launch record a re-executed run reads back (see ``environment``).
+    The launcher builds it with the ``version_manager.*`` keys of mlxp.yaml as keywords (but
+    ``name``), once per launch. MLXP's two methods are enough; mlxp's ``prepare`` is optional
+    (docs/version-manager.md).
     """
 
-    path: str
-    repo_path: str
-    commit_hash: str
-    diff: str = ""
-    requirements: Optional[Tuple[str, ...]] = None
-    record_path: Optional[str] = None
+    def make_working_directory(self) -> str:
+        """The directory the runs execute from: where the launch directory's copy of the code is.
 
-    @property
-    def dirty(self) -> bool:
-        """True when tracked files differed from the commit at launch."""
-        return bool(self.diff)
-
-    def task_path(self, task_file: str) -> str:
-        """The copy, in the snapshot, of ``task_file`` from the user's repository."""
-        return _move(task_file, self.repo_path, self.path)
-
-    def original_path(self, path: str) -> str:
-        """The user's-repository path of ``path`` in the snapshot (unchanged if outside it).
-
-        A re-executed run maps its task directory back with this, so that relative
-        ``config_path`` and ``parent_log_dir`` still point into the user's project.
+        Called first, once per launch. MLXP's method; return ``os.getcwd()`` to run in place.
         """
-        return _move(path, self.path, self.repo_path)
+        raise NotImplementedError
 
-    def work_dir(self, original_cwd: str) -> str:
-        """Where to run from: ``original_cwd``'s place in the snapshot, if it is in the repository.
+    def get_info(self) -> Dict[str, Any]:
+        """What each run records as ``info.version_manager`` (a mapping of YAML values).
 
-        A directory missing from the commit (an untracked ``data/``) gives its nearest
-        ancestor in the snapshot; a cwd outside the repository is kept.
+        Called after ``make_working_directory``. MLXP's method.
         """
-        moved = _move(original_cwd, self.repo_path, self.path)
-        if moved == original_cwd:
-            return original_cwd
-        while not os.path.isdir(moved) and _inside(os.path.dirname(moved), self.path):
-            moved = os.path.dirname(moved)
-        return moved
-
-    def info(self) -> Dict[str, Any]:
-        """``info.version_manager`` of a run: ``commit_hash, repo_path, dirty, requirements``."""
-        requirements = None if self.requirements is None else list(self.requirements)
-        return {"commit_hash": self.commit_hash, "repo_path": self.repo_path,
-                "dirty": self.dirty, "requirements": requirements}
-
-    def write_run_files(self, metadata_dir: str) -> List[str]:
-        """Write ``git_diff.patch`` (if dirty) and ``requirements.txt`` (if computed) atomically.
-
-        Returns:
-            The paths written.
-        """
-        written = []
-        if self.dirty:
-            written.append(os.path.join(metadata_dir, DIFF_FILE))
-            _layout.atomic_write_text(written[-1], self.diff)
-        if self.requirements is not None:
-            written.append(os.path.join(metadata_dir, REQUIREMENTS_FILE))
-            _layout.atomic_write_text(written[-1], "".join(f"{r}\n" for r in self.requirements))
-        return written
-
-    def environment(self) -> Dict[str, str]:
-        """The variable to give a run re-executed from the snapshot, so it skips ``prepare``."""
-        if self.record_path is None:
-            raise ValueError("this snapshot has no launch record; it did not come from prepare()")
-        return {SNAPSHOT_ENV: self.record_path}
+        raise NotImplementedError
 
 
-def running_snapshot(task_file: str, environ: Optional[Mapping[str, str]] = None
-                     ) -> Optional[Snapshot]:
-    """The snapshot this process runs from, or None in a launch from the user's own tree.
+def snapshot_from_manager(manager: Any, task_file: str, records_dir: str) -> Snapshot:
+    """The snapshot of a version manager that has only MLXP's two methods.
 
-    The variable alone is not trusted: a task that starts another experiment passes its
-    environment on, so the snapshot counts only if ``task_file`` lies inside it.
+    The launch directory maps to ``make_working_directory()``; the launch record goes under
+    ``records_dir``.
 
     Raises:
-        VersionManagerError: the launch record named by the variable cannot be read.
+        VersionManagerError: the task's file has no copy in the working directory.
     """
-    record_path = (os.environ if environ is None else environ).get(SNAPSHOT_ENV)
-    if not record_path:
-        return None
-    try:
-        with open(record_path, encoding="utf-8") as stream:
-            fields = json.load(stream)
-        if fields.get("requirements") is not None:
-            fields["requirements"] = tuple(fields["requirements"])
-        snapshot = Snapshot(**{**fields, "record_path": record_path})
-    except (OSError, ValueError, TypeError, AttributeError) as error:
+    work_dir = os.path.abspath(manager.make_working_directory())
+    info = dict(manager.get_info())
+    snapshot = Snapshot(work_dir, os.getcwd(), str(info.get("commit_hash") or ""),
+                        recorded_info=info)
+    copy = snapshot.task_path(task_file)
+    if not (inside(copy, work_dir) and os.path.isfile(copy)):
         raise VersionManagerError(
-            f"cannot read the version manager's launch record {record_path} ({SNAPSHOT_ENV}):"
-            f" {error}\n  launch the run again from your repository", path=record_path,
-        ) from error
-    return snapshot if _inside(task_file, snapshot.path) else None
+            f"{type(manager).__name__}.make_working_directory() gave {work_dir}, which holds no"
+            f" copy of {_layout.display_path(task_file)}\n  launch from the directory that"
+            f" make_working_directory() copies {_TURN_OFF}", path=work_dir)
+    return with_record(snapshot, records_dir)
 
 
-class GitVM:
+class GitVM(VersionManager):
     """Snapshots the commit a launch runs, once per launch (not once per sweep point).
 
     Args:
@@ -158,6 +95,24 @@ class GitVM:
         self.compute_requirements = compute_requirements
         self.interactive_mode = interactive_mode
         self.parent_log_dir = os.path.abspath(parent_log_dir) if parent_log_dir else None
+        self.snapshot: Optional[Snapshot] = None  # set by make_working_directory()
+
+    def make_working_directory(self) -> str:
+        """MLXP's method: snapshot the commit of the running script; the launch directory's
+        place in the snapshot."""
+        self.snapshot = self.prepare(os.path.abspath(sys.argv[0]))
+        return self.snapshot.work_dir(os.getcwd())
+
+    def get_info(self) -> Dict[str, Any]:
+        """MLXP's method: ``commit_hash, repo_path, dirty, requirements`` of the snapshot.
+
+        Raises:
+            VersionManagerError: ``make_working_directory()`` was not called first.
+        """
+        if self.snapshot is None:
+            raise VersionManagerError("GitVM.get_info() needs a snapshot: call"
+                                      " make_working_directory() first", path=self.parent_work_dir)
+        return self.snapshot.info()
 
     def prepare(self, task_file: str) -> Snapshot:
         """Check the repository of ``task_file``, talk to the user, and snapshot HEAD.
@@ -189,7 +144,7 @@ class GitVM:
                 f" snapshot cannot run it\n  add and commit it (git add, git commit) {_TURN_OFF}",
                 path=task_file, commit_hash=commit,
             )
-        return _with_record(snapshot, os.path.dirname(path))
+        return with_record(snapshot, os.path.dirname(path))
 
 
 def materialise_commit(repo: str, commit: str, target: str) -> str:
@@ -234,7 +189,7 @@ def exclude_from_status(repo: str, parent_work_dir: str) -> None:
     when ``parent_work_dir`` is outside the repository.
     """
     real_repo, real_dir = os.path.realpath(repo), os.path.realpath(parent_work_dir)
-    if real_dir == real_repo or not _inside(real_dir, real_repo):
+    if real_dir == real_repo or not inside(real_dir, real_repo):
         return
     relative = os.path.relpath(real_dir, real_repo).replace(os.sep, "/")
     entry = "/" + re.sub(r"([*?\[\]\\!# ])", r"\\\1", relative) + "/"
@@ -313,7 +268,7 @@ def _status(repo: str, outputs: Sequence[str]) -> Tuple[List[str], List[str]]:
     for entry in entries:
         code, path = entry[:2], entry[3:]
         if code == "??":
-            if not any(_inside(os.path.join(repo, path), output) for output in outputs):
+            if not any(inside(os.path.join(repo, path), output) for output in outputs):
                 untracked.append(path)
         elif code.strip():
             if "R" in code or "C" in code:  # -z gives the source as a field of its own, next
@@ -370,28 +325,3 @@ def _list(what: str, entries: Sequence[str], stderr: TextIO) -> None:
     if entries:
         stderr.write(f"mlxp: {what} ({len(entries)}):\n")
         stderr.write("".join(f"  {entry}\n" for entry in entries))
-
-
-def _with_record(snapshot: Snapshot, repo_snapshots: str) -> Snapshot:
-    """Save the snapshot's launch record, named by its content so equal launches share one."""
-    fields = {k: v for k, v in asdict(snapshot).items() if k != "record_path"}
-    text = json.dumps(fields, indent=1, sort_keys=True)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-    path = os.path.join(repo_snapshots, _RECORDS_DIR, f"{digest}.json")
-    if not os.path.isfile(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        _layout.atomic_write_text(path, text)
-    return replace(snapshot, record_path=path)
-
-
-def _inside(path: str, directory: str) -> bool:
-    path, directory = os.path.realpath(path), os.path.realpath(directory)
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
-
-
-def _move(path: str, source: str, destination: str) -> str:
-    """``path`` under ``source`` re-rooted under ``destination``; other paths are unchanged."""
-    if not _inside(path, source):
-        return path
-    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(source))
-    return os.path.normpath(os.path.join(destination, relative))
