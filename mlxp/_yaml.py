@@ -1,8 +1,9 @@
-"""The only importer of yaml and ruamel.yaml: YAML 1.2 typing, fast loads, block dumps.
+"""The only importer of yaml and ruamel.yaml: MLXP's typing, fast loads, block dumps.
 
-ML configs are written with YAML 1.2 in mind (``1e-3`` is a float, ``yes`` is a word), while
-PyYAML resolves YAML 1.1. The loader and dumper here swap in YAML 1.2 core-schema resolvers and
-keep PyYAML's C parser, so loading a config costs tens of microseconds, not hundreds.
+``config.yaml`` is typed as MLXP 1.0.5 types it, so that a project switching over reads the
+same values: MLXP loads it with OmegaConf's loader, which is PyYAML's YAML 1.1 safe loader
+with exponents that need no dot (``1e-3``) and dates left as strings. The loader here keeps
+PyYAML's C parser and resolves scalars with one table, so a config loads in microseconds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -19,69 +20,127 @@ from mlxp.errors import ConfigFileError
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+# --- typing: YAML 1.1 as PyYAML's SafeLoader reads it, with OmegaConf 2.3's two changes ---
+
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-_CORE_RESOLVERS = (
-    ("tag:yaml.org,2002:null", _NULL, "~nN"),
-    ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
-    ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
-    ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
-    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"), "<"),  # ``<<: *base`` merge keys
-)
+_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+                   r"|on|On|ON|off|Off|OFF)$")  # not y/n: ``y: 1`` is a coordinate
+_INT = re.compile(r"""^(?:[-+]?0b[01_]+            # binary
+    |[-+]?0[0-7_]+                                 # octal: 012 is 10
+    |[-+]?(?:0|[1-9][0-9_]*)                       # decimal, 1_000 is 1000
+    |[-+]?0x[0-9a-fA-F_]+                          # hexadecimal
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",      # base 60: 1:30 is 90
+                  re.X)
+_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?   # OmegaConf: 1.5e3
+    |[-+]?[0-9]+(?:_[0-9]+)*[eE][-+]?[0-9]+                # OmegaConf: 1e-3, no dot
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*          # base 60: 1:30.5 is 90.5
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _core_resolvers() -> Dict[Optional[str], list]:
+def _to_null(text: str) -> None:
+    return None
+
+
+def _to_bool(text: str) -> Any:
+    lowered = text.lower()
+    return True if lowered in ("yes", "true", "on") else False if lowered in (
+        "no", "false", "off") else text  # ``!!bool maybe`` stays as written
+
+
+def _split_sign(text: str) -> Tuple[int, str]:
+    text = text.replace("_", "")
+    if text[:1] in "+-":
+        return (-1 if text[0] == "-" else 1), text[1:]
+    return 1, text
+
+
+def _base_60(digits: str, convert: Callable[[str], Any]) -> Any:
+    total: Any = 0
+    for part in digits.split(":"):
+        total = total * 60 + convert(part)
+    return total
+
+
+def _to_int(text: str) -> Any:
+    sign, digits = _split_sign(text)
+    try:
+        if digits.startswith("0b"):
+            return sign * int(digits[2:], 2)
+        if digits.startswith("0x"):
+            return sign * int(digits[2:], 16)
+        if ":" in digits:
+            return sign * _base_60(digits, int)
+        if digits.startswith("0") and digits != "0":
+            return sign * int(digits, 8)
+        return sign * int(digits)
+    except ValueError:  # ``0b_``, or longer than Python converts (sys.get_int_max_str_digits)
+        return text
+
+
+def _to_float(text: str) -> Any:
+    sign, digits = _split_sign(text)
+    digits = digits.lower()
+    if digits == ".inf":
+        return sign * math.inf
+    if digits == ".nan":
+        return math.nan
+    try:
+        return sign * (_base_60(digits, float) if ":" in digits else float(digits))
+    except ValueError:  # ``!!float abc``: an explicit tag on text that is no number
+        return text
+
+
+# (tag, pattern, the characters a match can start with, conversion), in PyYAML's order.
+_TYPES: Tuple[Tuple[str, Any, str, Callable[[str], Any]], ...] = (
+    ("tag:yaml.org,2002:bool", _BOOL, "yYnNtTfFoO", _to_bool),
+    ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789.", _to_float),
+    ("tag:yaml.org,2002:int", _INT, "-+0123456789", _to_int),
+    (_MERGE_TAG, re.compile(r"^<<$"), "<", str),  # ``<<: *base`` merge keys
+    ("tag:yaml.org,2002:null", _NULL, "~nN", _to_null),
+)
+
+
+def _resolvers() -> Dict[Optional[str], list]:
+    """PyYAML's ``yaml_implicit_resolvers``: first character -> [(tag, pattern)]."""
     table: Dict[Optional[str], list] = {}
-    for tag, pattern, first_chars in _CORE_RESOLVERS:
-        for char in list(first_chars) + ([""] if tag.endswith("null") else []):
+    for tag, pattern, first_chars, _ in _TYPES:
+        for char in list(first_chars) + ([""] if pattern is _NULL else []):
             table.setdefault(char, []).append((tag, pattern))
     return table
 
 
-def resolve_scalar(text: str) -> Any:
-    """Type an unquoted scalar the way a YAML 1.2 config would (``1e-3`` -> 0.001, ``yes`` -> 'yes').
+_BY_FIRST_CHAR = {
+    char: [(pattern, convert) for tag, pattern, first, convert in _TYPES
+           if char in first and tag != _MERGE_TAG]
+    for char in "".join(first for _, _, first, _ in _TYPES)
+}
+_CONVERT = {tag: convert for tag, _, _, convert in _TYPES}
 
-    Integers of any length are ints, as in Python; only one longer than Python will convert
-    from text (4,300 digits) stays a string.
+
+def resolve_scalar(text: str) -> Any:
+    """Type an unquoted scalar as ``config.yaml`` types it: as MLXP 1.0.5 (OmegaConf) does.
+
+    ``1e-3`` -> 0.001, ``yes``/``off`` -> True/False, ``012`` -> 10, ``0x1f`` -> 31,
+    ``1:30`` -> 90, ``1_000`` -> 1000, ``.inf`` -> inf; ``y``, ``0o17``, ``2024-01-01`` and
+    ``inf`` stay strings. Integers of any length are ints, as in Python; only one longer than
+    Python will convert from text (4,300 digits) stays a string.
     """
     if not text:
         return None
-    first = text[0]
-    if first in "~nN" and _NULL.match(text):
-        return None
-    if first in "tTfF" and _BOOL.match(text):
-        return text[0] in "tT"
-    if first in "-+0123456789.":
-        if _INT.match(text):
-            if text.startswith("0o"):
-                return int(text[2:], 8)
-            if text.startswith("0x"):
-                return int(text[2:], 16)
-            try:
-                return int(text)
-            except ValueError:  # past sys.get_int_max_str_digits()
-                return text
-        if _FLOAT.match(text):
-            lowered = text.lower()
-            if lowered.endswith("inf"):
-                return -math.inf if lowered.startswith("-") else math.inf
-            if lowered.endswith("nan"):
-                return math.nan
-            return float(text)
+    for pattern, convert in _BY_FIRST_CHAR.get(text[0], ()):
+        if pattern.match(text):
+            return convert(text)
     return text
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's (C) safe loader with YAML 1.2 scalars; duplicate and complex keys refused."""
+    """PyYAML's (C) safe loader typing as MLXP does; duplicate and complex keys refused."""
 
-    yaml_implicit_resolvers = _core_resolvers()
+    yaml_implicit_resolvers = _resolvers()
     source_path = "<string>"
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Dict[Any, Any]:
@@ -108,16 +167,15 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-def _construct_scalar_12(loader: Any, node: Any) -> Any:
-    return resolve_scalar(loader.construct_scalar(node))
+def _constructor(convert: Callable[[str], Any]) -> Callable[[Any, Any], Any]:
+    return lambda loader, node: convert(loader.construct_scalar(node))
 
 
-for _tag in ("null", "bool", "int", "float"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_scalar_12)
+for _tag, _convert in _CONVERT.items():
+    _Loader.add_constructor(_tag, _constructor(_convert))  # merge: ``x: <<`` is the text
 _Loader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
 )
-_Loader.add_constructor(_MERGE_TAG, lambda loader, node: loader.construct_scalar(node))  # x: <<
 
 # --- limits: what a malicious or broken file cannot make mlxp do ---------------------------
 
@@ -242,7 +300,8 @@ def _explain(error: yaml.MarkedYAMLError, text: str) -> Tuple[str, Any]:
 
 
 def load_yaml(text: str, path: str = "<string>") -> Any:
-    """Parse YAML text with YAML 1.2 scalars; errors name ``path:line:column``.
+    """Parse YAML text, typed as MLXP types it (``resolve_scalar``); errors name
+    ``path:line:column``.
 
     Raises:
         ConfigFileError: the text is not valid YAML, has a complex or duplicate key, nests
@@ -288,15 +347,25 @@ def load_yaml_file(path: str) -> Any:
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    """Block-style dumper that quotes any string YAML 1.1 *or* 1.2 would read as non-string."""
+    """Block-style dumper that quotes any string a YAML reader might type: ours, PyYAML's
+    YAML 1.1 and the YAML 1.2 core schema (``'yes'``, ``'1e-3'``, ``'0o17'``, ``'2024-01-01'``),
+    so that the files read back the same everywhere."""
 
     yaml_implicit_resolvers = {
         key: list(value) for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
 
 
-for _char, _pairs in _core_resolvers().items():
+_CORE_12 = (  # YAML 1.2 core-schema spellings not covered above (https://yaml.org/spec/1.2.2/)
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:0o[0-7]+|[-+]?[0-9]+)$"), "0123456789-+"),
+    ("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)"
+                                           r"(?:[eE][-+]?[0-9]+)?$"), "-+0123456789."),
+)
+for _char, _pairs in _resolvers().items():
     _Dumper.yaml_implicit_resolvers.setdefault(_char, []).extend(_pairs)
+for _tag, _pattern, _first_chars in _CORE_12:
+    for _char in _first_chars:
+        _Dumper.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _pattern))
 
 
 def _represent_mapping(dumper: Any, data: Any) -> Any:
@@ -362,5 +431,20 @@ def _update_in_place(tree: Any, data: Dict[str, Any]) -> None:
             _update_in_place(current, value)
         elif key not in tree or current != value or isinstance(current, bool) != isinstance(
                 value, bool):  # 1 == True, yet they are different options
-            tree[key] = value
+            tree[_quoted_if_typed(key)] = _quoted_if_typed(value)
 
+
+def _quoted_if_typed(value: Any) -> Any:
+    """``value`` with each string that ``load_yaml`` would type (``'yes'``, ``'1:30'``) marked
+    for quotes: ruamel.yaml quotes by YAML 1.2 rules, which leave those plain."""
+    if isinstance(value, str):
+        if isinstance(resolve_scalar(value), str):
+            return value
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(value)
+    if isinstance(value, dict):
+        return {_quoted_if_typed(key): _quoted_if_typed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_quoted_if_typed(item) for item in value]
+    return value
