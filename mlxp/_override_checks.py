@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from mlxp._yaml import resolve_scalar
+from mlxp._scalars import type_in_file
 from mlxp.config import closest_key, iter_leaf_keys
 from mlxp.errors import ConfigKeyError
 from mlxp.overrides import Override, format_value
@@ -68,7 +68,7 @@ def _as_the_file_reads_it(current: Any, value: Any, config_name: str) -> str:
     true, while ``use_cuda: no`` in the file is False."""
     if not isinstance(value, str):
         return ""
-    in_file = resolve_scalar(value)
+    in_file = type_in_file(value)
     if isinstance(in_file, str) or type_change(current, in_file) is not None:
         return ""
     return (f"; on the command line {value!r} is a string, while {config_name} reads it as"

@@ -1,8 +1,8 @@
 """The hand-written parser behind :func:`mlxp.overrides.parse_override`: keys and values.
 
 Recursive descent over one argument: dotted keys, values, sweeps, ``range()``/``choice()``,
-quoting and escapes, with errors that name the column at fault; values typed as Hydra 1.3's
-override grammar types them (``type_value``). Loaded on the first parse only.
+quoting and escapes, with errors that name the column at fault; values typed as MLXP types
+them on the command line (``mlxp._scalars``). Loaded on the first parse only.
 """
 
 from __future__ import annotations
@@ -11,41 +11,11 @@ import math
 import re
 from typing import Any, Callable, Dict, List, NoReturn, Tuple
 
+from mlxp._scalars import type_on_command_line
 from mlxp._yaml import MAX_NESTING
 from mlxp.errors import OverrideSyntaxError
 
-__all__ = ["Parser", "type_value"]
-
-# Hydra's lexer: a plain value is typed when the whole of it is one INT, FLOAT, BOOL or NULL
-# token, and is a string otherwise (``0x1f`` is the tokens 0 and x1f, so a string).
-_UNSIGNED = r"(?:0|[1-9](?:_?[0-9])*)"  # no leading zero: 012 is a string
-_DIGITS = r"[0-9](?:_?[0-9])*"
-_POINT_FLOAT = rf"(?:{_UNSIGNED}\.|{_UNSIGNED}?\.{_DIGITS})"  # 10.  .5  1.5
-_INT_TOKEN = re.compile(rf"[-+]?{_UNSIGNED}")
-_FLOAT_TOKEN = re.compile(
-    rf"[-+]?(?:{_POINT_FLOAT}|(?:{_UNSIGNED}|{_POINT_FLOAT})[eE][-+]?{_DIGITS}|inf|nan)",
-    re.IGNORECASE)  # inf, -inf, NaN; ``.inf`` is the tokens . and inf, so a string
-_WORDS = {"true": True, "false": False, "null": None}  # in any case: TRUE, trUe, Null
-
-
-def type_value(text: str) -> Any:
-    """Type an unquoted command-line value as MLXP 1.0.5 (Hydra 1.3's grammar) does.
-
-    ``1e-3`` -> 0.001, ``1_000`` -> 1000, ``trUe`` -> True, ``NULL`` -> None, ``inf`` -> inf;
-    ``yes``, ``off``, ``012``, ``0x1f``, ``1:30``, ``~`` and ``.inf`` stay strings. Unlike
-    Hydra, an integer longer than Python converts from text (4,300 digits) is a string, not an
-    error.
-    """
-    if _INT_TOKEN.fullmatch(text):
-        try:
-            return int(text)
-        except ValueError:  # past sys.get_int_max_str_digits()
-            return text
-    if _FLOAT_TOKEN.fullmatch(text):
-        return float(text)
-    lowered = text.lower()
-    return _WORDS[lowered] if lowered in _WORDS else text
-
+__all__ = ["Parser"]
 
 _FUNCTIONS = ("range", "choice")
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
@@ -170,7 +140,7 @@ class Parser:
             if in_key:
                 self.fail("a mapping key cannot be empty", pos)
             self.missing_value(pos)
-        return (text if literal else type_value(text)), pos, stop, end
+        return (text if literal else type_on_command_line(text)), pos, stop, end
 
     def add_entry(self, pos: int, mapping: Dict[Any, Any]) -> int:
         key, column, _, pos = self.parse_element(pos, in_key=True)
@@ -316,7 +286,7 @@ class Parser:
     def range_number(self, item: str, column: int) -> Any:
         if not item:
             self.fail("expected a number", column)
-        number = type_value(item)
+        number = type_on_command_line(item)
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             self.fail(f"range() takes numbers, not {item!r}", column)
         if not math.isfinite(number):

@@ -1,9 +1,7 @@
-"""The only importer of yaml and ruamel.yaml: MLXP's typing, fast loads, block dumps.
+"""The only importer of yaml and ruamel.yaml: fast loads typed as MLXP types them, block dumps.
 
-``config.yaml`` is typed as MLXP 1.0.5 types it, so that a project switching over reads the
-same values: MLXP loads it with OmegaConf's loader, which is PyYAML's YAML 1.1 safe loader
-with exponents that need no dot (``1e-3``) and dates left as strings. The loader here keeps
-PyYAML's C parser and resolves scalars with one table, so a config loads in microseconds.
+The loader keeps PyYAML's C parser and types scalars by the table of ``mlxp._scalars`` (as
+OmegaConf's loader, which MLXP reads ``config.yaml`` with), so a config loads in microseconds.
 """
 
 from __future__ import annotations
@@ -15,126 +13,21 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
+from mlxp._scalars import MERGE_TAG, YAML_TYPES, type_in_file
 from mlxp.errors import ConfigFileError
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-# --- typing: YAML 1.1 as PyYAML's SafeLoader reads it, with OmegaConf 2.3's two changes ---
-
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
-                   r"|on|On|ON|off|Off|OFF)$")  # not y/n: ``y: 1`` is a coordinate
-_INT = re.compile(r"""^(?:[-+]?0b[01_]+            # binary
-    |[-+]?0[0-7_]+                                 # octal: 012 is 10
-    |[-+]?(?:0|[1-9][0-9_]*)                       # decimal, 1_000 is 1000
-    |[-+]?0x[0-9a-fA-F_]+                          # hexadecimal
-    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",      # base 60: 1:30 is 90
-                  re.X)
-_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
-    |[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?   # OmegaConf: 1.5e3
-    |[-+]?[0-9]+(?:_[0-9]+)*[eE][-+]?[0-9]+                # OmegaConf: 1e-3, no dot
-    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
-    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*          # base 60: 1:30.5 is 90.5
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""", re.X)
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _to_null(text: str) -> None:
-    return None
-
-
-def _to_bool(text: str) -> Any:
-    lowered = text.lower()
-    return True if lowered in ("yes", "true", "on") else False if lowered in (
-        "no", "false", "off") else text  # ``!!bool maybe`` stays as written
-
-
-def _split_sign(text: str) -> Tuple[int, str]:
-    text = text.replace("_", "")
-    if text[:1] in "+-":
-        return (-1 if text[0] == "-" else 1), text[1:]
-    return 1, text
-
-
-def _base_60(digits: str, convert: Callable[[str], Any]) -> Any:
-    total: Any = 0
-    for part in digits.split(":"):
-        total = total * 60 + convert(part)
-    return total
-
-
-def _to_int(text: str) -> Any:
-    sign, digits = _split_sign(text)
-    try:
-        if digits.startswith("0b"):
-            return sign * int(digits[2:], 2)
-        if digits.startswith("0x"):
-            return sign * int(digits[2:], 16)
-        if ":" in digits:
-            return sign * _base_60(digits, int)
-        if digits.startswith("0") and digits != "0":
-            return sign * int(digits, 8)
-        return sign * int(digits)
-    except ValueError:  # ``0b_``, or longer than Python converts (sys.get_int_max_str_digits)
-        return text
-
-
-def _to_float(text: str) -> Any:
-    sign, digits = _split_sign(text)
-    digits = digits.lower()
-    if digits == ".inf":
-        return sign * math.inf
-    if digits == ".nan":
-        return math.nan
-    try:
-        return sign * (_base_60(digits, float) if ":" in digits else float(digits))
-    except ValueError:  # ``!!float abc``: an explicit tag on text that is no number
-        return text
-
-
-# (tag, pattern, the characters a match can start with, conversion), in PyYAML's order.
-_TYPES: Tuple[Tuple[str, Any, str, Callable[[str], Any]], ...] = (
-    ("tag:yaml.org,2002:bool", _BOOL, "yYnNtTfFoO", _to_bool),
-    ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789.", _to_float),
-    ("tag:yaml.org,2002:int", _INT, "-+0123456789", _to_int),
-    (_MERGE_TAG, re.compile(r"^<<$"), "<", str),  # ``<<: *base`` merge keys
-    ("tag:yaml.org,2002:null", _NULL, "~nN", _to_null),
-)
-
 
 def _resolvers() -> Dict[Optional[str], list]:
-    """PyYAML's ``yaml_implicit_resolvers``: first character -> [(tag, pattern)]."""
+    """PyYAML's ``yaml_implicit_resolvers`` for ``YAML_TYPES``: first character -> [(tag,
+    pattern)]."""
     table: Dict[Optional[str], list] = {}
-    for tag, pattern, first_chars, _ in _TYPES:
-        for char in list(first_chars) + ([""] if pattern is _NULL else []):
+    for tag, pattern, first_chars, _ in YAML_TYPES:
+        for char in first_chars:
             table.setdefault(char, []).append((tag, pattern))
     return table
-
-
-_BY_FIRST_CHAR = {
-    char: [(pattern, convert) for tag, pattern, first, convert in _TYPES
-           if char in first and tag != _MERGE_TAG]
-    for char in "".join(first for _, _, first, _ in _TYPES)
-}
-_CONVERT = {tag: convert for tag, _, _, convert in _TYPES}
-
-
-def resolve_scalar(text: str) -> Any:
-    """Type an unquoted scalar as ``config.yaml`` types it: as MLXP 1.0.5 (OmegaConf) does.
-
-    ``1e-3`` -> 0.001, ``yes``/``off`` -> True/False, ``012`` -> 10, ``0x1f`` -> 31,
-    ``1:30`` -> 90, ``1_000`` -> 1000, ``.inf`` -> inf; ``y``, ``0o17``, ``2024-01-01`` and
-    ``inf`` stay strings. Integers of any length are ints, as in Python; only one longer than
-    Python will convert from text (4,300 digits) stays a string.
-    """
-    if not text:
-        return None
-    for pattern, convert in _BY_FIRST_CHAR.get(text[0], ()):
-        if pattern.match(text):
-            return convert(text)
-    return text
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -152,18 +45,19 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                     "a key must be a plain value, not a list or a mapping; write it as a"
                     " string", path=self.source_path, line=mark.line + 1,
                     column=mark.column + 1)
-            if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
+            if key_node.tag == MERGE_TAG:  # merged keys may be overridden: not duplicates
                 continue
             key = self.construct_object(key_node, deep=True)
             if key in seen:
-                raise ConfigFileError(
-                    f"duplicate key {key!r} (first defined on line {seen[key].line + 1});"
-                    " remove one of them",
-                    path=self.source_path,
-                    line=mark.line + 1,
-                    column=mark.column + 1,
-                )
-            seen[key] = mark
+                first_mark, first_text = seen[key]
+                why = (f"duplicate key {key!r} (first defined on line {first_mark.line + 1});"
+                       " remove one of them" if first_text == key_node.value else
+                       f"duplicate key {key_node.value!r}: read as {key!r}, as is {first_text!r}"
+                       f" on line {first_mark.line + 1}; quote both to keep them apart, or"
+                       " remove one")
+                raise ConfigFileError(why, path=self.source_path, line=mark.line + 1,
+                                      column=mark.column + 1)
+            seen[key] = (mark, key_node.value)
         return super().construct_mapping(node, deep=deep)
 
 
@@ -171,7 +65,7 @@ def _constructor(convert: Callable[[str], Any]) -> Callable[[Any, Any], Any]:
     return lambda loader, node: convert(loader.construct_scalar(node))
 
 
-for _tag, _convert in _CONVERT.items():
+for _tag, _, _, _convert in YAML_TYPES:
     _Loader.add_constructor(_tag, _constructor(_convert))  # merge: ``x: <<`` is the text
 _Loader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
@@ -300,7 +194,7 @@ def _explain(error: yaml.MarkedYAMLError, text: str) -> Tuple[str, Any]:
 
 
 def load_yaml(text: str, path: str = "<string>") -> Any:
-    """Parse YAML text, typed as MLXP types it (``resolve_scalar``); errors name
+    """Parse YAML text, typed as MLXP types it (``type_in_file``); errors name
     ``path:line:column``.
 
     Raises:
@@ -438,7 +332,7 @@ def _quoted_if_typed(value: Any) -> Any:
     """``value`` with each string that ``load_yaml`` would type (``'yes'``, ``'1:30'``) marked
     for quotes: ruamel.yaml quotes by YAML 1.2 rules, which leave those plain."""
     if isinstance(value, str):
-        if isinstance(resolve_scalar(value), str):
+        if isinstance(type_in_file(value), str):
             return value
         from ruamel.yaml.scalarstring import SingleQuotedScalarString
 

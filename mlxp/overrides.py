@@ -11,6 +11,7 @@ import re
 from enum import Enum
 from typing import Any, Iterable, List, Sequence, Tuple, Union
 
+from mlxp._scalars import type_on_command_line
 from mlxp.errors import OverrideError
 
 
@@ -169,10 +170,8 @@ def _format(value: Any, in_key: bool) -> str:
 
 
 def _format_string(text: str, in_key: bool) -> str:
-    from mlxp._override_parser import type_value  # loaded by the first parse or format
-
     plain = (_PLAIN_STRING.fullmatch(text) and text.isprintable()
-             and not (in_key and ":" in text) and isinstance(type_value(text), str))
+             and not (in_key and ":" in text) and isinstance(type_on_command_line(text), str))
     if plain:
         return text
     quote = '"' if "'" in text and '"' not in text else "'"

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # Lower layers first; a module may import modules of a lower layer only, plus the
 # same-layer edges listed in SAME_LAYER.
 LAYERS = [
-    {"mlxp.errors"},
+    {"mlxp.errors", "mlxp._scalars"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
      "mlxp._prompts", "mlxp._entry", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",

@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from projects import make_project, read_yaml, run_main
 
-from mlxp._yaml import load_yaml, resolve_scalar
+from mlxp._scalars import type_in_file, type_on_command_line
+from mlxp._yaml import load_yaml
 from mlxp.overrides import format_value, parse_override
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration-and-overrides.md"
@@ -79,12 +80,13 @@ def test_config_file_types_as_mlxp(text: str, in_file: Any, on_command_line: Any
     loaded = load_yaml(f"key: {text}\nlist: [{text}]\n{text}: key\n")
     assert same(loaded["key"], in_file) and same(loaded["list"][0], in_file)
     assert any(same(key, in_file) for key in loaded)  # keys are typed too
-    assert same(resolve_scalar(text), in_file)
+    assert same(type_in_file(text), in_file)
 
 
 @pytest.mark.parametrize("text, in_file, on_command_line", TYPING)
 def test_command_line_types_as_mlxp(text: str, in_file: Any, on_command_line: Any) -> None:
     assert same(parse_override(f"key={text}").value, on_command_line)
+    assert same(type_on_command_line(text), on_command_line)
     assert same(parse_override(f"+mlxp.key=[{text}]").value[0], on_command_line)
     sweep = parse_override(f"key={text},{text}")
     assert all(same(value, on_command_line) for value in sweep.values)
@@ -122,14 +124,14 @@ def test_a_run_sees_both_typings_and_keeps_them(tmp_path: Path) -> None:
 @given(st.integers())
 def test_an_int_as_python_writes_it_is_that_int_in_both(number: int) -> None:
     for text in (str(number), f"{number:_}"):
-        assert same(resolve_scalar(text), number)
+        assert same(type_in_file(text), number)
         assert same(parse_override(f"k={text}").value, number)
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_a_float_as_mlxp_writes_it_is_that_float_in_both(number: float) -> None:
     text = format_value(number)  # Python's repr: 1e-05, 0.1, -0.0
-    assert same(resolve_scalar(text), number)
+    assert same(type_in_file(text), number)
     assert same(parse_override(f"k={text}").value, number)
     assert same(load_yaml(f"k: {text}")["k"], number)
 

@@ -9,14 +9,15 @@ import pytest
 from hypothesis import given, strategies as st
 from strategies import TYPED_WORDS
 
-from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml, resolve_scalar
+from mlxp._scalars import type_in_file
+from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml
 from mlxp.errors import ConfigFileError
 
 
 @pytest.mark.parametrize("text", ["1" * 65, "-" + "9" * 300, "+" + "1" * 100],
                          ids=["65-digits", "minus-300-digits", "plus-100-digits"])
 def test_integers_of_any_length_are_ints(text: str) -> None:
-    assert resolve_scalar(text) == int(text) and type(resolve_scalar(text)) is int
+    assert type_in_file(text) == int(text) and type(type_in_file(text)) is int
     assert load_yaml(f"big: {text}\n") == {"big": int(text)}
 
 
@@ -37,6 +38,8 @@ def test_mappings_keep_the_files_order() -> None:
         pytest.param("a: 1\na: 2\n", 2, 1, "duplicate key 'a' (first defined on line 1)",
                      id="duplicate-key"),
         pytest.param("m:\n  x: 1\n  x: 2\n", 3, 3, "duplicate key 'x'", id="nested-duplicate"),
+        pytest.param("yes: 1\nYes: 2\n", 2, 1, "duplicate key 'Yes': read as True, as is 'yes' on"
+                     " line 1; quote both", id="duplicate-key-spelled-differently"),
         pytest.param("a: b: c\n", 1, 5, "unexpected ':'", id="colon-in-value"),
         pytest.param("a: \"open\n", 1, 4, "unterminated quoted string: the quote opened here",
                      id="open-quote"),

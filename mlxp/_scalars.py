@@ -1,0 +1,149 @@
+"""How unquoted text becomes a value, as MLXP 1.0.5 types it: ``type_in_file`` for
+``config.yaml`` (OmegaConf 2.3's YAML loader) and ``type_on_command_line`` for overrides (Hydra
+1.3's grammar). The two differ as they do in MLXP: ``yes`` is True in the file, a string on the
+command line; ``.inf`` is a float only in the file, ``inf`` only on the command line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable, Dict, List, Tuple
+
+# --- config.yaml: YAML 1.1 as PyYAML's SafeLoader reads it, with OmegaConf 2.3's changes ---
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+                   r"|on|On|ON|off|Off|OFF)$")  # not y/n: ``y: 1`` is a coordinate
+_INT = re.compile(r"""^(?:[-+]?0b[01_]+            # binary
+    |[-+]?0[0-7_]+                                 # octal: 012 is 10
+    |[-+]?(?:0|[1-9][0-9_]*)                       # decimal, 1_000 is 1000
+    |[-+]?0x[0-9a-fA-F_]+                          # hexadecimal
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",      # base 60: 1:30 is 90
+                  re.X)
+_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?   # OmegaConf: 1.5e3
+    |[-+]?[0-9]+(?:_[0-9]+)*[eE][-+]?[0-9]+                # OmegaConf: 1e-3, no dot
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*          # base 60: 1:30.5 is 90.5
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+#: the tag of ``<<``, the merge key of ``<<: *base``.
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _to_null(text: str) -> None:
+    return None
+
+
+def _to_bool(text: str) -> Any:
+    lowered = text.lower()
+    return True if lowered in ("yes", "true", "on") else False if lowered in (
+        "no", "false", "off") else text  # ``!!bool maybe`` stays as written
+
+
+def _split_sign(text: str) -> Tuple[int, str]:
+    text = text.replace("_", "")
+    if text[:1] in "+-":
+        return (-1 if text[0] == "-" else 1), text[1:]
+    return 1, text
+
+
+def _base_60(digits: str, convert: Callable[[str], Any]) -> Any:
+    total: Any = 0
+    for part in digits.split(":"):
+        total = total * 60 + convert(part)
+    return total
+
+
+def _to_int(text: str) -> Any:
+    sign, digits = _split_sign(text)
+    try:
+        if digits.startswith("0b"):
+            return sign * int(digits[2:], 2)
+        if digits.startswith("0x"):
+            return sign * int(digits[2:], 16)
+        if ":" in digits:
+            return sign * _base_60(digits, int)
+        if digits.startswith("0") and digits != "0":
+            return sign * int(digits, 8)
+        return sign * int(digits)
+    except ValueError:  # ``0b_``, or longer than Python converts (sys.get_int_max_str_digits)
+        return text
+
+
+def _to_float(text: str) -> Any:
+    sign, digits = _split_sign(text)
+    digits = digits.lower()
+    if digits == ".inf":
+        return sign * math.inf
+    if digits == ".nan":
+        return math.nan
+    try:
+        return sign * (_base_60(digits, float) if ":" in digits else float(digits))
+    except ValueError:  # ``!!float abc``: an explicit tag on text that is no number
+        return text
+
+
+#: (tag, pattern, the characters a match can start with, conversion), in PyYAML's order: the
+#: table that ``type_in_file`` and the YAML loader (mlxp._yaml) both type by.
+YAML_TYPES: Tuple[Tuple[str, Any, Tuple[str, ...], Callable[[str], Any]], ...] = (
+    ("tag:yaml.org,2002:bool", _BOOL, tuple("yYnNtTfFoO"), _to_bool),
+    ("tag:yaml.org,2002:float", _FLOAT, tuple("-+0123456789."), _to_float),
+    ("tag:yaml.org,2002:int", _INT, tuple("-+0123456789"), _to_int),
+    (MERGE_TAG, re.compile(r"^<<$"), ("<",), str),
+    ("tag:yaml.org,2002:null", _NULL, ("~", "n", "N", ""), _to_null),
+)
+_BY_FIRST_CHAR: Dict[str, List[Tuple[Any, Callable[[str], Any]]]] = {}
+for _tag, _pattern, _first_chars, _convert in YAML_TYPES:
+    for _char in _first_chars if _tag != MERGE_TAG else ():  # ``<<`` as a value is text
+        _BY_FIRST_CHAR.setdefault(_char, []).append((_pattern, _convert))
+
+
+def type_in_file(text: str) -> Any:
+    """Type an unquoted scalar as ``config.yaml`` types it: as MLXP 1.0.5 (OmegaConf) does.
+
+    ``1e-3`` -> 0.001, ``yes``/``off`` -> True/False, ``012`` -> 10, ``0x1f`` -> 31,
+    ``1:30`` -> 90, ``1_000`` -> 1000, ``.inf`` -> inf; ``y``, ``0o17``, ``2024-01-01`` and
+    ``inf`` stay strings. Integers of any length are ints, as in Python; only one longer than
+    Python will convert from text (4,300 digits) stays a string.
+    """
+    if not text:
+        return None
+    for pattern, convert in _BY_FIRST_CHAR.get(text[0], ()):
+        if pattern.match(text):
+            return convert(text)
+    return text
+
+
+# --- the command line: Hydra 1.3's lexer ---------------------------------------------------
+
+# A plain value is typed when the whole of it is one INT, FLOAT, BOOL or NULL token, and is a
+# string otherwise (``0x1f`` is the tokens 0 and x1f, so a string).
+_UNSIGNED = r"(?:0|[1-9](?:_?[0-9])*)"  # no leading zero: 012 is a string
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_POINT_FLOAT = rf"(?:{_UNSIGNED}\.|{_UNSIGNED}?\.{_DIGITS})"  # 10.  .5  1.5
+_INT_TOKEN = re.compile(rf"[-+]?{_UNSIGNED}")
+_FLOAT_TOKEN = re.compile(
+    rf"[-+]?(?:{_POINT_FLOAT}|(?:{_UNSIGNED}|{_POINT_FLOAT})[eE][-+]?{_DIGITS}|inf|nan)",
+    re.IGNORECASE)  # inf, -inf, NaN; ``.inf`` is the tokens . and inf, so a string
+_WORDS = {"true": True, "false": False, "null": None}  # in any case: TRUE, trUe, Null
+
+
+def type_on_command_line(text: str) -> Any:
+    """Type an unquoted command-line value as MLXP 1.0.5 (Hydra 1.3's grammar) does.
+
+    ``1e-3`` -> 0.001, ``1_000`` -> 1000, ``trUe`` -> True, ``NULL`` -> None, ``inf`` -> inf;
+    ``yes``, ``off``, ``012``, ``0x1f``, ``1:30``, ``~`` and ``.inf`` stay strings. Unlike
+    Hydra, an integer longer than Python converts from text (4,300 digits) is a string, not an
+    error.
+    """
+    if _INT_TOKEN.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # past sys.get_int_max_str_digits()
+            return text
+    if _FLOAT_TOKEN.fullmatch(text):
+        return float(text)
+    lowered = text.lower()
+    return _WORDS[lowered] if lowered in _WORDS else text
