@@ -6,28 +6,29 @@ command line; ``.inf`` is a float only in the file, ``inf`` only on the command 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Pattern, Tuple
 
 # --- config.yaml: YAML 1.1 as PyYAML's SafeLoader reads it, with OmegaConf 2.3's changes ---
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
-                   r"|on|On|ON|off|Off|OFF)$")  # not y/n: ``y: 1`` is a coordinate
-_INT = re.compile(r"""^(?:[-+]?0b[01_]+            # binary
+# Patterns as text: compiled on the first load (``yaml_types``), not on ``import mlxp``.
+_NULL = r"^(?:~|null|Null|NULL|)$"
+_BOOL = (r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+         r"|on|On|ON|off|Off|OFF)$")  # not y/n: ``y: 1`` is a coordinate
+_INT = r"""^(?:[-+]?0b[01_]+                      # binary
     |[-+]?0[0-7_]+                                 # octal: 012 is 10
     |[-+]?(?:0|[1-9][0-9_]*)                       # decimal, 1_000 is 1000
     |[-+]?0x[0-9a-fA-F_]+                          # hexadecimal
-    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",      # base 60: 1:30 is 90
-                  re.X)
-_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"""        # base 60: 1:30 is 90
+_FLOAT = r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
     |[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?   # OmegaConf: 1.5e3
     |[-+]?[0-9]+(?:_[0-9]+)*[eE][-+]?[0-9]+                # OmegaConf: 1e-3, no dot
     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*          # base 60: 1:30.5 is 90.5
     |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""", re.X)
+    |\.(?:nan|NaN|NAN))$"""
 #: the tag of ``<<``, the merge key of ``<<: *base``.
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -85,19 +86,30 @@ def _to_float(text: str) -> Any:
         return text
 
 
-#: (tag, pattern, the characters a match can start with, conversion), in PyYAML's order: the
-#: table that ``type_in_file`` and the YAML loader (mlxp._yaml) both type by.
-YAML_TYPES: Tuple[Tuple[str, Any, Tuple[str, ...], Callable[[str], Any]], ...] = (
+_YAML_TYPES = (  # (tag, pattern, the characters a match can start with, conversion)
     ("tag:yaml.org,2002:bool", _BOOL, tuple("yYnNtTfFoO"), _to_bool),
     ("tag:yaml.org,2002:float", _FLOAT, tuple("-+0123456789."), _to_float),
     ("tag:yaml.org,2002:int", _INT, tuple("-+0123456789"), _to_int),
-    (MERGE_TAG, re.compile(r"^<<$"), ("<",), str),
+    (MERGE_TAG, r"^<<$", ("<",), str),
     ("tag:yaml.org,2002:null", _NULL, ("~", "n", "N", ""), _to_null),
 )
-_BY_FIRST_CHAR: Dict[str, List[Tuple[Any, Callable[[str], Any]]]] = {}
-for _tag, _pattern, _first_chars, _convert in YAML_TYPES:
-    for _char in _first_chars if _tag != MERGE_TAG else ():  # ``<<`` as a value is text
-        _BY_FIRST_CHAR.setdefault(_char, []).append((_pattern, _convert))
+
+
+@functools.lru_cache(maxsize=None)
+def yaml_types() -> Tuple[Tuple[str, Pattern[str], Tuple[str, ...], Callable[[str], Any]], ...]:
+    """(tag, pattern, the characters a match can start with, conversion), in PyYAML's order:
+    the table that ``type_in_file`` and the loader of ``mlxp._yaml`` both type by."""
+    return tuple((tag, re.compile(pattern, re.X), first_chars, convert)
+                 for tag, pattern, first_chars, convert in _YAML_TYPES)
+
+
+@functools.lru_cache(maxsize=None)
+def _by_first_char() -> Dict[str, List[Tuple[Pattern[str], Callable[[str], Any]]]]:
+    table: Dict[str, List[Tuple[Pattern[str], Callable[[str], Any]]]] = {}
+    for tag, pattern, first_chars, convert in yaml_types():
+        for char in first_chars if tag != MERGE_TAG else ():  # ``<<`` as a value is text
+            table.setdefault(char, []).append((pattern, convert))
+    return table
 
 
 def type_in_file(text: str) -> Any:
@@ -110,7 +122,7 @@ def type_in_file(text: str) -> Any:
     """
     if not text:
         return None
-    for pattern, convert in _BY_FIRST_CHAR.get(text[0], ()):
+    for pattern, convert in _by_first_char().get(text[0], ()):
         if pattern.match(text):
             return convert(text)
     return text
@@ -123,10 +135,10 @@ def type_in_file(text: str) -> Any:
 _UNSIGNED = r"(?:0|[1-9](?:_?[0-9])*)"  # no leading zero: 012 is a string
 _DIGITS = r"[0-9](?:_?[0-9])*"
 _POINT_FLOAT = rf"(?:{_UNSIGNED}\.|{_UNSIGNED}?\.{_DIGITS})"  # 10.  .5  1.5
-_INT_TOKEN = re.compile(rf"[-+]?{_UNSIGNED}")
-_FLOAT_TOKEN = re.compile(
-    rf"[-+]?(?:{_POINT_FLOAT}|(?:{_UNSIGNED}|{_POINT_FLOAT})[eE][-+]?{_DIGITS}|inf|nan)",
-    re.IGNORECASE)  # inf, -inf, NaN; ``.inf`` is the tokens . and inf, so a string
+# Patterns as text: ``re`` compiles them on the first override, not on ``import mlxp``.
+_INT_TOKEN = rf"[-+]?{_UNSIGNED}"
+_FLOAT_TOKEN = (rf"(?i)[-+]?(?:{_POINT_FLOAT}|(?:{_UNSIGNED}|{_POINT_FLOAT})[eE][-+]?{_DIGITS}"
+                r"|inf|nan)")  # inf, -inf, NaN; ``.inf`` is the tokens . and inf, so a string
 _WORDS = {"true": True, "false": False, "null": None}  # in any case: TRUE, trUe, Null
 
 
@@ -138,12 +150,12 @@ def type_on_command_line(text: str) -> Any:
     Hydra, an integer longer than Python converts from text (4,300 digits) is a string, not an
     error.
     """
-    if _INT_TOKEN.fullmatch(text):
+    if re.fullmatch(_INT_TOKEN, text):
         try:
             return int(text)
         except ValueError:  # past sys.get_int_max_str_digits()
             return text
-    if _FLOAT_TOKEN.fullmatch(text):
+    if re.fullmatch(_FLOAT_TOKEN, text):
         return float(text)
     lowered = text.lower()
     return _WORDS[lowered] if lowered in _WORDS else text

@@ -6,6 +6,7 @@ OmegaConf's loader, which MLXP reads ``config.yaml`` with), so a config loads in
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-from mlxp._scalars import MERGE_TAG, YAML_TYPES, type_in_file
+from mlxp._scalars import MERGE_TAG, type_in_file, yaml_types
 from mlxp.errors import ConfigFileError
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -21,19 +22,19 @@ _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _resolvers() -> Dict[Optional[str], list]:
-    """PyYAML's ``yaml_implicit_resolvers`` for ``YAML_TYPES``: first character -> [(tag,
+    """PyYAML's ``yaml_implicit_resolvers`` for ``yaml_types()``: first character -> [(tag,
     pattern)]."""
     table: Dict[Optional[str], list] = {}
-    for tag, pattern, first_chars, _ in YAML_TYPES:
+    for tag, pattern, first_chars, _ in yaml_types():
         for char in first_chars:
             table.setdefault(char, []).append((tag, pattern))
     return table
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's (C) safe loader typing as MLXP does; duplicate and complex keys refused."""
+    """PyYAML's (C) safe loader typing as MLXP does (through ``_typed_loader()``); duplicate
+    and complex keys refused."""
 
-    yaml_implicit_resolvers = _resolvers()
     source_path = "<string>"
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Dict[Any, Any]:
@@ -65,11 +66,19 @@ def _constructor(convert: Callable[[str], Any]) -> Callable[[Any, Any], Any]:
     return lambda loader, node: convert(loader.construct_scalar(node))
 
 
-for _tag, _, _, _convert in YAML_TYPES:
-    _Loader.add_constructor(_tag, _constructor(_convert))  # merge: ``x: <<`` is the text
 _Loader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
 )
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_loader() -> Any:
+    """``_Loader`` typing by ``yaml_types()``, made on the first load: ``import mlxp`` then
+    compiles no pattern."""
+    _Loader.yaml_implicit_resolvers = _resolvers()
+    for tag, _, _, convert in yaml_types():  # merge: ``x: <<`` is the text
+        _Loader.add_constructor(tag, _constructor(convert))
+    return _Loader
 
 # --- limits: what a malicious or broken file cannot make mlxp do ---------------------------
 
@@ -202,7 +211,7 @@ def load_yaml(text: str, path: str = "<string>") -> Any:
             deeper than ``MAX_NESTING`` or expands its aliases past ``alias_limit()``.
     """
     try:
-        loader = _Loader(text)
+        loader = _typed_loader()(text)
         loader.source_path = path
         try:
             root = loader.get_single_node()
@@ -243,23 +252,28 @@ def load_yaml_file(path: str) -> Any:
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
     """Block-style dumper that quotes any string a YAML reader might type: ours, PyYAML's
     YAML 1.1 and the YAML 1.2 core schema (``'yes'``, ``'1e-3'``, ``'0o17'``, ``'2024-01-01'``),
-    so that the files read back the same everywhere."""
-
-    yaml_implicit_resolvers = {
-        key: list(value) for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
-    }
+    so that the files read back the same everywhere (through ``_typed_dumper()``)."""
 
 
 _CORE_12 = (  # YAML 1.2 core-schema spellings not covered above (https://yaml.org/spec/1.2.2/)
-    ("tag:yaml.org,2002:int", re.compile(r"^(?:0o[0-7]+|[-+]?[0-9]+)$"), "0123456789-+"),
-    ("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)"
-                                           r"(?:[eE][-+]?[0-9]+)?$"), "-+0123456789."),
+    ("tag:yaml.org,2002:int", r"^(?:0o[0-7]+|[-+]?[0-9]+)$", "0123456789-+"),
+    ("tag:yaml.org,2002:float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
+     "-+0123456789."),
 )
-for _char, _pairs in _resolvers().items():
-    _Dumper.yaml_implicit_resolvers.setdefault(_char, []).extend(_pairs)
-for _tag, _pattern, _first_chars in _CORE_12:
-    for _char in _first_chars:
-        _Dumper.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _pattern))
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_dumper() -> Any:
+    """``_Dumper`` with every resolver it quotes by, made on the first dump."""
+    table = {key: list(value)
+             for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+    for char, pairs in _resolvers().items():
+        table.setdefault(char, []).extend(pairs)
+    for tag, pattern, first_chars in _CORE_12:
+        for char in first_chars:
+            table.setdefault(char, []).append((tag, re.compile(pattern)))
+    _Dumper.yaml_implicit_resolvers = table
+    return _Dumper
 
 
 def _represent_mapping(dumper: Any, data: Any) -> Any:
@@ -286,7 +300,7 @@ def dump_yaml(data: Any) -> str:
     """Block YAML in the mapping's own key order, readable back by ``load_yaml``."""
     return yaml.dump(  # type: ignore[no-any-return]
         data,
-        Dumper=_Dumper,
+        Dumper=_typed_dumper(),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
