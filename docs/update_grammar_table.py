@@ -1,7 +1,8 @@
-"""Rewrite the grammar tables of configuration-and-overrides.md from tests/test_overrides.py.
+"""Rewrite the tables of configuration-and-overrides.md from the tests that hold their cases:
+the grammar (tests/test_overrides.py) and the typing (tests/test_scalar_typing.py).
 
 Usage: python docs/update_grammar_table.py
-The tests' case table is the source: the page shows exactly the arguments that are tested, and
+The tests' case tables are the source: the page shows exactly the cases that are tested, and
 ``test_docs_table_is_this_table`` fails until this script has been run after a change.
 """
 
@@ -13,17 +14,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import test_overrides as cases  # noqa: E402
+import test_overrides  # noqa: E402
+import test_scalar_typing  # noqa: E402
+
+
+def replace_table(page: str, start: str, end: str, table: str) -> str:
+    """``page`` with the text between the markers ``start`` and ``end`` replaced by ``table``."""
+    before, rest = page.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n\n{table}\n\n{end}{after}"
 
 
 def main() -> None:
-    page = cases.DOC.read_text(encoding="utf-8")
-    before, rest = page.split(cases.TABLE_START, 1)
-    _, after = rest.split(cases.TABLE_END, 1)
-    table = cases.render_tables()
-    cases.DOC.write_text(f"{before}{cases.TABLE_START}\n\n{table}\n\n{cases.TABLE_END}{after}",
-                         encoding="utf-8")
-    print(f"{cases.DOC.relative_to(ROOT)}: {len(cases.CASES)} rows")
+    doc = test_overrides.DOC
+    page = doc.read_text(encoding="utf-8")
+    page = replace_table(page, test_overrides.TABLE_START, test_overrides.TABLE_END,
+                         test_overrides.render_tables())
+    page = replace_table(page, test_scalar_typing.TABLE_START, test_scalar_typing.TABLE_END,
+                         test_scalar_typing.render_table())
+    doc.write_text(page, encoding="utf-8")
+    print(f"{doc.relative_to(ROOT)}: {len(test_overrides.CASES)} grammar rows,"
+          f" {len(test_scalar_typing.TYPING)} typing rows")
 
 
 if __name__ == "__main__":

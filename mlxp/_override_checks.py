@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from mlxp._scalars import type_in_file
 from mlxp.config import closest_key, iter_leaf_keys
 from mlxp.errors import ConfigKeyError, OverrideError
-from mlxp.overrides import Override
+from mlxp.overrides import Override, format_value
 
 
 def check_new_key(config: Dict[str, Any], override: Override, config_name: str,
@@ -96,7 +97,20 @@ def check_replacement(override: Override, current: Any, value: Any,
     if change is None:
         return None
     return (f"mlxp: warning: {override.text} changes {key!r} from {change[0]} (its type in"
-            f" {config_name}) to {change[1]}")
+            f" {config_name}) to {change[1]}{_as_the_file_reads_it(current, value, config_name)}")
+
+
+def _as_the_file_reads_it(current: Any, value: Any, config_name: str) -> str:
+    """The fix when ``value`` is a string only because the command line types differently
+    from the file (as in MLXP): ``use_cuda=no`` is the string 'no', which Python takes for
+    true, while ``use_cuda: no`` in the file is False."""
+    if not isinstance(value, str):
+        return ""
+    in_file = type_in_file(value)
+    if isinstance(in_file, str) or type_change(current, in_file) is not None:
+        return ""
+    return (f"; on the command line {value!r} is a string, while {config_name} reads it as"
+            f" {in_file!r}: write {format_value(in_file)}")
 
 
 def near_miss_key(tree: Dict[str, Any], key: str) -> Optional[str]:

@@ -1,7 +1,8 @@
 """The hand-written parser behind :func:`mlxp.overrides.parse_override`: keys and values.
 
 Recursive descent over one argument: dotted keys, values, sweeps, ``range()``/``choice()``,
-quoting and escapes, with errors that name the column at fault. Loaded on the first parse only.
+quoting and escapes, with errors that name the column at fault; values typed as MLXP types
+them on the command line (``mlxp._scalars``). Loaded on the first parse only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import math
 import re
 from typing import Any, Callable, Dict, List, NoReturn, Tuple
 
-from mlxp._yaml import MAX_NESTING, resolve_scalar
+from mlxp._scalars import type_on_command_line
+from mlxp._yaml import MAX_NESTING
 from mlxp.errors import OverrideSyntaxError
 
 __all__ = ["Parser"]
@@ -138,7 +140,7 @@ class Parser:
             if in_key:
                 self.fail("a mapping key cannot be empty", pos)
             self.missing_value(pos)
-        return (text if literal else resolve_scalar(text)), pos, stop, end
+        return (text if literal else type_on_command_line(text)), pos, stop, end
 
     def add_entry(self, pos: int, mapping: Dict[Any, Any]) -> int:
         key, column, _, pos = self.parse_element(pos, in_key=True)
@@ -284,7 +286,7 @@ class Parser:
     def range_number(self, item: str, column: int) -> Any:
         if not item:
             self.fail("expected a number", column)
-        number = resolve_scalar(item)
+        number = type_on_command_line(item)
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             self.fail(f"range() takes numbers, not {item!r}", column)
         if not math.isfinite(number):

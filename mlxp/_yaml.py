@@ -1,87 +1,40 @@
-"""The only importer of yaml and ruamel.yaml: YAML 1.2 typing, fast loads, block dumps.
+"""The only importer of yaml and ruamel.yaml: fast loads typed as MLXP types them, block dumps.
 
-ML configs are written with YAML 1.2 in mind (``1e-3`` is a float, ``yes`` is a word), while
-PyYAML resolves YAML 1.1. The loader and dumper here swap in YAML 1.2 core-schema resolvers and
-keep PyYAML's C parser, so loading a config costs tens of microseconds, not hundreds.
+The loader keeps PyYAML's C parser and types scalars by the table of ``mlxp._scalars`` (as
+OmegaConf's loader, which MLXP reads ``config.yaml`` with), so a config loads in microseconds.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
+from mlxp._scalars import MERGE_TAG, type_in_file, yaml_types
 from mlxp.errors import ConfigFileError
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-_CORE_RESOLVERS = (
-    ("tag:yaml.org,2002:null", _NULL, "~nN"),
-    ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
-    ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
-    ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
-    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"), "<"),  # ``<<: *base`` merge keys
-)
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
-
-def _core_resolvers() -> Dict[Optional[str], list]:
+def _resolvers() -> Dict[Optional[str], list]:
+    """PyYAML's ``yaml_implicit_resolvers`` for ``yaml_types()``: first character -> [(tag,
+    pattern)]."""
     table: Dict[Optional[str], list] = {}
-    for tag, pattern, first_chars in _CORE_RESOLVERS:
-        for char in list(first_chars) + ([""] if tag.endswith("null") else []):
+    for tag, pattern, first_chars, _ in yaml_types():
+        for char in first_chars:
             table.setdefault(char, []).append((tag, pattern))
     return table
 
 
-def resolve_scalar(text: str) -> Any:
-    """Type an unquoted scalar the way a YAML 1.2 config would (``1e-3`` -> 0.001, ``yes`` -> 'yes').
-
-    Integers of any length are ints, as in Python; only one longer than Python will convert
-    from text (4,300 digits) stays a string.
-    """
-    if not text:
-        return None
-    first = text[0]
-    if first in "~nN" and _NULL.match(text):
-        return None
-    if first in "tTfF" and _BOOL.match(text):
-        return text[0] in "tT"
-    if first in "-+0123456789.":
-        if _INT.match(text):
-            if text.startswith("0o"):
-                return int(text[2:], 8)
-            if text.startswith("0x"):
-                return int(text[2:], 16)
-            try:
-                return int(text)
-            except ValueError:  # past sys.get_int_max_str_digits()
-                return text
-        if _FLOAT.match(text):
-            lowered = text.lower()
-            if lowered.endswith("inf"):
-                return -math.inf if lowered.startswith("-") else math.inf
-            if lowered.endswith("nan"):
-                return math.nan
-            return float(text)
-    return text
-
-
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's (C) safe loader with YAML 1.2 scalars; duplicate and complex keys refused."""
+    """PyYAML's (C) safe loader typing as MLXP does (through ``_typed_loader()``); duplicate
+    and complex keys refused."""
 
-    yaml_implicit_resolvers = _core_resolvers()
     source_path = "<string>"
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Dict[Any, Any]:
@@ -93,31 +46,39 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                     "a key must be a plain value, not a list or a mapping; write it as a"
                     " string", path=self.source_path, line=mark.line + 1,
                     column=mark.column + 1)
-            if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
+            if key_node.tag == MERGE_TAG:  # merged keys may be overridden: not duplicates
                 continue
             key = self.construct_object(key_node, deep=True)
             if key in seen:
-                raise ConfigFileError(
-                    f"duplicate key {key!r} (first defined on line {seen[key].line + 1});"
-                    " remove one of them",
-                    path=self.source_path,
-                    line=mark.line + 1,
-                    column=mark.column + 1,
-                )
-            seen[key] = mark
+                first_mark, first_text = seen[key]
+                why = (f"duplicate key {key!r} (first defined on line {first_mark.line + 1});"
+                       " remove one of them" if first_text == key_node.value else
+                       f"duplicate key {key_node.value!r}: read as {key!r}, as is {first_text!r}"
+                       f" on line {first_mark.line + 1}; quote both to keep them apart, or"
+                       " remove one")
+                raise ConfigFileError(why, path=self.source_path, line=mark.line + 1,
+                                      column=mark.column + 1)
+            seen[key] = (mark, key_node.value)
         return super().construct_mapping(node, deep=deep)
 
 
-def _construct_scalar_12(loader: Any, node: Any) -> Any:
-    return resolve_scalar(loader.construct_scalar(node))
+def _constructor(convert: Callable[[str], Any]) -> Callable[[Any, Any], Any]:
+    return lambda loader, node: convert(loader.construct_scalar(node))
 
 
-for _tag in ("null", "bool", "int", "float"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_scalar_12)
 _Loader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True)
 )
-_Loader.add_constructor(_MERGE_TAG, lambda loader, node: loader.construct_scalar(node))  # x: <<
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_loader() -> Any:
+    """``_Loader`` typing by ``yaml_types()``, made on the first load: ``import mlxp`` then
+    compiles no pattern."""
+    _Loader.yaml_implicit_resolvers = _resolvers()
+    for tag, _, _, convert in yaml_types():  # merge: ``x: <<`` is the text
+        _Loader.add_constructor(tag, _constructor(convert))
+    return _Loader
 
 # --- limits: what a malicious or broken file cannot make mlxp do ---------------------------
 
@@ -242,14 +203,15 @@ def _explain(error: yaml.MarkedYAMLError, text: str) -> Tuple[str, Any]:
 
 
 def load_yaml(text: str, path: str = "<string>") -> Any:
-    """Parse YAML text with YAML 1.2 scalars; errors name ``path:line:column``.
+    """Parse YAML text, typed as MLXP types it (``type_in_file``); errors name
+    ``path:line:column``.
 
     Raises:
         ConfigFileError: the text is not valid YAML, has a complex or duplicate key, nests
             deeper than ``MAX_NESTING`` or expands its aliases past ``alias_limit()``.
     """
     try:
-        loader = _Loader(text)
+        loader = _typed_loader()(text)
         loader.source_path = path
         try:
             root = loader.get_single_node()
@@ -288,15 +250,30 @@ def load_yaml_file(path: str) -> Any:
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    """Block-style dumper that quotes any string YAML 1.1 *or* 1.2 would read as non-string."""
-
-    yaml_implicit_resolvers = {
-        key: list(value) for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
-    }
+    """Block-style dumper that quotes any string a YAML reader might type: ours, PyYAML's
+    YAML 1.1 and the YAML 1.2 core schema (``'yes'``, ``'1e-3'``, ``'0o17'``, ``'2024-01-01'``),
+    so that the files read back the same everywhere (through ``_typed_dumper()``)."""
 
 
-for _char, _pairs in _core_resolvers().items():
-    _Dumper.yaml_implicit_resolvers.setdefault(_char, []).extend(_pairs)
+_CORE_12 = (  # YAML 1.2 core-schema spellings not covered above (https://yaml.org/spec/1.2.2/)
+    ("tag:yaml.org,2002:int", r"^(?:0o[0-7]+|[-+]?[0-9]+)$", "0123456789-+"),
+    ("tag:yaml.org,2002:float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
+     "-+0123456789."),
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_dumper() -> Any:
+    """``_Dumper`` with every resolver it quotes by, made on the first dump."""
+    table = {key: list(value)
+             for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+    for char, pairs in _resolvers().items():
+        table.setdefault(char, []).extend(pairs)
+    for tag, pattern, first_chars in _CORE_12:
+        for char in first_chars:
+            table.setdefault(char, []).append((tag, re.compile(pattern)))
+    _Dumper.yaml_implicit_resolvers = table
+    return _Dumper
 
 
 def _represent_mapping(dumper: Any, data: Any) -> Any:
@@ -323,7 +300,7 @@ def dump_yaml(data: Any) -> str:
     """Block YAML in the mapping's own key order, readable back by ``load_yaml``."""
     return yaml.dump(  # type: ignore[no-any-return]
         data,
-        Dumper=_Dumper,
+        Dumper=_typed_dumper(),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
@@ -362,5 +339,20 @@ def _update_in_place(tree: Any, data: Dict[str, Any]) -> None:
             _update_in_place(current, value)
         elif key not in tree or current != value or isinstance(current, bool) != isinstance(
                 value, bool):  # 1 == True, yet they are different options
-            tree[key] = value
+            tree[_quoted_if_typed(key)] = _quoted_if_typed(value)
 
+
+def _quoted_if_typed(value: Any) -> Any:
+    """``value`` with each string that ``load_yaml`` would type (``'yes'``, ``'1:30'``) marked
+    for quotes: ruamel.yaml quotes by YAML 1.2 rules, which leave those plain."""
+    if isinstance(value, str):
+        if isinstance(type_in_file(value), str):
+            return value
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(value)
+    if isinstance(value, dict):
+        return {_quoted_if_typed(key): _quoted_if_typed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_quoted_if_typed(item) for item in value]
+    return value

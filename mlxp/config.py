@@ -323,10 +323,9 @@ def _resolve_reference(tree: ConfigDict, key: str, expression: str, seen: Sequen
         name = name.strip()
         if name in os.environ:
             return os.environ[name]
-        if comma:
-            from mlxp._yaml import resolve_scalar
-
-            return resolve_scalar(default.strip().strip("'\""))
+        if comma:  # a string, as the variable would be (OmegaConf's oc.env), or null
+            default = default.strip()
+            return None if default.lower() == "null" else default.strip("'\"")
         raise InterpolationError(
             f"environment variable {name!r} is not set; set it or give a default:"
             f" ${{oc.env:{name},default}}",

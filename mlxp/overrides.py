@@ -7,12 +7,11 @@ Pure; ``parse_override`` reads an argument with the hand-written parser of ``_ov
 
 from __future__ import annotations
 
-import math
 import re
 from enum import Enum
 from typing import Any, Iterable, List, Sequence, Tuple, Union
 
-from mlxp._yaml import resolve_scalar
+from mlxp._scalars import type_on_command_line
 from mlxp.errors import OverrideError
 
 
@@ -159,9 +158,7 @@ def _format(value: Any, in_key: bool) -> str:
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
-        if math.isfinite(value):
-            return float.__repr__(value)
-        return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+        return float.__repr__(value)  # also inf, -inf, nan: ``.inf`` is a string here
     if isinstance(value, str):
         return _format_string(value, in_key)
     if isinstance(value, (list, tuple)) and not in_key:
@@ -174,7 +171,7 @@ def _format(value: Any, in_key: bool) -> str:
 
 def _format_string(text: str, in_key: bool) -> str:
     plain = (_PLAIN_STRING.fullmatch(text) and text.isprintable()
-             and not (in_key and ":" in text) and isinstance(resolve_scalar(text), str))
+             and not (in_key and ":" in text) and isinstance(type_on_command_line(text), str))
     if plain:
         return text
     quote = '"' if "'" in text and '"' not in text else "'"

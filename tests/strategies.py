@@ -16,7 +16,12 @@ key_parts = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,7}", fullmatch=True) | st.i
     0, 99).map(str)
 keys = st.lists(key_parts, min_size=1, max_size=4).map(".".join)
 
-texts = st.text() | st.text(alphabet=AWKWARD, max_size=12)
+# Words that config.yaml or the command line reads as a number, a boolean or null (the two
+# type differently, as in MLXP), so that generated strings must be quoted to stay strings.
+TYPED_WORDS = ["yes", "No", "ON", "off", "y", "TRUE", "trUe", "NuLL", "null", "~", "", "1_000",
+               "012", "0x1f", "0b101", "1:30", "1:30.5", "0o17", "2024-01-01", "1e-3", "1e-05",
+               "-.5", ".5e3", ".inf", "-.inf", ".nan", "inf", "-inf", "nan", "10.", "<<", "="]
+texts = st.text() | st.text(alphabet=AWKWARD, max_size=12) | st.sampled_from(TYPED_WORDS)
 scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats() | texts)
 mapping_keys = texts | st.integers(-1000, 1000)
 

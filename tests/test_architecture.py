@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # none imports another; submit composes them; rerun, the launcher and mlxpsub come above.
 # Following runs goes runs -> status -> cancel.
 LAYERS = [
-    {"mlxp.errors"},
+    {"mlxp.errors", "mlxp._scalars"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
      "mlxp._prompts", "mlxp._entry", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp.sweep", "mlxp.settings",

@@ -91,7 +91,11 @@ def test_load_refuses_a_top_level_list(tmp_path: Path) -> None:
         pytest.param({"p": "${oc.env:HOME_X}"}, {"HOME_X": "/h"}, "p", "/h", id="env"),
         pytest.param({"p": "${env:HOME_X}"}, {"HOME_X": "/h"}, "p", "/h", id="env-short"),
         pytest.param({"p": "${oc.env:NOPE_X,/tmp}"}, {}, "p", "/tmp", id="env-default"),
-        pytest.param({"p": "${oc.env:NOPE_X,3}"}, {}, "p", 3, id="env-default-typed"),
+        pytest.param({"p": "${oc.env:NOPE_X,3}"}, {}, "p", "3",
+                     id="env-default-is-a-string-as-the-variable-is"),
+        pytest.param({"p": "${oc.env:NOPE_X,yes}"}, {}, "p", "yes", id="env-default-yes"),
+        pytest.param({"p": "${oc.env:NOPE_X,null}"}, {}, "p", None, id="env-default-null"),
+        pytest.param({"p": "${oc.env:NOPE_X,'7'}"}, {}, "p", "7", id="env-default-quoted"),
         pytest.param({"l": [1, "${a}"], "a": 5}, {}, "l", [1, 5], id="inside-list"),
         pytest.param({"a": 1, "b": r"\${a}"}, {}, "b", "${a}", id="escaped-is-literal"),
         pytest.param({"a": 1, "b": "\\\\${a}"}, {}, "b", "\\1", id="escaped-backslash-then-value"),
@@ -111,7 +115,7 @@ def test_interpolation(monkeypatch, tree, env, key, expected) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     resolved = resolve(ConfigDict(tree))
-    assert resolved[key] == expected
+    assert resolved[key] == expected and isinstance(resolved[key], type(expected))
     assert "${" in str(tree) or tree == resolved  # the input is left alone
 
 

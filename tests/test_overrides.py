@@ -67,21 +67,30 @@ SECTIONS: List[Tuple[str, list]] = [
         pytest.param("a=", one(SET, "a", ""), id="empty-value"),
         pytest.param("a=   ", one(SET, "a", ""), id="blank-value"),
     ]),
-    ("Scalars: typed as in a YAML 1.2 config", [
+    ("Scalars: typed as in MLXP (Hydra's grammar)", [
         pytest.param("lr=1e-3", one(SET, "lr", 0.001), id="float-exponent"),
+        pytest.param("lr=1e-05", one(SET, "lr", 1e-05), id="float-exponent-leading-zero"),
         pytest.param("lr=10.", one(SET, "lr", 10.0), id="float-trailing-dot"),
         pytest.param("lr=.5", one(SET, "lr", 0.5), id="float-leading-dot"),
+        pytest.param("lr=-.5", one(SET, "lr", -0.5), id="float-signed-leading-dot"),
         pytest.param("x=-2", one(SET, "x", -2), id="int-negative"),
-        pytest.param("x=0x1F", one(SET, "x", 31), id="int-hex"),
-        pytest.param("x=0o17", one(SET, "x", 15), id="int-octal"),
+        pytest.param("x=1_000", one(SET, "x", 1000), id="int-underscores"),
+        pytest.param("x=012", one(SET, "x", "012"), id="leading-zero-is-a-string"),
+        pytest.param("x=0x1F", one(SET, "x", "0x1F"), id="hex-is-a-string"),
+        pytest.param("x=0o17", one(SET, "x", "0o17"), id="octal-is-a-string"),
+        pytest.param("t=1:30", one(SET, "t", "1:30"), id="time-is-a-string"),
         pytest.param("flag=true", one(SET, "flag", True), id="bool-true"),
         pytest.param("flag=False", one(SET, "flag", False), id="bool-capitalised"),
+        pytest.param("flag=trUe", one(SET, "flag", True), id="bool-any-case"),
         pytest.param("word=yes", one(SET, "word", "yes"), id="yes-is-a-word"),
         pytest.param("word=off", one(SET, "word", "off"), id="off-is-a-word"),
         pytest.param("x=null", one(SET, "x", None), id="null"),
-        pytest.param("x=~", one(SET, "x", None), id="tilde-is-null"),
-        pytest.param("x=.inf", one(SET, "x", math.inf), id="infinity"),
-        pytest.param("x=.nan", one(SET, "x", math.nan), id="nan"),
+        pytest.param("x=NULL", one(SET, "x", None), id="null-any-case"),
+        pytest.param("x=~", one(SET, "x", "~"), id="tilde-is-a-string"),
+        pytest.param("x=inf", one(SET, "x", math.inf), id="infinity"),
+        pytest.param("x=-inf", one(SET, "x", -math.inf), id="minus-infinity"),
+        pytest.param("x=nan", one(SET, "x", math.nan), id="nan"),
+        pytest.param("x=.inf", one(SET, "x", ".inf"), id="dot-inf-is-a-string"),
         pytest.param("version=1.2.3", one(SET, "version", "1.2.3"), id="version-is-a-string"),
         pytest.param("name=resnet50", one(SET, "name", "resnet50"), id="word"),
         pytest.param("path=/data/imagenet/train", one(SET, "path", "/data/imagenet/train"),
@@ -396,7 +405,7 @@ def test_equality_is_strict_about_types(left: Override, right: Override) -> None
 def test_equality_ignores_spelling_and_handles_lists_dicts_nan() -> None:
     assert parse_override("a=10.") == parse_override("a=10.0") == one(SET, "a", 10.0)
     assert parse_override("a={x: [1], y: 2}") == parse_override("a={y: 2, x: [1]}")
-    assert parse_override("a=.nan") == parse_override("a=.NaN")
+    assert parse_override("a=nan") == parse_override("a=NaN")
     assert len({parse_override("a=[1,2]"), parse_override("a=[1, 2]")}) == 1
     assert one(SET, "a", 1) != "a=1"
 
@@ -457,14 +466,22 @@ def test_a_built_override_gets_its_text() -> None:
     [
         pytest.param(1.0, "1.0", id="float"),
         pytest.param(1e-5, "1e-05", id="small-float"),
-        pytest.param(-math.inf, "-.inf", id="minus-infinity"),
-        pytest.param(math.nan, ".nan", id="nan"),
+        pytest.param(-math.inf, "-inf", id="minus-infinity"),
+        pytest.param(math.nan, "nan", id="nan"),
         pytest.param(None, "null", id="none"),
         pytest.param(False, "false", id="false"),
         pytest.param("cpu", "cpu", id="plain-word"),
         pytest.param("http://x:8/a", "http://x:8/a", id="url-unquoted"),
         pytest.param("1", "'1'", id="numeric-string"),
         pytest.param("null", "'null'", id="null-string"),
+        pytest.param("NuLL", "'NuLL'", id="null-any-case-string"),
+        pytest.param("trUe", "'trUe'", id="bool-any-case-string"),
+        pytest.param("inf", "'inf'", id="inf-string"),
+        pytest.param("1_000", "'1_000'", id="underscore-number-string"),
+        pytest.param("yes", "yes", id="yes-needs-no-quotes"),
+        pytest.param("0x1f", "0x1f", id="hex-needs-no-quotes"),
+        pytest.param(".inf", ".inf", id="dot-inf-needs-no-quotes"),
+        pytest.param("~", "~", id="tilde-needs-no-quotes"),
         pytest.param("", "''", id="empty-string"),
         pytest.param("a,b", "'a,b'", id="comma"),
         pytest.param("it's", '"it\'s"', id="apostrophe-uses-double-quotes"),

@@ -1,4 +1,5 @@
-"""YAML 1.2 typing, error positions and the block dumper (mlxp._yaml)."""
+"""Loading (limits, error positions) and the block dumpers of mlxp._yaml; how scalars are
+typed is tested in test_scalar_typing.py."""
 
 from __future__ import annotations
 
@@ -6,50 +7,17 @@ import math
 
 import pytest
 from hypothesis import given, strategies as st
+from strategies import TYPED_WORDS
 
-from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml, resolve_scalar
+from mlxp._scalars import type_in_file
+from mlxp._yaml import dump_yaml, dump_yaml_like, load_yaml
 from mlxp.errors import ConfigFileError
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        pytest.param("1e-3", 0.001, id="exponent-without-dot-is-float"),
-        pytest.param("10.", 10.0, id="trailing-dot-float"),
-        pytest.param(".5", 0.5, id="leading-dot-float"),
-        pytest.param("-2.5E+2", -250.0, id="signed-exponent"),
-        pytest.param("42", 42, id="int"),
-        pytest.param("-7", -7, id="negative-int"),
-        pytest.param("017", 17, id="leading-zero-is-decimal"),
-        pytest.param("0o17", 15, id="octal"),
-        pytest.param("0x1F", 31, id="hex"),
-        pytest.param("true", True, id="true"),
-        pytest.param("False", False, id="False"),
-        pytest.param("yes", "yes", id="yes-stays-string"),
-        pytest.param("no", "no", id="no-stays-string"),
-        pytest.param("on", "on", id="on-stays-string"),
-        pytest.param("off", "off", id="off-stays-string"),
-        pytest.param("null", None, id="null"),
-        pytest.param("~", None, id="tilde-null"),
-        pytest.param(".inf", math.inf, id="inf"),
-        pytest.param("-.inf", -math.inf, id="minus-inf"),
-        pytest.param("1_000", "1_000", id="underscore-number-is-string"),
-        pytest.param("1:30", "1:30", id="sexagesimal-is-string"),
-        pytest.param("cpu", "cpu", id="word"),
-        pytest.param("2024-01-01", "2024-01-01", id="date-stays-string"),
-    ],
-)
-def test_scalars_are_typed_like_yaml_1_2(text: str, expected: object) -> None:
-    assert resolve_scalar(text) == expected
-    assert type(resolve_scalar(text)) is type(expected)
-    loaded = load_yaml(f"key: {text}\n")["key"]
-    assert loaded == expected and type(loaded) is type(expected)
 
 
 @pytest.mark.parametrize("text", ["1" * 65, "-" + "9" * 300, "+" + "1" * 100],
                          ids=["65-digits", "minus-300-digits", "plus-100-digits"])
 def test_integers_of_any_length_are_ints(text: str) -> None:
-    assert resolve_scalar(text) == int(text) and type(resolve_scalar(text)) is int
+    assert type_in_file(text) == int(text) and type(type_in_file(text)) is int
     assert load_yaml(f"big: {text}\n") == {"big": int(text)}
 
 
@@ -70,6 +38,8 @@ def test_mappings_keep_the_files_order() -> None:
         pytest.param("a: 1\na: 2\n", 2, 1, "duplicate key 'a' (first defined on line 1)",
                      id="duplicate-key"),
         pytest.param("m:\n  x: 1\n  x: 2\n", 3, 3, "duplicate key 'x'", id="nested-duplicate"),
+        pytest.param("yes: 1\nYes: 2\n", 2, 1, "duplicate key 'Yes': read as True, as is 'yes' on"
+                     " line 1; quote both", id="duplicate-key-spelled-differently"),
         pytest.param("a: b: c\n", 1, 5, "unexpected ':'", id="colon-in-value"),
         pytest.param("a: \"open\n", 1, 4, "unterminated quoted string: the quote opened here",
                      id="open-quote"),
@@ -104,7 +74,8 @@ def test_errors_name_file_line_and_column(text: str, line: int, column: int, wor
 @pytest.mark.parametrize(
     "value",
     ["1e-3", "yes", "no", "on", "null", "~", "true", "10.", "", " padded ", "a: b", "#x",
-     "0o17", "017", "1_000", ".inf", "[1]", "{a: 1}", "- x", "'quoted'", "ünïcode"],
+     "0o17", "017", "1_000", ".inf", "[1]", "{a: 1}", "- x", "'quoted'", "ünïcode", "Yes",
+     "OFF", "TRUE", "0x1f", "0b101", "1:30", "1:30.5", "2024-01-01", "-.5", "1e5", "=", "<<"],
 )
 def test_strings_that_look_typed_survive_a_dump(value: str) -> None:
     assert load_yaml(dump_yaml({"v": value}))["v"] == value
@@ -113,7 +84,9 @@ def test_strings_that_look_typed_survive_a_dump(value: str) -> None:
 _scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029\ufeff")),
+    st.sampled_from(TYPED_WORDS),
 )
+_keys = st.text("abcdefghij_", min_size=1, max_size=6) | st.sampled_from(TYPED_WORDS)
 _trees = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=3)
@@ -122,13 +95,13 @@ _trees = st.recursive(
 )
 
 
-@given(st.dictionaries(st.text("abcdefghij_", min_size=1, max_size=6), _trees, max_size=5))
+@given(st.dictionaries(_keys, _trees, max_size=5))
 def test_dump_then_load_is_the_identity(tree: dict) -> None:
     assert load_yaml(dump_yaml(tree)) == tree
     assert list(load_yaml(dump_yaml(tree)) or {}) == list(tree)
 
 
-@given(st.dictionaries(st.text("abcdefghij_", min_size=1, max_size=6), _trees, max_size=5))
+@given(st.dictionaries(_keys, _trees, max_size=5))
 def test_writing_over_a_commented_file_gives_back_the_data(tree: dict) -> None:
     source = "# comment\nkeep: 1  # trailing\nnested:\n  x: 10.  # float\n"
     assert load_yaml(dump_yaml_like(source, tree)) == tree
