@@ -18,10 +18,11 @@ from mlxp._yaml import load_yaml
 from mlxp.errors import ConfigFileError
 from mlxp.reader._files import describe, read_regular_file
 
-METRIC, ARTIFACT = "metric", "artifact"
+METRIC, ARTIFACT, ARTIFACT_FILE = "metric", "artifact", "artifact file"
 RACY_WINDOW_NS = 2_000_000_000
 
-# A lazy column: ("metric", log_name, key) or ("artifact", artifact_type, name).
+# A lazy column: ("metric", log_name, key), ("artifact", artifact_type, ".sub.dir" or "") for
+# MLXP's per-directory columns, or ("artifact file", artifact_type, name) for per-file lookups.
 LazySpec = Tuple[str, str, str]
 
 
@@ -240,14 +241,24 @@ def _relative(reason: str, run_dir: str) -> str:
 def lazy_columns(
     metrics: Dict[str, List[str]], artifacts: Dict[str, List[str]]
 ) -> Dict[str, LazySpec]:
-    """The lazily loaded columns of a run: ``<log_name>.<key>`` and ``artifact.<type>.<name>``."""
+    """The lazily loaded columns of a run: ``<log_name>.<key>``, MLXP's per-directory
+    ``artifact.<type>.<dir key>`` (``artifact.pickle.`` for the top, ``artifact.pickle..a.b``
+    for ``a/b/``), and the per-file ``artifact.<type>.<name>`` lookups (not listed as columns).
+    """
     columns: Dict[str, LazySpec] = {}
     for log_name, keys in metrics.items():
         for key in keys:
             columns[f"{log_name}.{key}"] = (METRIC, log_name, key)
     for artifact_type, names in artifacts.items():
         for name in names:
-            columns[f"{ARTIFACT}.{artifact_type}.{name}"] = (ARTIFACT, artifact_type, name)
+            directory = name.rpartition("/")[0]
+            dir_key = "." + directory.replace("/", ".") if directory else ""
+            columns.setdefault(f"{ARTIFACT}.{artifact_type}.{dir_key}",
+                               (ARTIFACT, artifact_type, dir_key))
+    for artifact_type, names in artifacts.items():
+        for name in names:
+            columns.setdefault(f"{ARTIFACT}.{artifact_type}.{name}",
+                               (ARTIFACT_FILE, artifact_type, name))
     return columns
 
 
