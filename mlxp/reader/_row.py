@@ -70,8 +70,9 @@ class DataDict(Mapping[str, Any]):
             if kind == ARTIFACT_FILE and group == artifact_type:
                 parent, _, base = name.rpartition("/")
                 if parent == directory:
-                    found[base] = resolve((kind, group, name), self.log_dir,
-                                          self._metrics, self._trust)  # type: ignore[arg-type]
+                    found[base] = resolve(
+                        (kind, group, name), self.log_dir, self._metrics,  # type: ignore[arg-type]
+                        self._trust)
         return found
 
     def update(self, new_dict: Mapping[str, Any]) -> None:
