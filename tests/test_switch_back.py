@@ -135,3 +135,59 @@ def test_mlxp_105_reads_runs_written_by_mlxp(tmp_path: Path) -> None:
     assert lazy <= set(out["fields"]) and lazy <= set(out["pandas_columns"])
     assert not [name for name in out["fields"] if name.startswith("metrics.")]
     assert "config.lr" in out["searchable"]
+
+
+# MLXP 1.0.5's Logger writes a run the MLXP way: a type registered inside a function, stored
+# as marshalled code, and a checkpoint under its default name 'checkpoint'.
+WRITE_WITH_MLXP = """
+import sys
+from omegaconf import OmegaConf
+from mlxp.logger import DefaultLogger
+
+def main():
+    def save_text(obj, path):
+        with open(path, "w") as stream:
+            stream.write(obj)
+
+    def load_text(path):
+        with open(path) as stream:
+            return stream.read() + "!"
+
+    logger = DefaultLogger(sys.argv[1], forced_log_id=1)
+    logger._log_configs(OmegaConf.create({"lr": 0.5}), "config")
+    info = {"status": "COMPLETE", "logger": logger.get_info()}
+    logger._log_configs(OmegaConf.create(info), "info")
+    logger.register_artifact_type("text", save_text, load_text)
+    logger.log_artifacts("hey", "note", "text")
+    logger.log_checkpoint({"epoch": 7})
+    logger.log_metrics({"loss": 0.5}, "train")
+
+main()
+"""
+
+
+def test_mlxp_reads_what_mlxp_105_wrote_with_its_stored_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlxp import Logger, Reader
+    from mlxp.artifacts import _types
+    from mlxp.errors import ArtifactError
+
+    python = original_python()
+    monkeypatch.setattr(_types, "_registry", dict(_types.BUILTIN_TYPES))
+    script = tmp_path / "write_with_mlxp.py"
+    script.write_text(WRITE_WITH_MLXP)
+    logs = tmp_path / "logs"
+    done = subprocess.run([python, str(script), str(logs)], capture_output=True, text=True,
+                          timeout=300, cwd=str(tmp_path), env=original_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = Reader(str(logs), trust_stored_code=True).filter()[0]
+    assert row["train.loss"] == [0.5]
+    assert row["artifact.text."]["note"].load() == "hey!"
+    assert row["artifact.pickle."]["checkpoint"].load() == {"epoch": 7}
+    with pytest.raises(ArtifactError, match="trust_stored_code=True"):
+        Reader(str(logs)).filter()[0]["artifact.text."]["note"].load()
+    resumed = Logger(str(logs), forced_log_id=1, resume=True)
+    assert resumed.load_checkpoint("checkpoint") == {"epoch": 7}
+    assert resumed.load_artifacts("note", trust_stored_code=True) == "hey!"
+    resumed.finish()
