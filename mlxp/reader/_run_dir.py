@@ -47,7 +47,8 @@ class IndexedRun(NamedTuple):
     log_id: int
     signature: str
     legacy_key_files: List[str]
-    """MLXP 1.0.5 key files (``metrics/.keys/<log_name>.yaml``) the signature watches."""
+    """Per-log-name key files (``metrics/.keys/<log_name>.yaml``, written by mlxp and by
+    MLXP 1.0.5) the signature watches."""
     data: Optional[RunData]
     error: Optional[str]
 
@@ -86,9 +87,9 @@ def _stat_token(path: str) -> str:
 def run_signature(run_dir: str, legacy_key_files: Iterable[str] = ()) -> str:
     """Identify the state of the files a run's index entry comes from.
 
-    The inode catches atomic replacements within one mtime tick. When ``metrics.yaml`` is
-    absent the ``.keys`` directory is watched too, so that MLXP 1.0.5's per-log-name key files
-    appearing (or being rewritten in place) are noticed.
+    The inode catches atomic replacements within one mtime tick. When the single
+    ``metrics.yaml`` of earlier mlxp versions is absent, the ``.keys`` directory is watched
+    too, so that per-log-name key files appearing (or being rewritten in place) are noticed.
     """
     metadata = os.path.join(run_dir, _layout.METADATA_DIR)
     keys_dir = os.path.join(run_dir, _layout.METRICS_DIR, _layout.KEYS_DIR)
@@ -175,7 +176,7 @@ def _read_metric_keys(
         if name == _layout.METRIC_KEYS_FILE and all(isinstance(v, list) for v in content.values()):
             for log_name, keys in content.items():
                 metrics[str(log_name)] = _as_key_list(keys)
-        else:  # MLXP 1.0.5: one file per log name, {key: ''}
+        else:  # mlxp and MLXP 1.0.5: one file per log name, {key: ''}
             log_name = name[: -len(".yaml")]
             metrics[log_name] = sorted(set(metrics.get(log_name, [])) | set(_as_key_list(content)))
     return metrics
