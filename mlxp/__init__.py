@@ -19,11 +19,17 @@ __version__ = "0.1.0.dev0"
 DefaultLogger = Logger
 
 # Imported on first use, so that ``import mlxp`` in a training script stays light.
-_LAZY = {"Reader": "mlxp.reader", "GitVM": "mlxp.vcs", "register_artifact_type": "mlxp.artifacts"}
+_LAZY = {
+    "Reader": "mlxp.reader",
+    "DataFrame": "mlxp.reader",
+    "GitVM": "mlxp.vcs",
+    "register_artifact_type": "mlxp.artifacts",
+}
 
 __all__ = [
     "ConfigDict",
     "Context",
+    "DataFrame",
     "DefaultLogger",
     "GitVM",
     "Logger",

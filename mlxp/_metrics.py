@@ -4,8 +4,9 @@ Each ``metrics/<log_name>.json`` stays open, unbuffered and in append mode: a li
 and checked first, then handed to the kernel in a single ``write``, so a bad value writes
 nothing. A process killed in the middle of that ``write`` can leave a partial last line; it
 is cut off when the file is opened for writing again (resume, requeue), and the Reader skips
-it meanwhile. ``metrics/.keys/metrics.yaml`` lists the keys ever logged per log name; it is
-rewritten only when a new key appears. bench/bench_metrics_designs.py compares this with
+it meanwhile. ``metrics/.keys/<log_name>.yaml`` lists the keys ever logged under that name as
+``{key: ''}``, MLXP 1.0.5's format, so that its Reader reads the run too; it is rewritten only
+when a new key appears. (Runs of earlier mlxp versions have one ``metrics.yaml`` instead.) bench/bench_metrics_designs.py compares this with
 padding lines to page boundaries (the design it replaced): docs/benchmarks.md.
 """
 
@@ -98,13 +99,10 @@ class MetricsLog:
     def _add_keys(self, log_name: str, known: Set[str], metrics: Dict[str, Any]) -> None:
         """Record the new keys of ``metrics``; nothing changes unless every one is valid."""
         new = [_recordable_key(key, log_name) for key in metrics if key not in known]
-        recorded = {name: sorted(keys) for name, keys in self._keys.items() if keys}
-        recorded[log_name] = sorted(known.union(new))
+        recorded = {key: "" for key in sorted(known.union(new))}
         keys_dir = os.path.join(self._dir, _layout.KEYS_DIR)
         os.makedirs(keys_dir, exist_ok=True)
-        _layout.atomic_write_text(
-            os.path.join(keys_dir, _layout.METRIC_KEYS_FILE), dump_yaml(recorded)
-        )
+        _layout.atomic_write_text(os.path.join(keys_dir, log_name + ".yaml"), dump_yaml(recorded))
         known.update(new)
 
     def sizes(self) -> Dict[str, int]:
@@ -212,12 +210,27 @@ def _finish_partial_write(file: _File, data: bytes, written: int) -> None:
 
 
 def recorded_metric_keys(metrics_dir: str) -> Dict[str, Set[str]]:
-    """The keys ``metrics/.keys/metrics.yaml`` lists per log name (empty when missing)."""
-    path = os.path.join(metrics_dir, _layout.KEYS_DIR, _layout.METRIC_KEYS_FILE)
-    recorded = load_yaml_file(path) if os.path.isfile(path) else None
-    if not isinstance(recorded, dict):
+    """The keys recorded per log name in ``metrics/.keys`` (empty when there are none).
+
+    Reads ``<log_name>.yaml`` files (``{key: ''}``) and the single ``metrics.yaml``
+    (``{log_name: [keys]}``) of runs written by earlier mlxp versions.
+    """
+    keys_dir = os.path.join(metrics_dir, _layout.KEYS_DIR)
+    try:
+        names = sorted(name for name in os.listdir(keys_dir) if name.endswith(".yaml"))
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    return {str(name): set(keys or ()) for name, keys in recorded.items()}
+    keys: Dict[str, Set[str]] = {}
+    for name in names:
+        recorded = load_yaml_file(os.path.join(keys_dir, name))
+        if not isinstance(recorded, dict):
+            continue
+        if name == _layout.METRIC_KEYS_FILE and all(isinstance(v, list) for v in recorded.values()):
+            for log_name, listed in recorded.items():
+                keys.setdefault(str(log_name), set()).update(str(key) for key in listed or ())
+        else:
+            keys.setdefault(name[: -len(".yaml")], set()).update(str(key) for key in recorded)
+    return keys
 
 
 def check_log_name(log_name: str) -> None:

@@ -11,7 +11,7 @@ import os
 from typing import Any, Dict, Optional
 
 from mlxp import _layout
-from mlxp.artifacts import RunArtifacts
+from mlxp.artifacts import RunArtifacts, load_pickle_in
 from mlxp.logger import Logger
 
 # Global ranks, most specific launcher first: torchrun/accelerate set RANK per worker even
@@ -99,12 +99,20 @@ class RankLogger(Logger):
         """Nothing is saved; returns ``""``."""
         return ""
 
-    def load_artifacts(self, artifact_name: str, artifact_type: Optional[str] = None) -> Any:
-        """What rank 0 saved as ``artifact_name`` (``ArtifactError`` when the run is unknown)."""
-        return RunArtifacts(self.artifacts_dir or "").load(artifact_name, artifact_type)
+    def load_artifacts(self, artifact_name: str, artifact_type: Optional[str] = None,
+                       root: Optional[str] = None, trust_stored_code: bool = False) -> Any:
+        """What rank 0 saved as ``artifact_name`` (``ArtifactError`` when the run is unknown),
+        or what the run directory ``root`` holds (``Logger.load_artifacts``)."""
+        artifacts_dir = os.path.join(root, _layout.ARTIFACTS_DIR) if root else self.artifacts_dir
+        return RunArtifacts(artifacts_dir or "", trust_stored_code).load(
+            artifact_name, artifact_type)
 
-    def load_checkpoint(self, log_name: str = "last_ckpt", rewind_metrics: bool = False) -> Any:
-        """The checkpoint rank 0 saved, or None; the metrics are rank 0's to rewind."""
+    def load_checkpoint(self, log_name: str = "last_ckpt", root: Optional[str] = None,
+                        rewind_metrics: bool = False) -> Any:
+        """The checkpoint rank 0 saved (or ``<root>/<log_name>``), or None; the metrics are
+        rank 0's to rewind."""
+        if root is not None:
+            return load_pickle_in(root, log_name)
         if self.artifacts_dir is None:
             return None
         found = RunArtifacts(self.artifacts_dir).load_checkpoint(log_name)

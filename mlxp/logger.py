@@ -22,7 +22,7 @@ from mlxp._runlock import RUN_LOCK_FILE, RunLock
 from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
 from mlxp._yaml import dump_yaml, load_yaml_file
-from mlxp.artifacts import RunArtifacts, register_artifact_type
+from mlxp.artifacts import RunArtifacts, load_pickle_in, register_artifact_type
 from mlxp.errors import LoggerError, RunDirectoryError, SettingsError
 
 __all__ = [
@@ -335,13 +335,26 @@ class Logger:
         """
         return self._artifacts.log(artifact, artifact_name, artifact_type)
 
-    def load_artifacts(self, artifact_name: str, artifact_type: Optional[str] = None) -> Any:
-        """Load an artifact of this run; its type is looked up when not given.
+    def load_artifacts(
+        self,
+        artifact_name: str,
+        artifact_type: Optional[str] = None,
+        root: Optional[str] = None,
+        trust_stored_code: bool = False,
+    ) -> Any:
+        """Load an artifact of this run, or of the run directory ``root`` (MLXP's argument).
+
+        Its type is looked up in the run's ``artifacts/.keys`` when not given. A user type not
+        registered in this process whose code the run stored runs only with
+        ``trust_stored_code`` (see ``mlxp.register_artifact_type``).
 
         Raises:
             ArtifactError: there is no such artifact, or its type is ambiguous or unknown.
         """
-        return self._artifacts.load(artifact_name, artifact_type)
+        if root is None and not trust_stored_code:
+            return self._artifacts.load(artifact_name, artifact_type)
+        artifacts_dir = os.path.join(root or self._log_dir, _layout.ARTIFACTS_DIR)
+        return RunArtifacts(artifacts_dir, trust_stored_code).load(artifact_name, artifact_type)
 
     def log_checkpoint(self, checkpoint: Any, log_name: str = "last_ckpt") -> str:
         """Pickle ``checkpoint`` atomically to ``artifacts/pickle/<log_name>.pkl``.
@@ -353,17 +366,25 @@ class Logger:
         trailer = {_CHECKPOINT_METRICS: self._metrics.sizes()}
         return self._artifacts.log_checkpoint(checkpoint, log_name, trailer)
 
-    def load_checkpoint(self, log_name: str = "last_ckpt", rewind_metrics: bool = False) -> Any:
+    def load_checkpoint(
+        self, log_name: str = "last_ckpt", root: Optional[str] = None, rewind_metrics: bool = False
+    ) -> Any:
         """The checkpoint saved as ``log_name``, or None when there is none yet (a fresh run).
 
         Args:
-            log_name: the checkpoint's name.
+            log_name: the checkpoint's name. ``load_checkpoint("checkpoint")`` reads the one
+                MLXP 1.0.5 wrote by default.
+            root: read ``<root>/<log_name>`` (with or without ``.pkl``) instead, as MLXP does:
+                a directory holding the checkpoint file, such as another run's
+                ``artifacts/pickle``.
             rewind_metrics: also cut the metrics back to what they were when the checkpoint
                 was saved. A resumed run redoes the epochs after its checkpoint; without this,
                 a run killed between logging an epoch and checkpointing it logs it twice.
                 With no checkpoint, the run starts over: the metrics logged so far are moved
                 to ``metrics/.attempt-<n>/`` (``info.yaml``'s ``metrics_set_aside``).
         """
+        if root is not None:
+            return load_pickle_in(root, log_name)
         found = self._artifacts.load_checkpoint(log_name)
         if found is None:
             if rewind_metrics and self._metrics.holds_lines():

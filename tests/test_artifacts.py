@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import pickle
 import random
 import signal
@@ -65,9 +66,11 @@ def test_pickle_and_json_round_trip_with_suffixes_and_index(logger: Logger) -> N
     assert logger.load_artifacts("weights") == {"w": [1, 2]}
     assert logger.load_artifacts("best/params", "json") == {"lr": 0.1}
     assert files_under(logger.artifacts_dir) == [
-        ".keys/artifacts.yaml", "json/best/params.json", "pickle/weights.pkl"]
+        ".keys/artifacts.yaml", ".keys/custom_types.yaml", "json/best/params.json",
+        "pickle/weights.pkl"]
+    # MLXP 1.0.5's format: {type: {".sub.dir" or "": {file name: ""}}}
     assert read_yaml(Path(logger.artifacts_dir) / ".keys" / "artifacts.yaml") == {
-        "pickle": ["weights.pkl"], "json": ["best/params.json"]}
+        "pickle": {"": {"weights.pkl": ""}}, "json": {".best": {"params.json": ""}}}
 
 
 def test_a_name_given_with_its_suffix_means_the_same_artifact(logger: Logger) -> None:
@@ -75,7 +78,8 @@ def test_a_name_given_with_its_suffix_means_the_same_artifact(logger: Logger) ->
     logger.log_artifacts(2, "model", "pickle")
     assert files_under(os.path.join(logger.artifacts_dir, "pickle")) == ["model.pkl"]
     assert logger.load_artifacts("model.pkl") == logger.load_artifacts("model") == 2
-    assert read_yaml(Path(logger.artifacts_dir) / ".keys" / "artifacts.yaml") == {"pickle": ["model.pkl"]}
+    assert read_yaml(Path(logger.artifacts_dir) / ".keys" / "artifacts.yaml") == {
+        "pickle": {"": {"model.pkl": ""}}}
 
 
 def test_numpy_arrays_and_mappings_of_arrays(logger: Logger) -> None:
@@ -241,9 +245,11 @@ def test_logger_method_spelling_registers_too(logger: Logger, clean_registry: No
     assert logger.load_artifacts("note", "text") == "x"
 
 
-def local_maker() -> Any:
+def closure_maker() -> Any:
+    suffix = ".bak"
+
     def save(obj: Any, path: str) -> None:
-        save_text(obj, path)
+        save_text(obj, path + suffix)
 
     return save
 
@@ -251,18 +257,17 @@ def local_maker() -> Any:
 @pytest.mark.parametrize(
     "save, problem",
     [
-        pytest.param(lambda obj, path: None, "is a lambda", id="lambda"),
-        pytest.param(local_maker(), "defined inside another function", id="local"),
-        pytest.param(functools.partial(save_text), "no module and qualified name", id="partial"),
+        pytest.param(closure_maker(), "uses variables of the function it is defined in (suffix)",
+                     id="closure"),
+        pytest.param(functools.partial(save_text), "not a Python function", id="partial"),
         pytest.param(42, "not callable", id="not-callable"),
     ],
 )
-def test_functions_another_process_cannot_import_are_refused(
+def test_functions_no_process_can_rebuild_are_refused(
     clean_registry: None, save: Any, problem: str
 ) -> None:
-    with pytest.raises(ArtifactError, match=problem) as caught:
+    with pytest.raises(ArtifactError, match=re.escape(problem)):
         register_artifact_type("text", save, load_text)
-    assert "top level of a module" in str(caught.value)
 
 
 def test_builtin_and_conflicting_registrations_are_refused(clean_registry: None) -> None:

@@ -46,7 +46,7 @@ def test_quickstart_prints_config_in_file_order_and_writes_the_guides_tree(quick
     for name in ("config.yaml", "info.yaml", "mlxp.yaml"):
         assert (run / "metadata" / name).is_file()
     assert metrics_lines(run) == [{"epoch": i} for i in range(10)]
-    assert read_yaml(run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["epoch"]}
+    assert read_yaml(run / "metrics" / ".keys" / "train.yaml") == {"epoch": ""}
     assert read_yaml(run / "metadata" / "config.yaml")["optimizer"] == {"lr": 10.0}
     runs = Reader(str(quickstart / "logs")).filter("config.optimizer.lr == 10.")
     assert len(runs) == 1 and runs[0]["info.status"] == "COMPLETE"

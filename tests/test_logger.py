@@ -127,13 +127,14 @@ def test_metrics_are_json_lines_and_keys_file_lists_sorted_keys(tmp_path: Path) 
     assert lines(metrics / "train.json") == [
         {"epoch": 0, "loss": 1.5}, {"loss": 1.0, "epoch": 1, "acc": 0.5}]
     assert lines(metrics / "valid.json") == [{"step": 3}]
-    assert read_yaml(metrics / ".keys" / "metrics.yaml") == {
-        "train": ["acc", "epoch", "loss"], "valid": ["step"]}
+    # MLXP 1.0.5's format: one metrics/.keys/<log_name>.yaml per log name, {key: ''}
+    assert read_yaml(metrics / ".keys" / "train.yaml") == {"acc": "", "epoch": "", "loss": ""}
+    assert read_yaml(metrics / ".keys" / "valid.yaml") == {"step": ""}
 
 
 def test_keys_file_is_rewritten_only_when_a_new_key_appears(tmp_path: Path) -> None:
     logger = Logger(str(tmp_path))
-    keys_file = Path(logger.metrics_dir) / ".keys" / "metrics.yaml"
+    keys_file = Path(logger.metrics_dir) / ".keys" / "train.yaml"
     logger.log_metrics({"epoch": 0, "loss": 1.0})
     first = keys_file.stat().st_ino  # atomic rewrites replace the inode
     for i in range(1, 5):
@@ -217,7 +218,7 @@ def test_a_bad_value_raises_naming_its_key_and_writes_nothing(
     assert caught.value.key == key and repr(key) in str(caught.value)
     logger.log_metrics({"epoch": 2, "fresh": 1})  # a new key after the refusal is still recorded
     assert lines(Path(logger.metrics_dir) / "train.json") == [{"epoch": 0}, {"epoch": 2, "fresh": 1}]
-    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["epoch", "fresh"]}
+    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "train.yaml") == {"epoch": "", "fresh": ""}
 
 
 def test_a_numpy_string_key_is_recorded_as_text_and_logging_goes_on(tmp_path: Path) -> None:
@@ -226,7 +227,7 @@ def test_a_numpy_string_key_is_recorded_as_text_and_logging_goes_on(tmp_path: Pa
     logger.log_metrics({np.str_("acc"): 0.5})
     logger.log_metrics({"loss": 1.0})
     assert lines(Path(logger.metrics_dir) / "train.json") == [{"acc": 0.5}, {"loss": 1.0}]
-    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "metrics.yaml") == {"train": ["acc", "loss"]}
+    assert read_yaml(Path(logger.metrics_dir) / ".keys" / "train.yaml") == {"acc": "", "loss": ""}
 
 
 def test_a_multi_dimensional_array_is_refused_with_a_hint(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_resume_with_a_checkpoint_appends_metrics(tmp_path: Path) -> None:
     with Logger(str(tmp_path), forced_log_id=1, resume=True) as resumed:
         resumed.log_metrics({"epoch": 1, "acc": 0.5})
     assert epochs(run) == [0, 1]
-    assert read_yaml(run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["acc", "epoch"]}
+    assert read_yaml(run / "metrics" / ".keys" / "train.yaml") == {"acc": "", "epoch": ""}
     assert "metrics_set_aside" not in info_of(run)
 
 
@@ -109,8 +109,9 @@ def test_resume_without_a_checkpoint_starts_the_metrics_over_keeping_the_old_asi
     assert epochs(finished_run) == [0] and not (finished_run / "metrics" / "valid.json").exists()
     assert epochs(finished_run, where=attempt) == [0, 1]
     assert epochs(finished_run, "valid", where=attempt) == [0]
-    assert read_yaml(finished_run / attempt / ".keys" / "metrics.yaml") == {"train": ["epoch"], "valid": ["epoch"]}
-    assert read_yaml(finished_run / "metrics" / ".keys" / "metrics.yaml") == {"train": ["acc", "epoch"]}
+    assert read_yaml(finished_run / attempt / ".keys" / "train.yaml") == {"epoch": ""}
+    assert read_yaml(finished_run / attempt / ".keys" / "valid.yaml") == {"epoch": ""}
+    assert read_yaml(finished_run / "metrics" / ".keys" / "train.yaml") == {"acc": "", "epoch": ""}
     assert info_of(finished_run)["metrics_set_aside"] == ["metrics/.attempt-1"]
     (row,) = Reader(str(finished_run.parent)).filter()  # reads the current attempt only
     assert row["train.epoch"] == [0] and row["train.acc"] == [0.5] and "valid.epoch" not in row

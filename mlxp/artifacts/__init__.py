@@ -10,6 +10,7 @@ from mlxp.artifacts._store import (
     RunArtifacts,
     check_artifact_name,
     load_artifact,
+    load_pickle_in,
     save_artifact,
 )
 from mlxp.artifacts._types import (
@@ -27,6 +28,7 @@ __all__ = [
     "check_artifact_name",
     "get_artifact_type",
     "load_artifact",
+    "load_pickle_in",
     "register_artifact_type",
     "registered_types",
     "save_artifact",

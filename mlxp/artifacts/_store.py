@@ -13,7 +13,16 @@ from typing import Any, Dict, List, Optional, Tuple
 from mlxp import _layout
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.artifacts._leftovers import remove_stale_temp_files
+from mlxp.artifacts._stored_code import (
+    CUSTOM_TYPES_FILE,
+    MLXP_MISSING_BUILTINS,
+    PYTHON_TAG,
+    custom_types_entry,
+    read_custom_types,
+    write_custom_types,
+)
 from mlxp.artifacts._types import (
+    BUILTIN_TYPES,
     ArtifactType,
     _write_pickle,
     get_artifact_type,
@@ -105,18 +114,25 @@ def _fsync_written(tmp_path: str, kind: ArtifactType) -> None:
         os.close(fd)
 
 
-def load_artifact(path: str, artifact_type: str) -> Any:
+def load_artifact(path: str, artifact_type: str, trust_stored_code: bool = False) -> Any:
     """Load the artifact file at ``path`` (the Reader's entry point).
 
     ``path`` may omit the type's suffix. A user type not registered in this process is
-    imported from the ``module:qualname`` recorded in the run's ``artifacts/.keys/types.yaml``.
+    imported from the ``module:qualname`` recorded in the run's ``artifacts/.keys/types.yaml``,
+    or rebuilt from the code stored in ``custom_types.yaml`` if ``trust_stored_code``.
 
     Raises:
-        ArtifactError: unknown type, or no file at ``path``.
+        ArtifactError: unknown type, stored code not trusted or unloadable, or no file at ``path``.
         MissingDependencyError: the type's package (numpy, torch, pillow) is not installed.
     """
-    recorded = None if artifact_type in registered_types() else _recorded_types_near(path)
-    kind = get_artifact_type(artifact_type, recorded)
+    if artifact_type in registered_types():
+        kind = get_artifact_type(artifact_type)
+    else:
+        keys_dir = _keys_dir_above(path)
+        recorded = None
+        if keys_dir is not None and os.path.isfile(os.path.join(keys_dir, TYPES_FILE)):
+            recorded = load_yaml_file(os.path.join(keys_dir, TYPES_FILE))
+        kind = get_artifact_type(artifact_type, recorded, keys_dir, trust_stored_code)
     if not os.path.isfile(path):
         found = find_artifact_file(os.path.dirname(path), os.path.basename(path), kind)
         if found is None:
@@ -125,13 +141,19 @@ def load_artifact(path: str, artifact_type: str) -> Any:
     return kind.load(path)
 
 
-def _recorded_types_near(path: str) -> Optional[Dict[str, Any]]:
-    """The ``types.yaml`` of the run holding ``path``: the nearest ``artifacts/`` above it."""
+def load_pickle_in(directory: str, name: str) -> Any:
+    """The object pickled as ``<directory>/<name>`` (``.pkl`` optional), or None if absent."""
+    path = find_artifact_file(directory, name, get_artifact_type("pickle"))
+    return None if path is None else load_pickle_with_trailer(path)[0]
+
+
+def _keys_dir_above(path: str) -> Optional[str]:
+    """``artifacts/.keys`` of the run holding ``path``: under the nearest ``artifacts/`` above."""
     directory = os.path.dirname(os.path.abspath(path))
     while os.path.dirname(directory) != directory:
-        types_file = os.path.join(directory, _layout.KEYS_DIR, TYPES_FILE)
-        if os.path.basename(directory) == _layout.ARTIFACTS_DIR and os.path.isfile(types_file):
-            return load_yaml_file(types_file)  # type: ignore[no-any-return]
+        if os.path.basename(directory) == _layout.ARTIFACTS_DIR:
+            keys_dir = os.path.join(directory, _layout.KEYS_DIR)
+            return keys_dir if os.path.isdir(keys_dir) else None
         directory = os.path.dirname(directory)
     return None
 
@@ -152,13 +174,17 @@ def _names_in(entry: Any) -> List[str]:
 class RunArtifacts:
     """The artifacts of one run: write and read them, and keep ``artifacts/.keys`` current.
 
-    ``artifacts.yaml`` is ``{artifact_type: [sorted file names]}``, relative to
-    ``artifacts/<type>/`` and with their suffix (``last_ckpt.pkl``; MLXP 1.0.5 had none);
-    ``types.yaml`` records ``{type: {save, load, suffix}}`` for each user type in use.
+    ``artifacts.yaml`` is in MLXP 1.0.5's format, ``{artifact_type: {".sub.dir" or "": {file
+    name: ""}}}`` with file names relative to ``artifacts/<type>/`` and with their suffix
+    (``last_ckpt.pkl``; MLXP 1.0.5 wrote none), so that MLXP 1.0.5 reads the run too.
+    ``types.yaml`` records ``{type: {save, load, suffix}}`` for each user type in use, or
+    ``{stored_code: <python tag>, suffix}`` for one whose code is in ``custom_types.yaml``
+    (MLXP's file, which also gets every user type and our built-ins MLXP lacks).
     """
 
-    def __init__(self, artifacts_dir: str) -> None:
+    def __init__(self, artifacts_dir: str, trust_stored_code: bool = False) -> None:
         self._dir = artifacts_dir
+        self._trust = trust_stored_code
         self._keys_dir = os.path.join(artifacts_dir, _layout.KEYS_DIR)
         self._names: Optional[Dict[str, List[str]]] = None
         self._types: Optional[Dict[str, Any]] = None
@@ -188,27 +214,51 @@ class RunArtifacts:
     def log(self, obj: Any, name: str, artifact_type: str, trailer: Any = None) -> str:
         """Save ``obj`` atomically and index it; returns the file's path (see ``save_artifact``)."""
         check_artifact_name(name)
-        kind = get_artifact_type(artifact_type, self._recorded_types())
+        kind = self._type(artifact_type)
         file_name = strip_suffix(name, kind) + kind.file_suffix(obj)
         path = os.path.join(self._dir, kind.name, file_name)
         types = self._recorded_types()
-        if kind.import_paths and types.get(kind.name) != _type_entry(kind):
-            types[kind.name] = _type_entry(kind)
+        entry = _type_entry(kind)
+        if entry is not None and types.get(kind.name) != entry:
+            types[kind.name] = entry
             self._write_keys(TYPES_FILE, types)
         save_artifact(obj, path, kind, trailer)
+        self._record_for_mlxp(kind)
         names = self._recorded_names().setdefault(kind.name, [])
         if file_name not in names:
             names.append(file_name)
             names.sort()
-            self._write_keys(_layout.ARTIFACT_KEYS_FILE, self._recorded_names())
+            self._write_keys(_layout.ARTIFACT_KEYS_FILE, _as_mlxp_names(self._recorded_names()))
         return path
+
+    def _type(self, artifact_type: str) -> ArtifactType:
+        return get_artifact_type(
+            artifact_type, self._recorded_types(), self._keys_dir, self._trust
+        )
+
+    def _record_for_mlxp(self, kind: ArtifactType) -> None:
+        """Put the type's code in ``custom_types.yaml`` unless MLXP 1.0.5 knows it already."""
+        if kind.name in MLXP_MISSING_BUILTINS:
+            save, load = MLXP_MISSING_BUILTINS[kind.name]
+        elif kind.name in BUILTIN_TYPES or kind.save is None:
+            return
+        else:
+            save, load = kind.save, kind.load
+        if not hasattr(save, "__code__") or not hasattr(load, "__code__"):
+            return  # a callable object: MLXP 1.0.5 could not store it either
+        path = os.path.join(self._keys_dir, CUSTOM_TYPES_FILE)
+        stored = read_custom_types(path)
+        entry = custom_types_entry(save, load)
+        if stored.get(kind.name) != entry:
+            os.makedirs(self._keys_dir, exist_ok=True)
+            write_custom_types(path, {**stored, kind.name: entry})
 
     def find(self, name: str, artifact_type: Optional[str] = None) -> Optional[str]:
         """The file of artifact ``name`` (type inferred when None), or None if there is none."""
         check_artifact_name(name)
         if artifact_type is None:
             artifact_type = self.infer_type(name)
-        kind = get_artifact_type(artifact_type, self._recorded_types())
+        kind = self._type(artifact_type)
         return self._find_file(name, kind)
 
     def _find_file(self, name: str, kind: ArtifactType) -> Optional[str]:
@@ -222,7 +272,7 @@ class RunArtifacts:
         path = self.find(name, artifact_type)
         if path is None:
             raise ArtifactError(f"no {artifact_type} artifact {name!r} in {self._dir}", name=name)
-        return get_artifact_type(artifact_type, self._recorded_types()).load(path)
+        return self._type(artifact_type).load(path)
 
     def log_checkpoint(self, obj: Any, name: str, trailer: Any) -> str:
         """Pickle ``obj`` + ``trailer`` as checkpoint ``name``; returns the file's path.
@@ -291,5 +341,22 @@ def _same_artifact(recorded: str, name: str, kind: Optional[ArtifactType]) -> bo
     return kind is not None and strip_suffix(recorded, kind) == strip_suffix(name, kind)
 
 
-def _type_entry(kind: ArtifactType) -> Dict[str, Any]:
-    return {**(kind.import_paths or {}), "suffix": kind.suffix}
+def _type_entry(kind: ArtifactType) -> Optional[Dict[str, Any]]:
+    """The ``types.yaml`` entry of a user type (None for the built-ins)."""
+    if kind.import_paths:
+        return {**kind.import_paths, "suffix": kind.suffix}
+    if kind.stored_code:
+        return {"stored_code": PYTHON_TAG, "suffix": kind.suffix}
+    return None
+
+
+def _as_mlxp_names(names: Dict[str, List[str]]) -> Dict[str, Dict[str, Dict[str, str]]]:
+    """``artifacts.yaml`` as MLXP 1.0.5 writes it: ``{type: {".a.b" or "": {base: ""}}}``."""
+    mlxp_names: Dict[str, Dict[str, Dict[str, str]]] = {}
+    for artifact_type, files in names.items():
+        by_dir = mlxp_names.setdefault(artifact_type, {})
+        for file_name in files:
+            directory, _, base = file_name.rpartition("/")
+            dir_key = "." + directory.replace("/", ".") if directory else ""
+            by_dir.setdefault(dir_key, {})[base] = ""
+    return mlxp_names

@@ -2,16 +2,24 @@
 
 numpy, torch and Pillow are imported only when an artifact of their type is saved or loaded.
 A user type is remembered by the import paths of its functions, so that another process (a
-Reader) can load its artifacts.
+Reader) can load its artifacts; functions no other process can import (defined inside a
+function, or in the script run as ``__main__``) are stored as code instead (``_stored_code``).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 from typing import Any, BinaryIO, Callable, Dict, Optional, Tuple
 
+from mlxp.artifacts._stored_code import (
+    CUSTOM_TYPES_FILE,
+    check_storable,
+    load_stored_functions,
+    read_custom_types,
+)
 from mlxp.errors import ArtifactError, InvalidNameError, MissingDependencyError
 
 _TYPE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -23,10 +31,11 @@ class ArtifactType:
 
     Built-in types stream into an open binary file (``write(obj, stream)``); user types keep
     MLXP's ``save(obj, path)`` signature. ``load(path)`` returns the object. ``import_paths``
-    (user types) is ``{"save": "module:qualname", "load": ...}``.
+    (user types) is ``{"save": "module:qualname", "load": ...}``; ``stored_code`` (user types
+    no other process can import) is ``{"save": marshalled code, "load": ...}``.
     """
 
-    __slots__ = ("name", "suffix", "load", "write", "save", "import_paths")
+    __slots__ = ("name", "suffix", "load", "write", "save", "import_paths", "stored_code")
 
     def __init__(
         self,
@@ -36,6 +45,7 @@ class ArtifactType:
         write: Optional[Callable[[Any, BinaryIO], None]] = None,
         save: Optional[Callable[[Any, str], None]] = None,
         import_paths: Optional[Dict[str, str]] = None,
+        stored_code: Optional[Dict[str, bytes]] = None,
     ) -> None:
         self.name = name
         self.suffix = suffix
@@ -43,6 +53,7 @@ class ArtifactType:
         self.write = write
         self.save = save
         self.import_paths = import_paths
+        self.stored_code = stored_code
 
     def file_suffix(self, obj: Any) -> str:
         """The suffix the file for ``obj`` gets (numpy: ``.npz`` for a mapping of arrays)."""
@@ -178,27 +189,26 @@ _registry: Dict[str, ArtifactType] = dict(BUILTIN_TYPES)
 # --- user types -------------------------------------------------------------------------------
 
 
-def _import_path(function: Callable[..., Any], role: str, type_name: str) -> str:
-    """``module:qualname`` of ``function``, checked to lead back to the same object."""
+def _import_path(function: Callable[..., Any], role: str, type_name: str) -> Optional[str]:
+    """``module:qualname`` of ``function`` if another process can import it, else None.
+
+    Raises:
+        ArtifactError: ``function`` is not callable.
+    """
+    if not callable(function):
+        raise ArtifactError(
+            f"the {role} function of artifact type {type_name!r} is not callable; pass a"
+            " function defined with 'def'"
+        )
     module = getattr(function, "__module__", None)
     qualname = getattr(function, "__qualname__", None)
-    problem = ""
-    if not callable(function):
-        problem = "is not callable"
-    elif not module or not qualname:
-        problem = "has no module and qualified name (a functools.partial or a callable object?)"
-    elif "<lambda>" in qualname:
-        problem = "is a lambda"
-    elif "<locals>" in qualname:
-        problem = "is defined inside another function"
-    elif resolve_import_path(f"{module}:{qualname}", type_name) is not function:
-        problem = f"is not what {module}:{qualname} names"
-    if problem:
-        raise ArtifactError(
-            f"the {role} function of artifact type {type_name!r} {problem}; define it with 'def'"
-            " at the top level of a module, so that a Reader in another process can import it"
-        )
-    return f"{module}:{qualname}"
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None  # a script's, a local function, a lambda, a partial: stored as code
+    try:
+        found = resolve_import_path(f"{module}:{qualname}", type_name)
+    except ArtifactError:
+        return None
+    return f"{module}:{qualname}" if found is function else None
 
 
 def resolve_import_path(import_path: str, type_name: str) -> Any:
@@ -226,12 +236,14 @@ def register_artifact_type(
 ) -> None:
     """Teach ``log_artifacts``/``load_artifacts`` a new type, as ``save(obj, path)``/``load(path)``.
 
-    Both functions must be importable (``module:qualname``): the run records where they live,
-    so that a Reader in another process can load the artifacts. Registering the same functions
+    Functions importable as ``module:qualname`` are recorded by that path; others (defined
+    inside a function or in the script, MLXP 1.0.5's pattern) are stored as code in the run,
+    which a Reader runs only with ``trust_stored_code=True``. Registering the same functions
     again is harmless.
 
     Raises:
-        ArtifactError: a lambda or local function; a built-in or already-registered name.
+        ArtifactError: a function is not callable, or is a closure that cannot be stored; a
+            built-in or already-registered name.
         InvalidNameError: ``name`` cannot be a directory name, or ``suffix`` is not ``.x``.
     """
     if not _TYPE_NAME.match(name or ""):
@@ -244,21 +256,41 @@ def register_artifact_type(
         raise InvalidNameError(f"suffix {suffix!r} must look like '.txt'", name=suffix)
     if name in BUILTIN_TYPES:
         raise ArtifactError(f"artifact type {name!r} is built in and cannot be replaced")
-    paths = {"save": _import_path(save, "save", name), "load": _import_path(load, "load", name)}
+    save_path, load_path = _import_path(save, "save", name), _import_path(load, "load", name)
+    paths: Optional[Dict[str, str]] = None
+    code: Optional[Dict[str, bytes]] = None
+    if save_path and load_path:
+        paths = {"save": save_path, "load": load_path}
+    else:
+        code = {"save": check_storable(save, "save", name),
+                "load": check_storable(load, "load", name)}
     known = _registry.get(name)
-    if known is not None and (known.import_paths, known.suffix) != (paths, suffix):
+    if known is not None and (known.import_paths, known.stored_code, known.suffix) != (
+        paths, code, suffix
+    ):
         raise ArtifactError(
             f"artifact type {name!r} is already registered with other functions or suffix"
-            f" ({known.import_paths}, suffix {known.suffix!r}); pick another name"
+            f" ({known.import_paths or 'stored code'}, suffix {known.suffix!r}); pick another"
+            " name"
         )
-    _registry[name] = ArtifactType(name, suffix, load, save=save, import_paths=paths)
+    _registry[name] = ArtifactType(
+        name, suffix, load, save=save, import_paths=paths, stored_code=code
+    )
 
 
-def get_artifact_type(name: str, recorded: Optional[Dict[str, Any]] = None) -> ArtifactType:
-    """The type called ``name``: registered here, or imported from a run's ``recorded`` paths.
+def get_artifact_type(
+    name: str,
+    recorded: Optional[Dict[str, Any]] = None,
+    keys_dir: Optional[str] = None,
+    trust_stored_code: bool = False,
+) -> ArtifactType:
+    """The type called ``name``: registered here, or as a run recorded it.
+
+    ``recorded`` is the run's ``types.yaml``; ``keys_dir`` its ``artifacts/.keys``, whose
+    ``custom_types.yaml`` holds stored code (run only if ``trust_stored_code``).
 
     Raises:
-        ArtifactError: the type is unknown.
+        ArtifactError: the type is unknown, or its stored code may not or cannot run.
     """
     known = _registry.get(name)
     if known is not None:
@@ -268,6 +300,13 @@ def get_artifact_type(name: str, recorded: Optional[Dict[str, Any]] = None) -> A
         load = resolve_import_path(entry["load"], name)
         save = resolve_import_path(entry["save"], name) if "save" in entry else None
         return ArtifactType(name, entry.get("suffix", ""), load, save=save, import_paths=entry)
+    if keys_dir is not None and (entry is None or isinstance(entry, dict)):
+        tag = entry.get("stored_code") if isinstance(entry, dict) else None
+        stored = read_custom_types(os.path.join(keys_dir, CUSTOM_TYPES_FILE))
+        if entry is not None or name in stored:
+            save, load = load_stored_functions(name, keys_dir, trust_stored_code, tag)
+            suffix = entry.get("suffix", "") if isinstance(entry, dict) else ""
+            return ArtifactType(name, suffix, load, save=save)
     raise ArtifactError(
         f"unknown artifact type {name!r}; known types: {', '.join(sorted(_registry))}. Register"
         " new ones with mlxp.register_artifact_type(name, save, load)"

@@ -126,26 +126,32 @@ class RunMetrics:
 
 
 class Artifact:
-    """A file a run logged with ``log_artifacts``; ``load()`` reads it."""
+    """A file a run logged with ``log_artifacts``; ``load()`` reads it.
 
-    __slots__ = ("name", "artifact_type", "path")
+    ``trust_stored_code``: a user type known only by the code the run stored may run it
+    (``Reader(..., trust_stored_code=True)``).
+    """
 
-    def __init__(self, name: str, artifact_type: str, path: str) -> None:
+    __slots__ = ("name", "artifact_type", "path", "trust_stored_code")
+
+    def __init__(self, name: str, artifact_type: str, path: str,
+                 trust_stored_code: bool = False) -> None:
         self.name = name
         self.artifact_type = artifact_type
         self.path = path
+        self.trust_stored_code = trust_stored_code
 
     def load(self) -> Any:
         """Read the artifact with the loader of its type.
 
         Raises:
-            ArtifactError: no loader knows this artifact type.
+            ArtifactError: no loader knows this artifact type, or its stored code may not run.
         """
         try:
             from mlxp.artifacts import load_artifact  # type: ignore[attr-defined]
         except ImportError:
             return _load_builtin(self.path, self.artifact_type)
-        return load_artifact(self.path, self.artifact_type)
+        return load_artifact(self.path, self.artifact_type, self.trust_stored_code)
 
     def __repr__(self) -> str:
         return f"Artifact({self.artifact_type}:{self.name})"
@@ -171,10 +177,11 @@ def _load_builtin(path: str, artifact_type: str) -> Any:
     )
 
 
-def resolve(spec: Tuple[str, str, str], log_dir: str, metrics: RunMetrics) -> Any:
-    """The value of lazy column ``spec`` (see ``index.lazy_columns``) of the run at ``log_dir``."""
+def resolve(spec: Tuple[str, str, str], log_dir: str, metrics: RunMetrics,
+            trust_stored_code: bool = False) -> Any:
+    """The value of a metric or per-file artifact column ``spec`` (see ``lazy_columns``)."""
     kind, group, name = spec
     if kind == "metric":
         return metrics.column(group, name)
     path = os.path.join(log_dir, _layout.ARTIFACTS_DIR, group, *name.split("/"))
-    return Artifact(name, group, path)
+    return Artifact(name, group, path, trust_stored_code)

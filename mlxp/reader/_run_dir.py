@@ -18,10 +18,11 @@ from mlxp._yaml import load_yaml
 from mlxp.errors import ConfigFileError
 from mlxp.reader._files import describe, read_regular_file
 
-METRIC, ARTIFACT = "metric", "artifact"
+METRIC, ARTIFACT, ARTIFACT_FILE = "metric", "artifact", "artifact file"
 RACY_WINDOW_NS = 2_000_000_000
 
-# A lazy column: ("metric", log_name, key) or ("artifact", artifact_type, name).
+# A lazy column: ("metric", log_name, key), ("artifact", artifact_type, ".sub.dir" or "") for
+# MLXP's per-directory columns, or ("artifact file", artifact_type, name) for per-file lookups.
 LazySpec = Tuple[str, str, str]
 
 
@@ -46,7 +47,8 @@ class IndexedRun(NamedTuple):
     log_id: int
     signature: str
     legacy_key_files: List[str]
-    """MLXP 1.0.5 key files (``metrics/.keys/<log_name>.yaml``) the signature watches."""
+    """Per-log-name key files (``metrics/.keys/<log_name>.yaml``, written by mlxp and by
+    MLXP 1.0.5) the signature watches."""
     data: Optional[RunData]
     error: Optional[str]
 
@@ -85,9 +87,9 @@ def _stat_token(path: str) -> str:
 def run_signature(run_dir: str, legacy_key_files: Iterable[str] = ()) -> str:
     """Identify the state of the files a run's index entry comes from.
 
-    The inode catches atomic replacements within one mtime tick. When ``metrics.yaml`` is
-    absent the ``.keys`` directory is watched too, so that MLXP 1.0.5's per-log-name key files
-    appearing (or being rewritten in place) are noticed.
+    The inode catches atomic replacements within one mtime tick. When the single
+    ``metrics.yaml`` of earlier mlxp versions is absent, the ``.keys`` directory is watched
+    too, so that per-log-name key files appearing (or being rewritten in place) are noticed.
     """
     metadata = os.path.join(run_dir, _layout.METADATA_DIR)
     keys_dir = os.path.join(run_dir, _layout.METRICS_DIR, _layout.KEYS_DIR)
@@ -174,7 +176,7 @@ def _read_metric_keys(
         if name == _layout.METRIC_KEYS_FILE and all(isinstance(v, list) for v in content.values()):
             for log_name, keys in content.items():
                 metrics[str(log_name)] = _as_key_list(keys)
-        else:  # MLXP 1.0.5: one file per log name, {key: ''}
+        else:  # mlxp and MLXP 1.0.5: one file per log name, {key: ''}
             log_name = name[: -len(".yaml")]
             metrics[log_name] = sorted(set(metrics.get(log_name, [])) | set(_as_key_list(content)))
     return metrics
@@ -240,14 +242,24 @@ def _relative(reason: str, run_dir: str) -> str:
 def lazy_columns(
     metrics: Dict[str, List[str]], artifacts: Dict[str, List[str]]
 ) -> Dict[str, LazySpec]:
-    """The lazily loaded columns of a run: ``<log_name>.<key>`` and ``artifact.<type>.<name>``."""
+    """The lazily loaded columns of a run: ``<log_name>.<key>``, MLXP's per-directory
+    ``artifact.<type>.<dir key>`` (``artifact.pickle.`` for the top, ``artifact.pickle..a.b``
+    for ``a/b/``), and the per-file ``artifact.<type>.<name>`` lookups (not listed as columns).
+    """
     columns: Dict[str, LazySpec] = {}
     for log_name, keys in metrics.items():
         for key in keys:
             columns[f"{log_name}.{key}"] = (METRIC, log_name, key)
     for artifact_type, names in artifacts.items():
         for name in names:
-            columns[f"{ARTIFACT}.{artifact_type}.{name}"] = (ARTIFACT, artifact_type, name)
+            directory = name.rpartition("/")[0]
+            dir_key = "." + directory.replace("/", ".") if directory else ""
+            columns.setdefault(f"{ARTIFACT}.{artifact_type}.{dir_key}",
+                               (ARTIFACT, artifact_type, dir_key))
+    for artifact_type, names in artifacts.items():
+        for name in names:
+            columns.setdefault(f"{ARTIFACT}.{artifact_type}.{name}",
+                               (ARTIFACT_FILE, artifact_type, name))
     return columns
 
 

@@ -18,7 +18,8 @@ from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from mlxp.errors import ReaderError
 from mlxp.reader.frame import DataDict, DataFrame
-from mlxp.reader._run_dir import RunData
+from mlxp.reader._fields import FieldTable
+from mlxp.reader._run_dir import ARTIFACT_FILE, RunData
 from mlxp.reader.index import update_index
 from mlxp.reader.query import SEARCHABLE_PREFIXES, compile_query
 
@@ -32,13 +33,35 @@ class Reader:
         src_dir: the parent log directory, holding ``<log_id>/`` run directories.
         dst_dir: where to keep the index file (default: ``src_dir``). If it cannot be written,
             the Reader still works and warns that the index was not saved.
-        refresh: ignore the saved index and read every run again.
+        parser: None for mlxp's query language, or (MLXP 1.0.5's argument) an object whose
+            ``parse(query_string)`` returns a predicate over a run's flat ``config.*``/``info.*``
+            fields; the TinyDB queries of MLXP's parsers are such predicates.
+        refresh: ignore the saved index and read every run again (MLXP's default was True;
+            the index is kept up to date either way).
+        trust_stored_code: let artifacts of user types that the run stored as code (see
+            ``mlxp.register_artifact_type``) run that code when loaded. Off by default: stored
+            code is a program, so only turn it on for runs you trust.
 
     Raises:
         ReaderError: ``src_dir`` is not a directory, or cannot be listed.
     """
 
-    def __init__(self, src_dir: str, dst_dir: Optional[str] = None, refresh: bool = False) -> None:
+    def __init__(
+        self,
+        src_dir: str,
+        dst_dir: Optional[str] = None,
+        parser: Any = None,
+        refresh: bool = False,
+        *,
+        trust_stored_code: bool = False,
+    ) -> None:
+        if parser is not None and not callable(getattr(parser, "parse", None)):
+            raise ReaderError(
+                f"parser must have a parse(query_string) method, not {type(parser).__name__};"
+                " pass None for mlxp's query language"
+            )
+        self.parser = parser
+        self.trust_stored_code = trust_stored_code
         self.src_dir = os.path.abspath(src_dir)
         self.dst_dir = os.path.abspath(dst_dir) if dst_dir is not None else self.src_dir
         if not os.path.isdir(self.src_dir):
@@ -63,7 +86,7 @@ class Reader:
         """Everything this Reader could not read -> why: the skipped run directories, the runs
         read in part (a key file is damaged) and, once their columns are asked for, the metrics
         files that cannot be read."""
-        self._fields: Optional[Dict[str, str]] = None
+        self._fields: Optional[FieldTable] = None
         self._field_names: Optional[FrozenSet[str]] = None
         if self.problems:
             warnings.warn(_describe_damage(self.skipped, read_in_part), stacklevel=2)
@@ -80,8 +103,11 @@ class Reader:
         return f"Reader({self.src_dir!r}: {len(self)} runs)"
 
     @property
-    def fields(self) -> Dict[str, str]:
-        """Every column of every run -> its type name(s) (``'float'``, ``'metric'`` ...), sorted."""
+    def fields(self) -> FieldTable:
+        """Every column of every run -> its type name(s) (``'float'``, ``'metric'`` ...), sorted.
+
+        A dict that is also MLXP's table: ``.empty``, ``.index``, ``toPandas()``, printing.
+        """
         if self._fields is None:
             types: Dict[str, Set[str]] = {}
             lazy_sets: Dict[int, Dict[str, Any]] = {}
@@ -93,9 +119,12 @@ class Reader:
                 lazy_sets.setdefault(id(data.lazy), data.lazy)
             for lazy in lazy_sets.values():
                 for name, spec in lazy.items():
-                    types.setdefault(name, set()).add(spec[0])
-            self._fields = {name: " | ".join(sorted(types[name])) for name in sorted(types)}
-        return dict(self._fields)
+                    if spec[0] != ARTIFACT_FILE:  # a lookup, not a column
+                        types.setdefault(name, set()).add(spec[0])
+            self._fields = FieldTable(
+                (name, " | ".join(sorted(types[name]))) for name in sorted(types)
+            )
+        return FieldTable(self._fields)
 
     def _known_fields(self) -> Optional[FrozenSet[str]]:
         """The ``config.*``/``info.*`` names of every run; None without runs (nothing to check
@@ -108,9 +137,11 @@ class Reader:
         return self._field_names or None
 
     @property
-    def searchable(self) -> Dict[str, str]:
+    def searchable(self) -> FieldTable:
         """The fields a query can use (``config.*`` and ``info.*``) -> their type name(s)."""
-        return {k: v for k, v in self.fields.items() if k.startswith(SEARCHABLE_PREFIXES)}
+        return FieldTable(
+            (k, v) for k, v in self.fields.items() if k.startswith(SEARCHABLE_PREFIXES)
+        )
 
     def filter(
         self,
@@ -137,15 +168,21 @@ class Reader:
                 f"result_format must be 'datadict' or 'pandas', not {result_format!r}"
             )
         text = query if query is not None else query_string
-        predicate = compile_query(text, self._known_fields() if text.strip() else None)
+        predicate = self._predicate(text)
         rows = []
         for log_id, data in self._runs:
             if predicate(data.fields):
                 log_dir = os.path.join(self.src_dir, str(log_id))
-                rows.append(DataDict(data.fields, data.lazy, log_dir, self.problems))
+                rows.append(DataDict(data.fields, data.lazy, log_dir, self.problems,
+                                     self.trust_stored_code))
         frame = DataFrame(rows)
         return frame.toPandas(lazy=False) if result_format == "pandas" else frame
 
+
+    def _predicate(self, text: str) -> Any:
+        if self.parser is None or not text.strip():
+            return compile_query(text, self._known_fields() if text.strip() else None)
+        return self.parser.parse(text)
 
 
 def _by_log_id(item: Tuple[str, str]) -> Tuple[int, str]:

@@ -362,8 +362,8 @@ def test_artifacts_load_by_type_without_mlxp_artifacts(tmp_path, monkeypatch) ->
 def test_artifacts_load_through_mlxp_artifacts_when_present(tmp_path, monkeypatch) -> None:
     calls = []
     fake = types.ModuleType("mlxp.artifacts")
-    def load_artifact(path, artifact_type):
-        calls.append((path, artifact_type))
+    def load_artifact(path, artifact_type, trust_stored_code):
+        calls.append((path, artifact_type, trust_stored_code))
         return "loaded"
 
     fake.load_artifact = load_artifact  # type: ignore[attr-defined]
@@ -371,7 +371,7 @@ def test_artifacts_load_through_mlxp_artifacts_when_present(tmp_path, monkeypatc
     make_run(str(tmp_path), 1, config={}, artifacts={"numpy": {"weights.npz": [0]}})
     row = Reader(str(tmp_path)).filter()[0]
     assert row["artifact.numpy.weights.npz"].load() == "loaded"
-    assert calls == [(str(tmp_path / "1" / "artifacts" / "numpy" / "weights.npz"), "numpy")]
+    assert calls == [(str(tmp_path / "1" / "artifacts" / "numpy" / "weights.npz"), "numpy", False)]
 
 
 # --- pandas and display -------------------------------------------------------------------------

@@ -252,10 +252,11 @@ def test_fields_and_searchable(tmp_path) -> None:
     assert fields["config.lr"] == "float | int"
     assert fields["config.name"] == "None | str"
     assert fields["train.loss"] == "metric"
-    assert fields["artifact.pickle.model.pkl"] == "artifact"
+    assert fields["artifact.pickle."] == "artifact"  # MLXP's per-directory column
+    assert "artifact.pickle.model.pkl" not in fields  # a per-file lookup, not a column
     assert fields["info.logger.log_id"] == "int"
     searchable = reader.searchable
-    assert "train.loss" not in searchable and "artifact.pickle.model.pkl" not in searchable
+    assert "train.loss" not in searchable and "artifact.pickle." not in searchable
     assert searchable["config.lr"] == "float | int"
     assert all(key.startswith(("config.", "info.")) for key in searchable)
 
