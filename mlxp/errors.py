@@ -33,18 +33,9 @@ tests can inspect it without parsing the message::
 ``exit_code`` is what a command-line entry point exits with: 2 for usage errors (bad config,
 bad argument), 1 otherwise.
 
-MLXP 1.0.5's exception names are kept for code written for MLXP, each the class above that
-mlxp raises in its place (so ``except JobSubmissionError`` catches it)::
-
-    JobSubmissionError     = SubmissionError
-    InvalidKeyError        = ColumnError
-    MissingFieldError      = ConfigKeyError
-    InvalidArtifactError   = ArtifactError
-    InvalidMapError        = ReaderError
-    InvalidShellPathError  = SchedulerError
-    InvalidSchedulerError  = SchedulerError
-    InvalidConfigFileError = SettingsError
-    UnknownSystemError     its own class (above): mlxp runs where Python runs
+MLXP 1.0.5's exception names (``JobSubmissionError``, ``InvalidKeyError``, ...) are kept for
+code written for MLXP: each is an alias, at the end of this module, of the class above that
+mlxp raises in its place, so ``except JobSubmissionError`` catches it (docs/mlxp-names.md).
 """
 
 from __future__ import annotations
