@@ -1,6 +1,6 @@
 """Benchmark the Reader on 10,000 runs against plain YAML parsing and MLXP 1.0.5.
 
-    python bench/bench_reader.py [--dir /root/.cache/mlxp-bench/runs10k] [--runs 10000]
+    python bench/bench_reader.py [--dir ~/.cache/mlxp-bench/runs10k] [--runs 10000]
 
 Generates the runs once (config, info, 100-line metrics file each) into ``--dir``, then
 measures, in one process:
@@ -28,12 +28,14 @@ from typing import Callable, List, Tuple
 
 import yaml
 
+from _common import ORIGINAL_VENV
+
 from mlxp._yaml import dump_yaml
 from mlxp.reader import Reader
 from mlxp.reader.index import INDEX_FILE
 
-DEFAULT_DIR = "/root/.cache/mlxp-bench/runs10k"
-VENV_PYTHON = "/root/.cache/mlxp-bench/venv-mlxp105/bin/python"
+DEFAULT_DIR = str(ORIGINAL_VENV.parent / "runs10k")
+VENV_PYTHON = str(ORIGINAL_VENV / "bin" / "python")
 QUERY = "config.optimizer.lr <= 1."
 LEARNING_RATES = [0.001, 0.01, 0.1, 1.0, 10.0]
 REPEATS = 3
@@ -194,7 +196,7 @@ def main(argv: List[str]) -> int:
 
     if not os.path.exists(VENV_PYTHON):
         print(f"(d) skipped: no MLXP 1.0.5 venv at {VENV_PYTHON}"
-              " (see tests/fixtures/make_mlxp105_fixture.py)")
+              " (run bench/setup_original.sh)")
         return 0
     small = f"{parent}-legacy{args.original_runs}"
     ensure_runs(small, args.original_runs, legacy=True)

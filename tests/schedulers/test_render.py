@@ -32,10 +32,10 @@ def quickstart(scheduler: str) -> JobSpec:
     """The first job of the quick start (section 5): logs/1 of `python main.py ...`."""
     return JobSpec(
         job_name="logs/1",
-        stdout_path="/root/logs/1/log.stdout",
-        stderr_path="/root/logs/1/log.stderr",
+        stdout_path="/home/me/project/logs/1/log.stdout",
+        stderr_path="/home/me/project/logs/1/log.stderr",
         command=("python", "main.py", "optimizer.lr=10.", "seed=1"),
-        work_dir="/root/workdir/",
+        work_dir="/home/me/project/",
         directives=USER_DIRECTIVES[scheduler],
     )
 
@@ -60,8 +60,8 @@ def hostile_value(scheduler: str) -> JobSpec:
     """Overrides a shell would run if they were pasted unquoted."""
     return JobSpec(
         job_name="logs/2",
-        stdout_path="/root/logs/2/log.stdout",
-        stderr_path="/root/logs/2/log.stderr",
+        stdout_path="/home/me/project/logs/2/log.stdout",
+        stderr_path="/home/me/project/logs/2/log.stderr",
         command=(
             "python",
             "main.py",
@@ -70,7 +70,7 @@ def hostile_value(scheduler: str) -> JobSpec:
             'note=it\'s "quoted" & done',
             "mlxp.logger.forced_log_id=2",
         ),
-        work_dir="/root/workdir",
+        work_dir="/home/me/project",
         directives=USER_DIRECTIVES[scheduler],
     )
 
@@ -98,8 +98,8 @@ def array_tasks(scheduler: str) -> List[JobSpec]:
         dataclasses.replace(
             workdir_space(scheduler),
             job_name=f"logs/{number}",
-            stdout_path=f"/root/logs/{number}/log.stdout",
-            stderr_path=f"/root/logs/{number}/log.stderr",
+            stdout_path=f"/home/me/project/logs/{number}/log.stdout",
+            stderr_path=f"/home/me/project/logs/{number}/log.stderr",
             command=("python", "main.py", value, f"mlxp.logger.forced_log_id={number}"),
         )
         for number, value in enumerate(values, start=1)
@@ -119,7 +119,7 @@ ARRAY_GOLDEN = [
 @pytest.mark.parametrize("scheduler, case", ARRAY_GOLDEN)
 def test_golden_array(scheduler: str, case: str, golden: Callable[[str, str], None]) -> None:
     backend = get_scheduler(scheduler)
-    arguments = (array_tasks(scheduler), "logs/1-3", "/root/logs/.arrays/1-3", ARRAY_CASES[case])
+    arguments = (array_tasks(scheduler), "logs/1-3", "/home/me/project/logs/.arrays/1-3", ARRAY_CASES[case])
     text = render_array_script(backend, *arguments)
     assert render_array_script(backend, *arguments) == text  # same input, same bytes
     golden(f"{scheduler}/{case}.sh", text)
@@ -173,13 +173,13 @@ def test_quickstart_oar_script_is_the_guides() -> None:
     assert render_script(get_scheduler("oar"), quickstart("oar")).splitlines() == [
         "#!/bin/bash",
         "#OAR -n logs/1",
-        "#OAR -E /root/logs/1/log.stderr",
-        "#OAR -O /root/logs/1/log.stdout",
+        "#OAR -E /home/me/project/logs/1/log.stderr",
+        "#OAR -O /home/me/project/logs/1/log.stdout",
         "#OAR -l core=1, walltime=6:00:00",
         "#OAR -t besteffort",
         "#OAR -t idempotent",
         "",
-        "cd /root/workdir/",
+        "cd /home/me/project/",
         "python main.py optimizer.lr=10. seed=1",
     ]
 

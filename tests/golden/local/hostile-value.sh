@@ -1,5 +1,5 @@
 #!/bin/bash
-exec >/root/logs/2/log.stdout 2>/root/logs/2/log.stderr
+exec >/home/me/project/logs/2/log.stdout 2>/home/me/project/logs/2/log.stderr
 
-cd /root/workdir
+cd /home/me/project
 python main.py 'data.device=a b;touch PWNED' 'model.name=$(touch PWNED)`touch PWNED`' 'note=it'"'"'s "quoted" & done' mlxp.logger.forced_log_id=2

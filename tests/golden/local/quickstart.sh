@@ -1,5 +1,5 @@
 #!/bin/bash
-exec >/root/logs/1/log.stdout 2>/root/logs/1/log.stderr
+exec >/home/me/project/logs/1/log.stdout 2>/home/me/project/logs/1/log.stderr
 
-cd /root/workdir/
+cd /home/me/project/
 python main.py optimizer.lr=10. seed=1

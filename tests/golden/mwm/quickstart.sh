@@ -1,10 +1,10 @@
 #!/bin/bash
 #MSUB -N logs/1
-#MSUB -e /root/logs/1/log.stderr
-#MSUB -o /root/logs/1/log.stdout
+#MSUB -e /home/me/project/logs/1/log.stderr
+#MSUB -o /home/me/project/logs/1/log.stdout
 #MSUB -l nodes=1:ppn=1
 #MSUB -l walltime=6:00:00
 #MSUB -q besteffort
 
-cd /root/workdir/
+cd /home/me/project/
 python main.py optimizer.lr=10. seed=1

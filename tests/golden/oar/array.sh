@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 #OAR -n logs/1-3
-#OAR -E /root/logs/.arrays/1-3.%jobid%.stderr
-#OAR -O /root/logs/.arrays/1-3.%jobid%.stdout
+#OAR -E /home/me/project/logs/.arrays/1-3.%jobid%.stderr
+#OAR -O /home/me/project/logs/.arrays/1-3.%jobid%.stdout
 #OAR --array 3
 #OAR -l core=1, walltime=6:00:00
 
 case "$OAR_ARRAY_INDEX" in
-  1) exec >>/root/logs/1/log.stdout 2>>/root/logs/1/log.stderr
+  1) exec >>/home/me/project/logs/1/log.stdout 2>>/home/me/project/logs/1/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=1 mlxp.logger.forced_log_id=1' ;;
-  2) exec >>/root/logs/2/log.stdout 2>>/root/logs/2/log.stderr
+  2) exec >>/home/me/project/logs/2/log.stdout 2>>/home/me/project/logs/2/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=2 mlxp.logger.forced_log_id=2' ;;
-  3) exec >>/root/logs/3/log.stdout 2>>/root/logs/3/log.stderr
+  3) exec >>/home/me/project/logs/3/log.stdout 2>>/home/me/project/logs/3/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py '"'"'note=it'"'"'"'"'"'"'"'"'s "quoted" & done'"'"' mlxp.logger.forced_log_id=3' ;;
   *) echo "mlxp: this array has tasks 1-3, not ${OAR_ARRAY_INDEX:-none}" >&2
      exit 1 ;;

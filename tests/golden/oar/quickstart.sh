@@ -1,10 +1,10 @@
 #!/bin/bash
 #OAR -n logs/1
-#OAR -E /root/logs/1/log.stderr
-#OAR -O /root/logs/1/log.stdout
+#OAR -E /home/me/project/logs/1/log.stderr
+#OAR -O /home/me/project/logs/1/log.stdout
 #OAR -l core=1, walltime=6:00:00
 #OAR -t besteffort
 #OAR -t idempotent
 
-cd /root/workdir/
+cd /home/me/project/
 python main.py optimizer.lr=10. seed=1

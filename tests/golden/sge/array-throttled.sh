@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 #$ -N logs_1-3
-#$ -e "/root/logs/.arrays/1-3.$JOB_ID.$TASK_ID.stderr"
-#$ -o "/root/logs/.arrays/1-3.$JOB_ID.$TASK_ID.stdout"
+#$ -e "/home/me/project/logs/.arrays/1-3.$JOB_ID.$TASK_ID.stderr"
+#$ -o "/home/me/project/logs/.arrays/1-3.$JOB_ID.$TASK_ID.stdout"
 #$ -t 1-3
 #$ -tc 2
 #$ -pe smp 1
 
 case "$SGE_TASK_ID" in
-  1) exec >>/root/logs/1/log.stdout 2>>/root/logs/1/log.stderr
+  1) exec >>/home/me/project/logs/1/log.stdout 2>>/home/me/project/logs/1/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=1 mlxp.logger.forced_log_id=1' ;;
-  2) exec >>/root/logs/2/log.stdout 2>>/root/logs/2/log.stderr
+  2) exec >>/home/me/project/logs/2/log.stdout 2>>/home/me/project/logs/2/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=2 mlxp.logger.forced_log_id=2' ;;
-  3) exec >>/root/logs/3/log.stdout 2>>/root/logs/3/log.stderr
+  3) exec >>/home/me/project/logs/3/log.stdout 2>>/home/me/project/logs/3/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py '"'"'note=it'"'"'"'"'"'"'"'"'s "quoted" & done'"'"' mlxp.logger.forced_log_id=3' ;;
   *) echo "mlxp: this array has tasks 1-3, not ${SGE_TASK_ID:-none}" >&2
      exit 1 ;;

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 #SBATCH --job-name=logs/1-3
-#SBATCH --error=/root/logs/.arrays/1-3.%A_%a.stderr
-#SBATCH --output=/root/logs/.arrays/1-3.%A_%a.stdout
+#SBATCH --error=/home/me/project/logs/.arrays/1-3.%A_%a.stderr
+#SBATCH --output=/home/me/project/logs/.arrays/1-3.%A_%a.stdout
 #SBATCH --array=0-2%2
 #SBATCH --ntasks=1
 
 case "$SLURM_ARRAY_TASK_ID" in
-  0) exec >>/root/logs/1/log.stdout 2>>/root/logs/1/log.stderr
+  0) exec >>/home/me/project/logs/1/log.stdout 2>>/home/me/project/logs/1/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=1 mlxp.logger.forced_log_id=1' ;;
-  1) exec >>/root/logs/2/log.stdout 2>>/root/logs/2/log.stderr
+  1) exec >>/home/me/project/logs/2/log.stdout 2>>/home/me/project/logs/2/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py seed=2 mlxp.logger.forced_log_id=2' ;;
-  2) exec >>/root/logs/3/log.stdout 2>>/root/logs/3/log.stderr
+  2) exec >>/home/me/project/logs/3/log.stdout 2>>/home/me/project/logs/3/log.stderr
      mlxp_command='srun -n $SLURM_NTASKS python main.py '"'"'note=it'"'"'"'"'"'"'"'"'s "quoted" & done'"'"' mlxp.logger.forced_log_id=3' ;;
   *) echo "mlxp: this array has tasks 0-2, not ${SLURM_ARRAY_TASK_ID:-none}" >&2
      exit 1 ;;

@@ -1,10 +1,10 @@
 #!/bin/bash
 #SBATCH --job-name=logs/1
-#SBATCH --error=/root/logs/1/log.stderr
-#SBATCH --output=/root/logs/1/log.stdout
+#SBATCH --error=/home/me/project/logs/1/log.stderr
+#SBATCH --output=/home/me/project/logs/1/log.stdout
 #SBATCH --ntasks=1
 #SBATCH --time=6:00:00
 #SBATCH --qos=besteffort
 
-cd /root/workdir/
+cd /home/me/project/
 python main.py optimizer.lr=10. seed=1
