@@ -32,10 +32,17 @@ STANDALONE = """
 """
 
 
+def _as_from_a_terminal() -> None:
+    """SIGHUP as a command started from an ssh session has it, whatever the test runner has
+    (a runner started with nohup, as CI may be, passes SIGHUP on ignored)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start(tmp_path: Path, code: str) -> subprocess.Popen:
     (tmp_path / "task.py").write_text(textwrap.dedent(code))
     process = subprocess.Popen([sys.executable, "task.py"], cwd=str(tmp_path),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_as_from_a_terminal)
     assert process.stdout is not None and process.stdout.readline() == "ready\n"
     return process
 
