@@ -9,7 +9,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass
-from typing import List, NoReturn, Optional, Tuple
+from typing import Callable, List, NoReturn, Optional, Tuple
 
 from mlxp.errors import JobScriptError
 from mlxp.cluster.schedulers import available, detect_scheduler, get_scheduler
@@ -78,6 +78,8 @@ class ParsedScript:
         post_lines: shell lines after the first python command, verbatim.
         dropped: ``(line, text)`` of the ``cd`` lines and plain ``X=1`` assignments left out
             (the job ``cd``\\ s into the submit directory itself), for a note to the user.
+        kept: the python commands that are not launches, kept as environment or post lines
+            (``python read.py``), for a note to the user.
     """
 
     path: str
@@ -88,20 +90,25 @@ class ParsedScript:
     commands: Tuple[PythonCommand, ...]
     post_lines: Tuple[str, ...]
     dropped: Tuple[Tuple[int, str], ...] = ()
+    kept: Tuple[PythonCommand, ...] = ()
 
 
-def parse_job_script(text: str, path: str) -> ParsedScript:
+def parse_job_script(text: str, path: str,
+                     is_launch: Optional[Callable[[PythonCommand], bool]] = None
+                     ) -> ParsedScript:
     """Split the job script ``text`` (read from ``path``) without running any of it.
 
     Blank lines and comments are skipped, ``\\`` continuations joined, directive lines pick
     the scheduler. Each line whose command is ``python`` (possibly after launchers such as
-    ``srun -n 1`` or ``VAR=value`` words) is a python command; other lines before the first
-    one are environment lines, those after it post lines.
+    ``srun -n 1`` or ``VAR=value`` words) is a python command; ``is_launch`` tells which of
+    them are launches (default: all; mlxpsub passes
+    :func:`mlxp.cluster.launches.is_launch_script`). Other lines, the other python commands
+    included, are environment lines before the first launch and post lines after it.
 
     Raises:
         JobScriptError: no directive, directives of two schedulers, no python command, or a
-            python command mlxpsub cannot take apart (``-c``, a pipe, ``$VAR``...); names the
-            file and line.
+            python command mlxpsub cannot take apart (``-c``, a pipe, ``$VAR``...), or one
+            ``is_launch`` cannot decide on; names the file and line.
     """
     lines = _logical_lines(text)
     shebang = DEFAULT_SHEBANG
@@ -121,6 +128,7 @@ def parse_job_script(text: str, path: str) -> ParsedScript:
     post_lines: List[str] = []
     commands: List[PythonCommand] = []
     dropped: List[Tuple[int, str]] = []
+    kept: List[PythonCommand] = []
     for number, line in lines:
         stripped = line.strip()
         if found.is_directive(stripped):
@@ -130,16 +138,20 @@ def parse_job_script(text: str, path: str) -> ParsedScript:
         else:
             words = _Words(line, path, number)
             command = words.python_command()
-            if command is not None:
+            if command is not None and (is_launch is None or is_launch(command)):
                 commands.append(command)
+            elif command is not None:
+                kept.append(command)
+                (post_lines if commands else env_lines).append(line.rstrip())
             elif words.is_cd() or words.is_assignment_only():
                 dropped.append((number, stripped))
             else:
                 (post_lines if commands else env_lines).append(line.rstrip())
     if not commands:
+        what = "no @mlxp.launch python command" if kept else "no python command"
         raise JobScriptError(
-            f"{path}: no python command: mlxpsub submits one job per sweep point of each"
-            " 'python script.py ...' line",
+            f"{path}: {what}: mlxpsub submits one job per sweep point of each"
+            " 'python script.py ...' line whose script uses @mlxp.launch",
             path=path,
             line=None,
         )
@@ -152,6 +164,7 @@ def parse_job_script(text: str, path: str) -> ParsedScript:
         commands=tuple(commands),
         post_lines=tuple(post_lines),
         dropped=tuple(dropped),
+        kept=tuple(kept),
     )
 
 

@@ -1,8 +1,9 @@
 """The ``mlxpsub`` command: submit every sweep point of the python commands in a job script.
 
-The script is read, never run (:mod:`mlxp.cluster.jobscript` takes it apart). ``main(argv)``
-runs each python command in submit mode, as a child process: the launcher composes its sweep
-points and hands them to :func:`mlxp.cluster.submit.submit_points`. ``--rerun`` goes to
+The script is read, never run (:mod:`mlxp.cluster.jobscript` takes it apart,
+:mod:`mlxp.cluster.launches` tells the ``@mlxp.launch`` scripts). ``main(argv)`` runs each launch
+command in submit mode, as a child process: the launcher composes its sweep points and hands
+them to :func:`mlxp.cluster.submit.submit_points`. Other python commands stay lines of the jobs. ``--rerun`` goes to
 :mod:`mlxp.cluster.rerun`.
 """
 
@@ -18,6 +19,7 @@ from typing import Any, Dict, List, NoReturn, Optional, Sequence
 from mlxp._entry import CLOSED_PIPE_EXIT, exit_quietly_on_closed_stdout
 from mlxp._shell import run_attached
 from mlxp.cluster.jobscript import ParsedScript, parse_job_script
+from mlxp.cluster.launches import is_launch_script
 from mlxp.errors import MLXPError, UsageError
 from mlxp.settings import DRY_RUN_PLAN_ENV, SCHEDULER_ENV, SWEEP_ID_ENV
 from mlxp.sweep import new_sweep_id
@@ -30,14 +32,15 @@ DEFAULT_RERUN_QUERY = "info.status == 'FAILED'"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``mlxpsub script.sh``: submit every sweep point of the script's commands.
+    """``mlxpsub script.sh``: submit every sweep point of the script's launch commands.
 
-    Each python command runs once, with this interpreter, in submit mode: it checks its
+    Each python command whose script uses ``@mlxp.launch`` (read, never run) runs once, with this interpreter, in submit mode: it checks its
     config and every sweep point, then writes and submits one job per point, or array jobs
     with ``--array``. Every run of one submission records the same ``info.sweep_id``.
     ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query`` selects (by
     default the FAILED ones) again, each continuing in its own directory. Returns the exit
     status: 0 when every job was submitted, 1 when any was refused, 2 for usage errors.
+    Any other python command is never run here: it is a line of each job, like ``echo``.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     with exit_quietly_on_closed_stdout():  # mlxpsub --dry-run script.sh | head
@@ -59,6 +62,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for number, text in parsed.dropped:
             print(f"mlxpsub: note: {path}:{number}: left out {text!r}: each job runs in the"
                   " submit directory", file=sys.stderr)
+        first_launch = parsed.commands[0].line
+        for command in parsed.kept:
+            where = "after" if command.line > first_launch else "before"
+            print(f"mlxpsub: {path}:{command.line}: {command.script} does not use @mlxp.launch:"
+                  f" not run here; each job runs it {where} its launch command")
         if options.dry_run:
             with tempfile.TemporaryDirectory(prefix="mlxpsub-") as scratch:
                 # one plan of run ids for the whole script, as a submission would allocate
@@ -181,5 +189,6 @@ def _read_script(path: str) -> ParsedScript:
         raise UsageError(f"no such job script: {path}") from error
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read the job script {path}: {error}") from error
-    return parse_job_script(text, path)
+    return parse_job_script(text, path,
+                            is_launch=lambda command: is_launch_script(command, path))
 
