@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -266,3 +267,107 @@ def test_installed_command_and_module_entry_point(
     assert len(result.stdout.splitlines()) == 8
     result = subprocess.run([sys.executable, "-m", "mlxp.sub", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("usage: mlxpsub")
+
+
+READ_SCRIPT = "import mlxp\nopen('READ_RAN', 'w').close()\nprint(len(mlxp.Reader('./logs/')))\n"
+
+
+@pytest.mark.parametrize(
+    "script, env_tail, post, notes",
+    [
+        pytest.param(  # the shape of MLXP's tutorial: a launch line, then reading the results
+            """\
+            #!/bin/bash
+            #OAR -l core=1, walltime=6:00:00
+
+
+            python main.py seed=1,2\\
+                    mlxp.use_version_manager=False
+
+            sleep 10
+
+            python read.py
+            """,
+            [], ["sleep 10", "python read.py"],
+            ["mlxpsub: script.sh:10: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it after its launch command"],
+            id="tutorial-read-after",
+        ),
+        pytest.param(
+            """\
+            #!/bin/bash
+            #OAR -l core=1
+            srun python3 -u read.py --fast
+            python main.py seed=1,2
+            """,
+            ["srun python3 -u read.py --fast"], [],
+            ["mlxpsub: script.sh:3: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it before its launch command"],
+            id="read-before",
+        ),
+    ],
+)
+def test_a_python_command_that_is_not_a_launch_is_a_line_of_each_job_never_run_here(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd,
+    script: str, env_tail, post, notes
+) -> None:
+    calls = fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    project = make_project(tmp_path / "p", files={"script.sh": script, "read.py": READ_SCRIPT},
+                           config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    assert not (project / "READ_RAN").exists()
+    assert len(calls()) == 2
+    assert capfd.readouterr().out.splitlines() == [*notes, "logs/1  oar job 3",
+                                                   "logs/2  oar job 3"]
+    lines = (project / "logs" / "1" / "script.sh").read_text().splitlines()
+    cd = lines.index(f"cd {project}")
+    assert lines[cd - len(env_tail):cd] == env_tail
+    assert lines[cd + 1].split()[1] == "main.py" and lines[cd + 2:] == post
+
+
+def test_the_job_runs_the_line_after_its_launch_command(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #OAR -l core=1
+        python main.py mlxp.use_version_manager=False
+        python read.py
+        """, "read.py": READ_SCRIPT}, config="num_epoch: 1\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    assert not (project / "READ_RAN").exists()
+    job = subprocess.run(["bash", str(project / "logs" / "1" / "script.sh")],
+                         capture_output=True, text=True, env={
+                             **os.environ,
+                             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert job.returncode == 0, job.stderr
+    assert (project / "READ_RAN").exists()
+    assert job.stdout.splitlines()[-1] == "1"  # the run it follows is there to read
+
+
+@pytest.mark.parametrize(
+    "script, files, words",
+    [
+        pytest.param("python main.py\npython missing.py\n", {}, "script.sh:4: cannot read missing.py",
+                     id="missing-script"),
+        pytest.param("python broken.py\npython main.py\n", {"broken.py": "def f(:\n"},
+                     "script.sh:3: cannot parse broken.py", id="syntax-error"),
+        pytest.param("python read.py\n", {"read.py": "print(1)\n"},
+                     "script.sh: no @mlxp.launch python command", id="no-launch"),
+    ],
+)
+def test_a_python_command_mlxpsub_cannot_decide_on_stops_everything(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd,
+    script: str, files, words: str
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={
+        "script.sh": "#!/bin/bash\n#SBATCH --time=1\n" + script, **files})
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 2
+    out, err = capfd.readouterr()
+    assert err.startswith(f"mlxpsub: error: {words}") and "Traceback" not in err
+    assert calls() == [] and not (project / "logs").exists()
