@@ -371,3 +371,46 @@ def test_a_python_command_mlxpsub_cannot_decide_on_stops_everything(
     out, err = capfd.readouterr()
     assert err.startswith(f"mlxpsub: error: {words}") and "Traceback" not in err
     assert calls() == [] and not (project / "logs").exists()
+
+
+def _scripts_shown(out: str) -> dict:
+    """``{header path: script}`` of what ``mlxpsub --dry-run`` printed."""
+    shown = {}
+    for block in out.split("# ")[1:]:
+        header, _, script = block.partition("\n")
+        shown[header.split(":")[0]] = script[:-1]  # print's blank line between scripts
+    return shown
+
+
+@pytest.mark.parametrize("flags", [pytest.param([], id="single"),
+                                   pytest.param(["--array"], id="array")])
+def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd, flags
+) -> None:
+    fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    project = make_project(tmp_path / "p", files={".gitignore": "logs/\n", "script.sh": """\
+        #!/bin/bash
+        #OAR -l core=1
+        module load cuda
+        python main.py seed=1,2 mlxp.use_version_manager=true mlxp.interactive_mode=false
+        python read.py
+        """, "read.py": READ_SCRIPT}, config="num_epoch: 1\nseed: 0\n")
+    git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *command], cwd=project, check=True, env={**os.environ, **git})
+    with (project / "main.py").open("a") as main:  # a change the launch record keeps
+        main.write("# not committed\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["--dry-run", *flags, "script.sh"]) == 0
+    shown = _scripts_shown(capfd.readouterr().out)
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".git", ".gitignore", "configs", "main.py", "read.py", "script.sh"]
+    assert sub.main([*flags, "script.sh"]) == 0
+    written = {f"logs/{run}": (project / "logs" / run / "script.sh").read_text()
+               for run in ("1", "2")}
+    if flags:
+        written = {"logs/.arrays/1-2.sh": (project / "logs" / ".arrays" / "1-2.sh").read_text()}
+    assert shown == written
+    script = next(iter(written.values()))
+    assert "\nexport MLXP_SNAPSHOT=" in script and f"\ncd {project / '.work_dir'}" in script
