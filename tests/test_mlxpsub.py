@@ -382,13 +382,18 @@ def _scripts_shown(out: str) -> dict:
     return shown
 
 
-@pytest.mark.parametrize("flags", [pytest.param([], id="single"),
-                                   pytest.param(["--array"], id="array")])
+@pytest.mark.parametrize("flags, inside", [
+    pytest.param([], ".", id="single"),
+    pytest.param(["--array"], ".", id="array"),
+    pytest.param([], "tutorial", id="project-in-a-subdirectory-of-the-repository"),
+])
 def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
-    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd, flags
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd, flags,
+    inside: str
 ) -> None:
     fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
-    project = make_project(tmp_path / "p", files={".gitignore": "logs/\n", "script.sh": """\
+    repo = tmp_path / "repo"
+    project = make_project(repo / inside, files={".gitignore": "logs/\n", "script.sh": """\
         #!/bin/bash
         #OAR -l core=1
         module load cuda
@@ -398,14 +403,14 @@ def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
     git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
-        subprocess.run(["git", *command], cwd=project, check=True, env={**os.environ, **git})
+        subprocess.run(["git", *command], cwd=repo, check=True, env={**os.environ, **git})
     with (project / "main.py").open("a") as main:  # a change the launch record keeps
         main.write("# not committed\n")
     monkeypatch.chdir(project)
     assert sub.main(["--dry-run", *flags, "script.sh"]) == 0
     shown = _scripts_shown(capfd.readouterr().out)
-    assert sorted(p.name for p in project.iterdir()) == [
-        ".git", ".gitignore", "configs", "main.py", "read.py", "script.sh"]
+    assert not (project / "logs").exists() and not (repo / ".work_dir").exists()
+    assert not (project / ".work_dir").exists()
     assert sub.main([*flags, "script.sh"]) == 0
     written = {f"logs/{run}": (project / "logs" / run / "script.sh").read_text()
                for run in ("1", "2")}
@@ -413,4 +418,8 @@ def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
         written = {"logs/.arrays/1-2.sh": (project / "logs" / ".arrays" / "1-2.sh").read_text()}
     assert shown == written
     script = next(iter(written.values()))
-    assert "\nexport MLXP_SNAPSHOT=" in script and f"\ncd {project / '.work_dir'}" in script
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, text=True,
+                          capture_output=True).stdout.strip()
+    snapshot = project / ".work_dir" / "repo" / head
+    assert "\nexport MLXP_SNAPSHOT=" in script
+    assert f"\ncd {snapshot / inside if inside != '.' else snapshot}\n" in script

@@ -134,15 +134,16 @@ def _parser() -> _ArgumentParser:
     parser = _ArgumentParser(
         prog="mlxpsub", add_help=False, allow_abbrev=False,
         usage=USAGE[len("usage: "):],
-        description="Submit one job per sweep point of the python commands in a scheduler"
-        " job script (SLURM, OAR, TORQUE/PBS, SGE, MWM, LSF). The script is read, never run;"
-        " each run gets its own directory with its script.sh. See docs/mlxpsub.md.",
+        description="Submit one job per sweep point of the @mlxp.launch python commands in a"
+        " scheduler job script (SLURM, OAR, TORQUE/PBS, SGE, MWM, LSF). The script is read,"
+        " never run; other python commands run in each job, like any other line. Each run"
+        " gets its own directory with its script.sh. See docs/mlxpsub.md.",
     )
     parser.add_argument("script", nargs="?", help="the job script: directives, environment"
                         " lines and python commands, e.g. python main.py seed=1,2")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print the job scripts, with the run ids a submission would"
-                        " give them; write and submit nothing")
+                        help="print the job scripts as a submission writes them, with the"
+                        " run ids it would give them; write and submit nothing")
     parser.add_argument("--array", action="store_true",
                         help="submit the points of a command as array jobs")
     parser.add_argument("--max-running", type=_count, metavar="K",
