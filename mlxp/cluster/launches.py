@@ -13,7 +13,7 @@ import ast
 import os
 import sys
 from importlib.machinery import PathFinder
-from typing import List, NoReturn, Optional, Set
+from typing import List, NoReturn, Set, Union
 
 from mlxp.cluster.jobscript import PythonCommand
 from mlxp.errors import JobScriptError
@@ -23,11 +23,14 @@ __all__ = ["is_launch_script", "uses_mlxp_launch"]
 _MODULES = ("mlxp", "mlxp.launcher")  # where ``launch`` is importable from
 
 
-def uses_mlxp_launch(source: str, filename: str = "<script>") -> bool:
+def uses_mlxp_launch(source: Union[str, bytes], filename: str = "<script>") -> bool:
     """True if ``source`` decorates or calls ``mlxp.launch``, under any name it imports.
+
+    ``bytes`` are decoded as Python decodes a source file (its coding line, a BOM, UTF-8).
 
     Raises:
         SyntaxError: ``source`` is not valid Python.
+        ValueError: ``source`` holds a null byte.
     """
     tree = ast.parse(source, filename=filename)
     modules: Set[str] = set()  # names bound to mlxp (import mlxp; import mlxp as m)
@@ -35,8 +38,9 @@ def uses_mlxp_launch(source: str, filename: str = "<script>") -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name in _MODULES:
-                    modules.add(alias.asname or alias.name.split(".")[0])
+                if alias.name in _MODULES:  # import mlxp.launcher binds mlxp as well
+                    modules.add(alias.asname or alias.name)
+                    modules.add(alias.asname or "mlxp")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in _MODULES:
             launches.update(alias.asname or alias.name for alias in node.names
                             if alias.name == "launch")
@@ -45,7 +49,7 @@ def uses_mlxp_launch(source: str, filename: str = "<script>") -> bool:
         if isinstance(expression, ast.Name):
             return expression.id in launches
         return (isinstance(expression, ast.Attribute) and expression.attr == "launch"
-                and _dotted(expression.value) in modules | {"mlxp.launcher"})
+                and _dotted(expression.value) in modules)
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and refers_to_launch(node.func):
@@ -56,8 +60,7 @@ def uses_mlxp_launch(source: str, filename: str = "<script>") -> bool:
     return False
 
 
-def is_launch_script(command: PythonCommand, job_script: str, cwd: Optional[str] = None
-                     ) -> bool:
+def is_launch_script(command: PythonCommand, job_script: str, cwd: str = "") -> bool:
     """True if the script (or module) ``command`` runs uses ``@mlxp.launch``.
 
     Relative paths and modules are found from ``cwd`` (default: the current directory), as
@@ -67,7 +70,7 @@ def is_launch_script(command: PythonCommand, job_script: str, cwd: Optional[str]
         JobScriptError: the script cannot be found, read or parsed; names the job script's
             line and says how to fix it. A command is never skipped silently.
     """
-    cwd = os.getcwd() if cwd is None else cwd
+    cwd = cwd or os.getcwd()
     path = _module_file(command, job_script, cwd) if command.module else os.path.join(
         cwd, command.script)
     try:
@@ -76,14 +79,14 @@ def is_launch_script(command: PythonCommand, job_script: str, cwd: Optional[str]
     except OSError as error:
         _fail(command, job_script, f"cannot read {command.script}: {error.strerror}")
     try:
-        return uses_mlxp_launch(source.decode("utf-8"), path)
-    except (SyntaxError, ValueError, UnicodeDecodeError) as error:
+        return uses_mlxp_launch(source, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         _fail(command, job_script, f"cannot parse {command.script}: {error}")
 
 
 def _module_file(command: PythonCommand, job_script: str, cwd: str) -> str:
     """The source file ``python -m module`` would run, found without importing anything."""
-    search: Optional[List[str]] = [cwd, *sys.path[1:]]
+    search: List[str] = [cwd, *sys.path[1:]]  # python -m puts its directory first
     spec = None
     parts = command.script.split(".")
     for depth in range(1, len(parts) + 1):

@@ -29,6 +29,14 @@ TASK = "def train(ctx):\n    pass\n"
                      id="from-import-alias"),
         pytest.param("import mlxp.launcher\n@mlxp.launcher.launch()\n" + TASK, True,
                      id="launcher-module"),
+        pytest.param("import mlxp.launcher\n@mlxp.launch()\n" + TASK, True,
+                     id="submodule-import-binds-mlxp"),
+        pytest.param("import mlxp.launcher as ml\n@ml.launch()\n" + TASK, True,
+                     id="launcher-module-alias"),
+        pytest.param("import mlxp as m\n@mlxp.launch()\n" + TASK, False,
+                     id="alias-does-not-bind-mlxp"),
+        pytest.param("# -*- coding: latin-1 -*-\nimport mlxp\n# caf\xe9\n@mlxp.launch()\n"
+                     + TASK, True, id="coding-line"),
         pytest.param("import mlxp\n" + TASK + "if __name__ == '__main__':\n"
                      "    mlxp.launch(config_path='c')(train)()\n", True, id="called-not-decorated"),
         pytest.param("import mlxp\nasync def f():\n    pass\n"
@@ -50,7 +58,7 @@ TASK = "def train(ctx):\n    pass\n"
     ],
 )
 def test_a_launch_is_a_decorator_or_call_of_mlxp_launch(source: str, expected: bool) -> None:
-    assert uses_mlxp_launch(source) is expected
+    assert uses_mlxp_launch(source.encode("latin-1")) is expected
 
 
 def _command(script: str, module: bool = False) -> PythonCommand:
@@ -98,6 +106,10 @@ def test_modules_and_paths_are_found_from_the_submit_directory(
                      id="not-utf8"),
         pytest.param({"ns/x.txt": "x"}, "ns", False, "cannot read ns", id="a-directory"),
         pytest.param({}, "nowhere.mod", True, "no module named 'nowhere'", id="missing-module"),
+        pytest.param({"nul.py": b"x = 1\0\n"}, "nul.py", False, "cannot parse nul.py",
+                     id="null-byte"),
+        pytest.param({"deep.py": "x = " + "(" * 5000 + ")" * 5000 + "\n"}, "deep.py", False,
+                     "cannot parse deep.py", id="nested-too-deep"),
         pytest.param({"ns/x.txt": "x"}, "ns", True, "module 'ns' has no Python source",
                      id="namespace-without-main"),
     ],
