@@ -305,6 +305,18 @@ READ_SCRIPT = "import mlxp\nopen('READ_RAN', 'w').close()\nprint(len(mlxp.Reader
              " each job runs it before its launch command"],
             id="read-before",
         ),
+        pytest.param(
+            """\
+            #!/bin/bash
+            #OAR -l core=1
+            python main.py seed=1,2
+            python read.py --from "$OAR_JOB_ID" > results.txt
+            """,
+            [], ['python read.py --from "$OAR_JOB_ID" > results.txt'],
+            ["mlxpsub: script.sh:4: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it after its launch command"],
+            id="read-with-expansion-and-redirection",
+        ),
     ],
 )
 def test_a_python_command_that_is_not_a_launch_is_a_line_of_each_job_never_run_here(

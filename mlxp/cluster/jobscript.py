@@ -137,8 +137,8 @@ def parse_job_script(text: str, path: str,
             continue
         else:
             words = _Words(line, path, number)
-            command = words.python_command()
-            if command is not None and (is_launch is None or is_launch(command)):
+            command, launch = _python_command(words, is_launch)
+            if launch and command is not None:
                 commands.append(command)
             elif command is not None:
                 kept.append(command)
@@ -166,6 +166,26 @@ def parse_job_script(text: str, path: str,
         dropped=tuple(dropped),
         kept=tuple(kept),
     )
+
+
+def _python_command(words: "_Words", is_launch: Optional[Callable[[PythonCommand], bool]]
+                    ) -> Tuple[Optional[PythonCommand], bool]:
+    """The line's python command, if any, and whether it is a launch.
+
+    Only a launch is taken apart and must pass every check: any other python command is a
+    shell line of the jobs, so a pipe or ``$VAR`` after its script is fine there.
+    """
+    try:
+        command = words.python_command()
+    except JobScriptError as error:
+        try:
+            command = words.script_only()
+        except JobScriptError:
+            command = None
+        if command is None or is_launch is None or is_launch(command):
+            raise error
+        return command, False
+    return command, command is not None and (is_launch is None or is_launch(command))
 
 
 def _logical_lines(text: str) -> List[Tuple[int, str]]:
@@ -348,7 +368,8 @@ class _Words:
                     f"unquoted braces in {self.line[start:end]!r}: bash expands them into"
                     f" several words; quote the argument: {shlex.quote(word)}",
                 )
-        options, module, script, arguments = self._split_interpreter_words(index + 1)
+        options, module, script, arguments = self._split_interpreter_words(
+            self.values[index + 1:])
         return PythonCommand(
             prefix=self.line[:interpreter_start].strip(),
             interpreter=self.values[index],
@@ -358,6 +379,24 @@ class _Words:
             options=options,
             module=module,
         )
+
+    def script_only(self) -> Optional[PythonCommand]:
+        """The python command as far as its script, the words after the first operator or
+        expansion left out; None when the script itself is not plain text."""
+        index = self._interpreter_index()
+        if index is None or self.open_quote:
+            return None
+        start = self.spans[index][0]
+        cut = min([*self.operators, *(i for i in self.expansions if i >= start)],
+                  default=len(self.line))
+        plain = []
+        for (_, end), value in zip(self.spans[index + 1:], self.values[index + 1:]):
+            if end > cut:
+                break
+            plain.append(value)
+        options, module, script, arguments = self._split_interpreter_words(plain)
+        return PythonCommand(self.line[:start].strip(), self.values[index], script, arguments,
+                             self.number, options, module)
 
     def _interpreter_index(self) -> Optional[int]:
         """Index of the interpreter word; only launchers and ``VAR=value`` may come before."""
@@ -370,10 +409,10 @@ class _Words:
         return None
 
     def _split_interpreter_words(
-        self, index: int
+        self, after_interpreter: List[str]
     ) -> Tuple[Tuple[str, ...], bool, str, Tuple[str, ...]]:
         """``(options, module, script, arguments)`` from the words after the interpreter."""
-        words = list(self.values[index:])
+        words = list(after_interpreter)
         options: List[str] = []
         while words and words[0].startswith("-") and words[0] != "-":
             word = words.pop(0)
