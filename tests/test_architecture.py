@@ -23,7 +23,7 @@ LAYERS = [
      "mlxp._cli", "mlxp._metrics", "mlxp._progress", "mlxp._override_checks", "mlxp._runlock",
      "mlxp.enumerations"},
     {"mlxp.logger", "mlxp.artifacts", "mlxp.reader", "mlxp.cluster.schedulers", "mlxp.vcs",
-     "mlxp._limits", "mlxp._snapshot", "mlxp.data_structures"},
+     "mlxp._limits", "mlxp._snapshot", "mlxp.data_structures", "mlxp.cluster.shellline"},
     {"mlxp._ranks", "mlxp.version_manager", "mlxp.cluster.jobscript", "mlxp.cluster.jobs",
      "mlxp.cluster.runs"},
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status",

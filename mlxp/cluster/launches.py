@@ -15,7 +15,7 @@ import sys
 from importlib.machinery import PathFinder
 from typing import List, NoReturn, Set, Union
 
-from mlxp.cluster.jobscript import PythonCommand
+from mlxp.cluster.shellline import PythonCommand
 from mlxp.errors import JobScriptError
 
 __all__ = ["is_launch_script", "uses_mlxp_launch"]
