@@ -435,3 +435,35 @@ def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
     snapshot = project / ".work_dir" / "repo" / head
     assert "\nexport MLXP_SNAPSHOT=" in script
     assert f"\ncd {snapshot / inside if inside != '.' else snapshot}\n" in script
+
+
+COPY_VM = """
+import os, shutil
+
+class CopyVM:
+    def __init__(self, parent_work_dir, compute_requirements):
+        self.target = os.path.join(parent_work_dir, "copy")
+
+    def make_working_directory(self):
+        shutil.copytree(os.getcwd(), self.target)
+        return self.target
+
+    def get_info(self):
+        return {"tool": "CopyVM"}
+"""
+
+
+def test_dry_run_with_a_users_version_manager_makes_no_working_directory_and_says_so(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={
+        "vms.py": COPY_VM,
+        "configs/mlxp.yaml": "version_manager:\n  name: vms.CopyVM\nuse_version_manager: true\n",
+        "script.sh": "#!/bin/bash\n#SBATCH --time=1\npython main.py\n"})
+    monkeypatch.chdir(project)
+    assert sub.main(["--dry-run", "script.sh"]) == 0
+    out, err = capfd.readouterr()
+    assert "vms.CopyVM makes its working directory only when the jobs are submitted" in err
+    assert "# logs/1: slurm job script" in out and "MLXP_SNAPSHOT" not in out
+    assert calls() == [] and not (project / ".work_dir").exists()
