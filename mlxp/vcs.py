@@ -171,9 +171,10 @@ class _Preview(Snapshot):
 
     def _is_dir(self, path: str) -> bool:
         relative = os.path.relpath(path, self.path).replace(os.sep, "/")
-        kind = _git(self.repo_path, "cat-file", "-t", f"{self.commit_hash}:{relative}",
-                    check=False).stdout.strip()
-        return relative == "." or kind == "tree"
+        if relative == ".":
+            return True
+        return _git(self.repo_path, "cat-file", "-t", f"{self.commit_hash}:{relative}",
+                    check=False).stdout.strip() == "tree"
 
 
 def materialise_commit(repo: str, commit: str, target: str) -> str:

@@ -351,10 +351,9 @@ def test_the_job_runs_the_line_after_its_launch_command(
     monkeypatch.chdir(project)
     assert sub.main(["script.sh"]) == 0
     assert not (project / "READ_RAN").exists()
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # python: ours
     job = subprocess.run(["bash", str(project / "logs" / "1" / "script.sh")],
-                         capture_output=True, text=True, env={
-                             **os.environ,
-                             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+                         capture_output=True, text=True, env={**os.environ, "PATH": path})
     assert job.returncode == 0, job.stderr
     assert (project / "READ_RAN").exists()
     assert job.stdout.splitlines()[-1] == "1"  # the run it follows is there to read
@@ -363,8 +362,8 @@ def test_the_job_runs_the_line_after_its_launch_command(
 @pytest.mark.parametrize(
     "script, files, words",
     [
-        pytest.param("python main.py\npython missing.py\n", {}, "script.sh:4: cannot read missing.py",
-                     id="missing-script"),
+        pytest.param("python main.py\npython missing.py\n", {},
+                     "script.sh:4: cannot read missing.py", id="missing-script"),
         pytest.param("python broken.py\npython main.py\n", {"broken.py": "def f(:\n"},
                      "script.sh:3: cannot parse broken.py", id="syntax-error"),
         pytest.param("python read.py\n", {"read.py": "print(1)\n"},

@@ -1,10 +1,10 @@
 """The ``mlxpsub`` command: submit every sweep point of the python commands in a job script.
 
 The script is read, never run (:mod:`mlxp.cluster.jobscript` takes it apart,
-:mod:`mlxp.cluster.launches` tells the ``@mlxp.launch`` scripts). ``main(argv)`` runs each launch
-command in submit mode, as a child process: the launcher composes its sweep points and hands
-them to :func:`mlxp.cluster.submit.submit_points`. Other python commands stay lines of the jobs. ``--rerun`` goes to
-:mod:`mlxp.cluster.rerun`.
+:mod:`mlxp.cluster.launches` tells the ``@mlxp.launch`` scripts). ``main(argv)`` runs each
+launch command in submit mode, as a child process: the launcher composes its sweep points and
+hands them to :func:`mlxp.cluster.submit.submit_points`. Other python commands stay lines of
+the jobs. ``--rerun`` goes to :mod:`mlxp.cluster.rerun`.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ DEFAULT_RERUN_QUERY = "info.status == 'FAILED'"
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``mlxpsub script.sh``: submit every sweep point of the script's launch commands.
 
-    Each python command whose script uses ``@mlxp.launch`` (read, never run) runs once, with this interpreter, in submit mode: it checks its
-    config and every sweep point, then writes and submits one job per point, or array jobs
-    with ``--array``. Every run of one submission records the same ``info.sweep_id``.
-    ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query`` selects (by
+    Each python command whose script uses ``@mlxp.launch`` (read, never run) runs once,
+    with this interpreter, in submit mode: it checks its config and every sweep point, then
+    writes and submits one job per point, or array jobs with ``--array``. Every run of one
+    submission records the same ``info.sweep_id``. ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query`` selects (by
     default the FAILED ones) again, each continuing in its own directory. Returns the exit
     status: 0 when every job was submitted, 1 when any was refused, 2 for usage errors.
     Any other python command is never run here: it is a line of each job, like ``echo``.

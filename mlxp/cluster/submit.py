@@ -41,8 +41,8 @@ def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
 
     Each point is one job, or a task of an array job with ``mlxp.scheduler.array``; every
     run records ``sweep_id`` in ``info.yaml``. A dry run with the version manager on and no
-    ``snapshot`` shows the snapshot a submission would make. Returns the exit code: 0 when every job was
-    submitted, 1 when any was refused.
+    ``snapshot`` shows the snapshot a submission would make. Returns the exit code: 0 when
+    every job was submitted, 1 when any was refused.
 
     Raises:
         MLXPError: settings that cannot be kept, checked before any run directory is made.

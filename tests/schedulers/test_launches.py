@@ -38,7 +38,8 @@ TASK = "def train(ctx):\n    pass\n"
         pytest.param("# -*- coding: latin-1 -*-\nimport mlxp\n# caf\xe9\n@mlxp.launch()\n"
                      + TASK, True, id="coding-line"),
         pytest.param("import mlxp\n" + TASK + "if __name__ == '__main__':\n"
-                     "    mlxp.launch(config_path='c')(train)()\n", True, id="called-not-decorated"),
+                     "    mlxp.launch(config_path='c')(train)()\n", True,
+                     id="called-not-decorated"),
         pytest.param("import mlxp\nasync def f():\n    pass\n"
                      "def main():\n    @mlxp.launch()\n    async def t(ctx):\n        pass\n",
                      True, id="nested-async"),
