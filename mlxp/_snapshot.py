@@ -68,9 +68,12 @@ class Snapshot:
         moved = _move(original_cwd, self.repo_path, self.path)
         if moved == original_cwd:
             return original_cwd
-        while not os.path.isdir(moved) and inside(os.path.dirname(moved), self.path):
+        while not self._is_dir(moved) and inside(os.path.dirname(moved), self.path):
             moved = os.path.dirname(moved)
         return moved
+
+    def _is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
 
     def info(self) -> Dict[str, Any]:
         """``info.version_manager`` of a run: ``commit_hash, repo_path, dirty, requirements``."""
@@ -131,12 +134,18 @@ def running_snapshot(task_file: str, environ: Optional[Mapping[str, str]] = None
 
 
 
-def with_record(snapshot: Snapshot, repo_snapshots: str) -> Snapshot:
-    """Save the snapshot's launch record, named by its content so equal launches share one."""
+def record_of(snapshot: Snapshot, repo_snapshots: str) -> Tuple[str, str]:
+    """``(path, text)`` of the snapshot's launch record under ``repo_snapshots``, named by
+    its content so that equal launches share one."""
     fields = {k: v for k, v in asdict(snapshot).items() if k != "record_path"}
     text = json.dumps(fields, indent=1, sort_keys=True)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-    path = os.path.join(repo_snapshots, _RECORDS_DIR, f"{digest}.json")
+    return os.path.join(repo_snapshots, _RECORDS_DIR, f"{digest}.json"), text
+
+
+def with_record(snapshot: Snapshot, repo_snapshots: str) -> Snapshot:
+    """Save the snapshot's launch record (see :func:`record_of`)."""
+    path, text = record_of(snapshot, repo_snapshots)
     if not os.path.isfile(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         _layout.atomic_write_text(path, text)

@@ -16,11 +16,12 @@ import shutil
 import sys
 import tarfile
 import tempfile
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from mlxp import _layout, _shell
 from mlxp._prompts import DEFAULT_COMMIT_MESSAGE, ask_commit_message, ask_files_to_add
-from mlxp._snapshot import Snapshot, inside, running_snapshot, with_record
+from mlxp._snapshot import Snapshot, inside, record_of, running_snapshot, with_record
 from mlxp.errors import VersionManagerError
 from mlxp.settings import SNAPSHOT_ENV
 
@@ -133,18 +134,47 @@ class GitVM(VersionManager):
                                            sys.stderr)
         commit = _head_commit(repo, task_file)
         _warn(repo, commit, untracked, changes, sys.stderr, listed=asked)
-        diff = _git(repo, "diff", "--binary", "--no-color", "--no-ext-diff", commit).stdout
-        path = materialise_commit(repo, commit, os.path.join(
-            self.parent_work_dir, os.path.basename(repo), commit))
-        requirements = tuple(installed_requirements()) if self.compute_requirements else None
-        snapshot = Snapshot(path, repo, commit, diff, requirements)
+        snapshot = self._snapshot(repo, commit)
+        materialise_commit(repo, commit, snapshot.path)
         if not os.path.isfile(snapshot.task_path(task_file)):
-            raise VersionManagerError(
-                f"{_layout.display_path(task_file)} is not in commit {commit[:12]}, so the"
-                f" snapshot cannot run it\n  add and commit it (git add, git commit) {_TURN_OFF}",
-                path=task_file, commit_hash=commit,
-            )
-        return with_record(snapshot, os.path.dirname(path))
+            raise _not_in_commit(task_file, commit)
+        return with_record(snapshot, os.path.dirname(snapshot.path))
+
+    def preview(self, task_file: str) -> Snapshot:
+        """The snapshot :meth:`prepare` would give now, without asking, warning or writing
+        anything: ``mlxpsub --dry-run`` shows the job scripts that name it.
+
+        Raises:
+            VersionManagerError: as :meth:`prepare`.
+        """
+        task_file = os.path.abspath(task_file)
+        repo = _repository_of(task_file)
+        commit = _head_commit(repo, task_file)
+        snapshot = self._snapshot(repo, commit)
+        in_commit = os.path.relpath(os.path.realpath(task_file), repo).replace(os.sep, "/")
+        if _git(repo, "cat-file", "-e", f"{commit}:{in_commit}", check=False).returncode:
+            raise _not_in_commit(task_file, commit)
+        record_path, _ = record_of(snapshot, os.path.dirname(snapshot.path))
+        return _Preview(**{**asdict(snapshot), "record_path": record_path})
+
+    def _snapshot(self, repo: str, commit: str) -> Snapshot:
+        """The snapshot of ``commit``, not materialised yet, with the diff and requirements."""
+        diff = _git(repo, "diff", "--binary", "--no-color", "--no-ext-diff", commit).stdout
+        path = os.path.join(self.parent_work_dir, os.path.basename(repo), commit)
+        requirements = tuple(installed_requirements()) if self.compute_requirements else None
+        return Snapshot(path, repo, commit, diff, requirements)
+
+
+@dataclass(frozen=True)
+class _Preview(Snapshot):
+    """A snapshot not materialised yet: its directories are those of the commit's tree."""
+
+    def _is_dir(self, path: str) -> bool:
+        relative = os.path.relpath(path, self.path).replace(os.sep, "/")
+        if relative == ".":
+            return True
+        return _git(self.repo_path, "cat-file", "-t", f"{self.commit_hash}:{relative}",
+                    check=False).stdout.strip() == "tree"
 
 
 def materialise_commit(repo: str, commit: str, target: str) -> str:
@@ -325,3 +355,11 @@ def _list(what: str, entries: Sequence[str], stderr: TextIO) -> None:
     if entries:
         stderr.write(f"mlxp: {what} ({len(entries)}):\n")
         stderr.write("".join(f"  {entry}\n" for entry in entries))
+
+
+def _not_in_commit(task_file: str, commit: str) -> VersionManagerError:
+    return VersionManagerError(
+        f"{_layout.display_path(task_file)} is not in commit {commit[:12]}, so the"
+        f" snapshot cannot run it\n  add and commit it (git add, git commit) {_TURN_OFF}",
+        path=task_file, commit_hash=commit,
+    )

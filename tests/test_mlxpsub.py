@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -266,3 +267,202 @@ def test_installed_command_and_module_entry_point(
     assert len(result.stdout.splitlines()) == 8
     result = subprocess.run([sys.executable, "-m", "mlxp.sub", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("usage: mlxpsub")
+
+
+READ_SCRIPT = "import mlxp\nopen('READ_RAN', 'w').close()\nprint(len(mlxp.Reader('./logs/')))\n"
+
+
+@pytest.mark.parametrize(
+    "script, env_tail, post, notes",
+    [
+        pytest.param(  # the shape of MLXP's tutorial: a launch line, then reading the results
+            """\
+            #!/bin/bash
+            #OAR -l core=1, walltime=6:00:00
+
+
+            python main.py seed=1,2\\
+                    mlxp.use_version_manager=False
+
+            sleep 10
+
+            python read.py
+            """,
+            [], ["sleep 10", "python read.py"],
+            ["mlxpsub: script.sh:10: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it after its launch command"],
+            id="tutorial-read-after",
+        ),
+        pytest.param(
+            """\
+            #!/bin/bash
+            #OAR -l core=1
+            srun python3 -u read.py --fast
+            python main.py seed=1,2
+            """,
+            ["srun python3 -u read.py --fast"], [],
+            ["mlxpsub: script.sh:3: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it before its launch command"],
+            id="read-before",
+        ),
+        pytest.param(
+            """\
+            #!/bin/bash
+            #OAR -l core=1
+            python main.py seed=1,2
+            python read.py --from "$OAR_JOB_ID" > results.txt
+            """,
+            [], ['python read.py --from "$OAR_JOB_ID" > results.txt'],
+            ["mlxpsub: script.sh:4: read.py does not use @mlxp.launch: not run here;"
+             " each job runs it after its launch command"],
+            id="read-with-expansion-and-redirection",
+        ),
+    ],
+)
+def test_a_python_command_that_is_not_a_launch_is_a_line_of_each_job_never_run_here(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd,
+    script: str, env_tail, post, notes
+) -> None:
+    calls = fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    project = make_project(tmp_path / "p", files={"script.sh": script, "read.py": READ_SCRIPT},
+                           config="num_epoch: 1\nseed: 0\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    assert not (project / "READ_RAN").exists()
+    assert len(calls()) == 2
+    assert capfd.readouterr().out.splitlines() == [*notes, "logs/1  oar job 3",
+                                                   "logs/2  oar job 3"]
+    lines = (project / "logs" / "1" / "script.sh").read_text().splitlines()
+    cd = lines.index(f"cd {project}")
+    assert lines[cd - len(env_tail):cd] == env_tail
+    assert lines[cd + 1].split()[1] == "main.py" and lines[cd + 2:] == post
+
+
+def test_the_job_runs_the_line_after_its_launch_command(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    project = make_project(tmp_path / "p", files={"script.sh": """\
+        #!/bin/bash
+        #OAR -l core=1
+        python main.py mlxp.use_version_manager=False
+        python read.py
+        """, "read.py": READ_SCRIPT}, config="num_epoch: 1\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 0
+    assert not (project / "READ_RAN").exists()
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # python: ours
+    job = subprocess.run(["bash", str(project / "logs" / "1" / "script.sh")],
+                         capture_output=True, text=True, env={**os.environ, "PATH": path})
+    assert job.returncode == 0, job.stderr
+    assert (project / "READ_RAN").exists()
+    assert job.stdout.splitlines()[-1] == "1"  # the run it follows is there to read
+
+
+@pytest.mark.parametrize(
+    "script, files, words",
+    [
+        pytest.param("python main.py\npython missing.py\n", {},
+                     "script.sh:4: cannot read missing.py", id="missing-script"),
+        pytest.param("python broken.py\npython main.py\n", {"broken.py": "def f(:\n"},
+                     "script.sh:3: cannot parse broken.py", id="syntax-error"),
+        pytest.param("python read.py\n", {"read.py": "print(1)\n"},
+                     "script.sh: no @mlxp.launch python command", id="no-launch"),
+    ],
+)
+def test_a_python_command_mlxpsub_cannot_decide_on_stops_everything(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd,
+    script: str, files, words: str
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={
+        "script.sh": "#!/bin/bash\n#SBATCH --time=1\n" + script, **files})
+    monkeypatch.chdir(project)
+    assert sub.main(["script.sh"]) == 2
+    out, err = capfd.readouterr()
+    assert err.startswith(f"mlxpsub: error: {words}") and "Traceback" not in err
+    assert calls() == [] and not (project / "logs").exists()
+
+
+def _scripts_shown(out: str) -> dict:
+    """``{header path: script}`` of what ``mlxpsub --dry-run`` printed."""
+    shown = {}
+    for block in out.split("# ")[1:]:
+        header, _, script = block.partition("\n")
+        shown[header.split(":")[0]] = script[:-1]  # print's blank line between scripts
+    return shown
+
+
+@pytest.mark.parametrize("flags, inside", [
+    pytest.param([], ".", id="single"),
+    pytest.param(["--array"], ".", id="array"),
+    pytest.param([], "tutorial", id="project-in-a-subdirectory-of-the-repository"),
+])
+def test_dry_run_shows_the_scripts_a_submission_writes_with_the_version_manager(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd, flags,
+    inside: str
+) -> None:
+    fake.install("oarsub", stdout="OAR_JOB_ID=3\n")
+    repo = tmp_path / "repo"
+    project = make_project(repo / inside, files={".gitignore": "logs/\n", "script.sh": """\
+        #!/bin/bash
+        #OAR -l core=1
+        module load cuda
+        python main.py seed=1,2 mlxp.use_version_manager=true mlxp.interactive_mode=false
+        python read.py
+        """, "read.py": READ_SCRIPT}, config="num_epoch: 1\nseed: 0\n")
+    git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *command], cwd=repo, check=True, env={**os.environ, **git})
+    with (project / "main.py").open("a") as main:  # a change the launch record keeps
+        main.write("# not committed\n")
+    monkeypatch.chdir(project)
+    assert sub.main(["--dry-run", *flags, "script.sh"]) == 0
+    shown = _scripts_shown(capfd.readouterr().out)
+    assert not (project / "logs").exists() and not (repo / ".work_dir").exists()
+    assert not (project / ".work_dir").exists()
+    assert sub.main([*flags, "script.sh"]) == 0
+    written = {f"logs/{run}": (project / "logs" / run / "script.sh").read_text()
+               for run in ("1", "2")}
+    if flags:
+        written = {"logs/.arrays/1-2.sh": (project / "logs" / ".arrays" / "1-2.sh").read_text()}
+    assert shown == written
+    script = next(iter(written.values()))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, text=True,
+                          capture_output=True).stdout.strip()
+    snapshot = project / ".work_dir" / "repo" / head
+    assert "\nexport MLXP_SNAPSHOT=" in script
+    assert f"\ncd {snapshot / inside if inside != '.' else snapshot}\n" in script
+
+
+COPY_VM = """
+import os, shutil
+
+class CopyVM:
+    def __init__(self, parent_work_dir, compute_requirements):
+        self.target = os.path.join(parent_work_dir, "copy")
+
+    def make_working_directory(self):
+        shutil.copytree(os.getcwd(), self.target)
+        return self.target
+
+    def get_info(self):
+        return {"tool": "CopyVM"}
+"""
+
+
+def test_dry_run_with_a_users_version_manager_makes_no_working_directory_and_says_so(
+    tmp_path: Path, fake: FakeCommands, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    calls = fake.install("sbatch", stdout="Submitted batch job 1\n")
+    project = make_project(tmp_path / "p", files={
+        "vms.py": COPY_VM,
+        "configs/mlxp.yaml": "version_manager:\n  name: vms.CopyVM\nuse_version_manager: true\n",
+        "script.sh": "#!/bin/bash\n#SBATCH --time=1\npython main.py\n"})
+    monkeypatch.chdir(project)
+    assert sub.main(["--dry-run", "script.sh"]) == 0
+    out, err = capfd.readouterr()
+    assert "vms.CopyVM makes its working directory only when the jobs are submitted" in err
+    assert "# logs/1: slurm job script" in out and "MLXP_SNAPSHOT" not in out
+    assert calls() == [] and not (project / ".work_dir").exists()

@@ -1,9 +1,10 @@
 """The ``mlxpsub`` command: submit every sweep point of the python commands in a job script.
 
-The script is read, never run (:mod:`mlxp.cluster.jobscript` takes it apart). ``main(argv)``
-runs each python command in submit mode, as a child process: the launcher composes its sweep
-points and hands them to :func:`mlxp.cluster.submit.submit_points`. ``--rerun`` goes to
-:mod:`mlxp.cluster.rerun`.
+The script is read, never run (:mod:`mlxp.cluster.jobscript` takes it apart,
+:mod:`mlxp.cluster.launches` tells the ``@mlxp.launch`` scripts). ``main(argv)`` runs each
+launch command in submit mode, as a child process: the launcher composes its sweep points and
+hands them to :func:`mlxp.cluster.submit.submit_points`. Other python commands stay lines of
+the jobs. ``--rerun`` goes to :mod:`mlxp.cluster.rerun`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Dict, List, NoReturn, Optional, Sequence
 from mlxp._entry import CLOSED_PIPE_EXIT, exit_quietly_on_closed_stdout
 from mlxp._shell import run_attached
 from mlxp.cluster.jobscript import ParsedScript, parse_job_script
+from mlxp.cluster.launches import is_launch_script
 from mlxp.errors import MLXPError, UsageError
 from mlxp.settings import DRY_RUN_PLAN_ENV, SCHEDULER_ENV, SWEEP_ID_ENV
 from mlxp.sweep import new_sweep_id
@@ -30,14 +32,15 @@ DEFAULT_RERUN_QUERY = "info.status == 'FAILED'"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``mlxpsub script.sh``: submit every sweep point of the script's commands.
+    """``mlxpsub script.sh``: submit every sweep point of the script's launch commands.
 
-    Each python command runs once, with this interpreter, in submit mode: it checks its
-    config and every sweep point, then writes and submits one job per point, or array jobs
-    with ``--array``. Every run of one submission records the same ``info.sweep_id``.
-    ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query`` selects (by
+    Each python command whose script uses ``@mlxp.launch`` (read, never run) runs once,
+    with this interpreter, in submit mode: it checks its config and every sweep point, then
+    writes and submits one job per point, or array jobs with ``--array``. Every run of one
+    submission records the same ``info.sweep_id``. ``mlxpsub --rerun DIR`` submits the runs under ``DIR`` that ``--query`` selects (by
     default the FAILED ones) again, each continuing in its own directory. Returns the exit
     status: 0 when every job was submitted, 1 when any was refused, 2 for usage errors.
+    Any other python command is never run here: it is a line of each job, like ``echo``.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     with exit_quietly_on_closed_stdout():  # mlxpsub --dry-run script.sh | head
@@ -59,6 +62,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for number, text in parsed.dropped:
             print(f"mlxpsub: note: {path}:{number}: left out {text!r}: each job runs in the"
                   " submit directory", file=sys.stderr)
+        first_launch = parsed.commands[0].line
+        for command in parsed.kept:
+            where = "after" if command.line > first_launch else "before"
+            print(f"mlxpsub: {path}:{command.line}: {command.script} does not use @mlxp.launch:"
+                  f" not run here; each job runs it {where} its launch command")
         if options.dry_run:
             with tempfile.TemporaryDirectory(prefix="mlxpsub-") as scratch:
                 # one plan of run ids for the whole script, as a submission would allocate
@@ -126,15 +134,16 @@ def _parser() -> _ArgumentParser:
     parser = _ArgumentParser(
         prog="mlxpsub", add_help=False, allow_abbrev=False,
         usage=USAGE[len("usage: "):],
-        description="Submit one job per sweep point of the python commands in a scheduler"
-        " job script (SLURM, OAR, TORQUE/PBS, SGE, MWM, LSF). The script is read, never run;"
-        " each run gets its own directory with its script.sh. See docs/mlxpsub.md.",
+        description="Submit one job per sweep point of the @mlxp.launch python commands in a"
+        " scheduler job script (SLURM, OAR, TORQUE/PBS, SGE, MWM, LSF). The script is read,"
+        " never run; other python commands run in each job, like any other line. Each run"
+        " gets its own directory with its script.sh. See docs/mlxpsub.md.",
     )
     parser.add_argument("script", nargs="?", help="the job script: directives, environment"
                         " lines and python commands, e.g. python main.py seed=1,2")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print the job scripts, with the run ids a submission would"
-                        " give them; write and submit nothing")
+                        help="print the job scripts as a submission writes them, with the"
+                        " run ids it would give them; write and submit nothing")
     parser.add_argument("--array", action="store_true",
                         help="submit the points of a command as array jobs")
     parser.add_argument("--max-running", type=_count, metavar="K",
@@ -181,5 +190,6 @@ def _read_script(path: str) -> ParsedScript:
         raise UsageError(f"no such job script: {path}") from error
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read the job script {path}: {error}") from error
-    return parse_job_script(text, path)
+    return parse_job_script(text, path,
+                            is_launch=lambda command: is_launch_script(command, path))
 

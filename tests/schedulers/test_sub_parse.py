@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -399,3 +400,55 @@ def test_any_quoted_words_are_read_as_bash_reads_them(arguments: str) -> None:
                           text=True, check=True)
     expected = tuple(bash.stdout.split("\0")[:-1])
     assert _one(f"python main.py {arguments}\n").commands[0].arguments == expected
+
+
+@pytest.mark.parametrize(
+    "body, env_lines, launches, post_lines, kept",
+    [
+        pytest.param("python main.py a=1\nsleep 10\npython read.py\n", (), (2,),
+                     ("sleep 10", "python read.py"), (4,), id="tutorial-read-after"),
+        pytest.param("python prep.py --x 1\npython main.py\n", ("python prep.py --x 1",), (3,), (),
+                     (2,), id="prepare-before"),
+        pytest.param("python main.py\npython read.py\npython main.py b=2\necho end\n", (),
+                     (2, 4), ("python read.py", "echo end"), (3,), id="between-two-launches"),
+        pytest.param("srun -n 2 python3 \\\n  read.py\npython main.py\n",
+                     ("srun -n 2 python3   read.py",), (4,), (), (2,), id="continued-with-prefix"),
+        pytest.param("python main.py\npython read.py --out $HOME/x | tee log > out.txt\n", (),
+                     (2,), ("python read.py --out $HOME/x | tee log > out.txt",), (3,),
+                     id="pipe-and-expansion-after-the-script"),
+        pytest.param("srun -n $N python read.py seed={1,2}\npython main.py\n",
+                     ("srun -n $N python read.py seed={1,2}",), (3,), (), (2,),
+                     id="braces-and-prefix-expansion"),
+    ],
+)
+def test_python_commands_that_are_not_launches_are_shell_lines(
+    body: str, env_lines, launches, post_lines, kept
+) -> None:
+    parsed = parse_job_script("#SBATCH --time=1\n" + body, "job.sh",
+                              is_launch=lambda command: command.script == "main.py")
+    assert parsed.env_lines == env_lines and parsed.post_lines == post_lines
+    assert tuple(c.line for c in parsed.commands) == launches
+    assert tuple(c.line for c in parsed.kept) == kept
+
+
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        pytest.param("python main.py | tee log", "'|' in a python command", id="launch-with-pipe"),
+        pytest.param("python $SCRIPT", "shell expansion in '$SCRIPT'", id="script-is-an-expansion"),
+        pytest.param("python read.py>out", "'>' in a python command", id="operator-in-script-word"),
+        pytest.param("python -u $X", "shell expansion in '$X'", id="no-script-before-expansion"),
+    ],
+)
+def test_a_python_command_mlxpsub_cannot_take_apart_is_an_error_unless_it_is_no_launch(
+    line: str, words: str
+) -> None:
+    with pytest.raises(JobScriptError, match=re.escape(f"job.sh:2: {words}")):
+        parse_job_script(f"#SBATCH --time=1\n{line}\npython main.py\n", "job.sh",
+                         is_launch=lambda command: command.script == "main.py")
+
+
+def test_a_script_with_no_launch_is_an_error() -> None:
+    with pytest.raises(JobScriptError, match="job.sh: no @mlxp.launch python command"):
+        parse_job_script("#SBATCH --time=1\npython read.py\n", "job.sh",
+                         is_launch=lambda command: False)
