@@ -108,10 +108,13 @@ def _main(
                 return 0
             if not command_line.dry_run:
                 points.check_all()  # a bad point fails before the first one runs
-            if snapshot is None and not command_line.dry_run and settings.use_version_manager:
-                snapshot = _prepare_snapshot(points.first, task_file)
-                if not settings.use_scheduler:  # the whole launch runs again, from the snapshot
-                    return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
+            if snapshot is None and settings.use_version_manager:
+                if command_line.dry_run:  # submit mode: show the scripts a submission writes
+                    snapshot = _preview_snapshot(points.first, task_file, program)
+                else:
+                    snapshot = _prepare_snapshot(points.first, task_file)
+                    if not settings.use_scheduler:  # the whole launch runs again, from it
+                        return _rerun_from_snapshot(snapshot, task_file, command_line, sweep_id)
             if settings.use_scheduler:
                 from mlxp.cluster.submit import submit_points  # the cluster side loads only here
 
@@ -150,20 +153,40 @@ def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
     return running_snapshot(task_file)
 
 
-def _prepare_snapshot(point: RunPoint, task_file: str) -> "Snapshot":
-    """The snapshot of this launch, by GitVM or the user's ``mlxp.version_manager.name``."""
-    from mlxp.vcs import GitVM, snapshot_from_manager
+def _version_manager(point: RunPoint, interactive: bool) -> Any:
+    """GitVM, or the user's ``mlxp.version_manager.name`` built as MLXP builds it: with the
+    other ``version_manager.*`` keys."""
+    from mlxp.vcs import GitVM
 
     settings = point.settings
     keys = {key: value for key, value in settings.version_manager.items() if key != "name"}
     if point.version_manager_class is None:
-        manager: Any = GitVM(**keys, interactive_mode=settings.interactive_mode,
-                             parent_log_dir=settings.logger.parent_log_dir)
-    else:  # built as MLXP builds it: with the other version_manager.* keys
-        manager = point.version_manager_class(**keys)
+        return GitVM(**keys, interactive_mode=interactive,
+                     parent_log_dir=settings.logger.parent_log_dir)
+    return point.version_manager_class(**keys)
+
+
+def _prepare_snapshot(point: RunPoint, task_file: str) -> "Snapshot":
+    """The snapshot of this launch, by GitVM or the user's version manager."""
+    from mlxp.vcs import snapshot_from_manager
+
+    manager = _version_manager(point, point.settings.interactive_mode)
     if callable(getattr(manager, "prepare", None)):
         return manager.prepare(task_file)  # type: ignore[no-any-return]
-    return snapshot_from_manager(manager, task_file, keys["parent_work_dir"])
+    return snapshot_from_manager(manager, task_file,
+                                 point.settings.version_manager.parent_work_dir)
+
+
+def _preview_snapshot(point: RunPoint, task_file: str, program: str) -> Optional["Snapshot"]:
+    """The snapshot a submission would make, so that a dry run shows the same job scripts
+    (their ``cd`` into it and ``export`` of its record); nothing is written. None, with a
+    note, for a user's version manager: only making its working directory would tell."""
+    if point.version_manager_class is not None:
+        print(f"{program}: note: {point.settings.version_manager.name} makes its working"
+              " directory only when the jobs are submitted: these scripts leave out its cd and"
+              " export", file=sys.stderr)
+        return None
+    return _version_manager(point, interactive=False).preview(task_file)  # type: ignore[no-any-return]
 
 
 def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: CommandLine,

@@ -40,35 +40,15 @@ def submit_points(points: Sequence[Any], flags: Sequence[str], dry_run: bool,
     """Submit every point (``.point`` overrides, ``.config``, ``.settings``, ``.overrides``).
 
     Each point is one job, or a task of an array job with ``mlxp.scheduler.array``; every
-    run records ``sweep_id`` in ``info.yaml``. A dry run with the version manager on and no
-    ``snapshot`` shows the snapshot a submission would make. Returns the exit code: 0 when
+    run records ``sweep_id`` in ``info.yaml``. Returns the exit code: 0 when
     every job was submitted, 1 when any was refused.
 
     Raises:
         MLXPError: settings that cannot be kept, checked before any run directory is made.
     """
-    if dry_run and snapshot is None and points and points[0].settings.use_version_manager:
-        snapshot = _previewed_snapshot(points[0])
     new_runs = NewRuns(snapshot, sweep_id)
     jobs = plan_jobs(points, flags, dry_run, snapshot, new_runs.contents)
     return submit_jobs(jobs, dry_run)
-
-
-def _previewed_snapshot(point: Any) -> Optional["Snapshot"]:
-    """The snapshot a submission would make, so that a dry run shows the same job scripts
-    (their ``cd`` into it and ``export`` of its record); nothing is written. None, with a
-    note, for a user's version manager: only making its working directory would tell."""
-    from mlxp.vcs import GitVM  # git only with the version manager on
-
-    settings = point.settings
-    if getattr(point, "version_manager_class", None) is not None:
-        print(f"mlxpsub: note: {settings.version_manager.name} makes its working directory"
-              " only when the jobs are submitted: these scripts leave out its cd and export",
-              file=sys.stderr)
-        return None
-    keys = {key: value for key, value in settings.version_manager.items() if key != "name"}
-    manager = GitVM(**keys, interactive_mode=False, parent_log_dir=settings.logger.parent_log_dir)
-    return manager.preview(os.path.abspath(sys.argv[0]))
 
 
 def submit_jobs(jobs: Sequence[Job], dry_run: bool) -> int:
