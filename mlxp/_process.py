@@ -16,7 +16,6 @@ import time
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from mlxp import _layout
-from mlxp._shell import run
 
 __all__ = [
     "HEARTBEAT_FILE",
@@ -124,6 +123,8 @@ def _machine_scope() -> str:
 
 def _ps_field(pid: int, field: str) -> Optional[str]:
     try:  # a few ms, on systems without /proc only
+        from mlxp._shell import run  # starting processes is rare here: keep import mlxp light
+
         done = run(["ps", "-o", field, "-p", str(pid)], timeout=10)
     except (OSError, TimeoutError):
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence as SequenceABC
 from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, List, Optional,
                     Sequence, Tuple, Union, overload)
@@ -175,6 +174,8 @@ def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[
     """
     if isinstance(error, SystemExit):  # its code says it all; Python prints no traceback
         return None
+    import traceback  # only when a point failed
+
     if logger is None or isinstance(logger, RankLogger):  # rank 0 keeps the run's files
         traceback.print_exception(type(error), error, error.__traceback__)
         return None

@@ -8,7 +8,6 @@ mlxp.yaml, so that an MLXP project's file is read unchanged.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -202,6 +201,8 @@ def named_class(settings: ConfigDict, key: str, task_dir: str, source: str) -> O
     module = _import_module(module_name, task_dir, key, where, source)
     found = getattr(module, attribute, None)
     if not isinstance(found, type):
+        import difflib  # only for an error message
+
         close = difflib.get_close_matches(attribute, [n for n in dir(module) if n[:1].isupper()], 1)
         hint = f" (did you mean {module_name}.{close[0]}?)" if close else ""
         what = "has no class" if found is None else "holds no class named"

@@ -21,6 +21,18 @@ def test_import_mlxp_loads_no_optional_or_heavy_package() -> None:
     assert offenders == []
 
 
+# Standard-library modules that cost milliseconds each and serve only rare paths (starting a
+# process, an error's did-you-mean or traceback, dataclasses): imported where they are used.
+SLOW_STDLIB = ["subprocess", "dataclasses", "inspect", "difflib", "traceback", "ast"]
+
+
+def test_import_mlxp_loads_no_slow_standard_module() -> None:
+    code = "import sys, json; import mlxp; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    assert "mlxp.launcher" in loaded
+    assert [name for name in SLOW_STDLIB if name in loaded] == []
+
+
 def test_import_mlxp_loads_no_cluster_module() -> None:
     """The cluster side (parsing, submission, the backends) loads only when submitting."""
     code = (
