@@ -102,6 +102,12 @@ def _schema_keys(schema: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 _FLAT_SCHEMA = _schema_keys(SCHEMA)
 
 
+# Words MLXP 1.0.5's settings took for a boolean (OmegaConf's BooleanNode), on the command line
+# too, where the override grammar reads them as strings: mlxp.use_logger=no.
+_BOOLEAN_WORDS = {**dict.fromkeys(("true", "yes", "on", "y", "1"), True),
+                  **dict.fromkeys(("false", "no", "off", "n", "0"), False)}
+
+
 def _type_name(types: Sequence[type]) -> str:
     names = {list: "a list of lines", str: "a string", int: "an integer", bool: "true or false",
              type(None): "null", float: "a number"}
@@ -134,6 +140,8 @@ def set_setting(settings: ConfigDict, key: str, value: Any, source: Optional[str
             set_setting(settings, f"{key}.{sub_key}", sub_value, source)
         return
     types, _, choices = entry
+    if bool in types and not isinstance(value, bool):
+        value = _BOOLEAN_WORDS.get(str(value).lower(), value)
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
         raise SettingsError(
             f"'mlxp.{key}' must be {_type_name(types)}, not {value!r}", key=key, path=where

@@ -40,7 +40,9 @@ def test_a_file_wrapped_in_an_mlxp_section_is_accepted(tmp_path: Path) -> None:
     [
         pytest.param("use_loger", False, ["unknown mlxp setting 'mlxp.use_loger'",
                                           "did you mean 'mlxp.use_logger'"], id="typo"),
-        pytest.param("use_logger", "yes", ["must be true or false", "'yes'"], id="string-for-bool"),
+        pytest.param("use_logger", "maybe", ["must be true or false", "'maybe'"],
+                     id="string-for-bool"),
+        pytest.param("use_logger", 2, ["must be true or false", "2"], id="int-for-bool"),
         pytest.param("logger.forced_log_id", True, ["must be an integer"], id="bool-for-int"),
         pytest.param("logger.forced_log_id", 1.5, ["must be an integer"], id="float-for-int"),
         pytest.param("scheduler.name", "pbs", ["cannot be 'pbs'", "slurm, oar"], id="bad-choice"),
@@ -55,6 +57,18 @@ def test_bad_settings_are_typed_errors(key: str, value: object, words) -> None:
     assert message.startswith("configs/mlxp.yaml: ")
     for word in words:
         assert word in message
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [pytest.param(word, True, id=f"true-{word}") for word in ("yes", "Yes", "on", "y", "TRUE", "1", 1)]
+    + [pytest.param(word, False, id=f"false-{word}") for word in ("no", "OFF", "n", "false", "0", 0)],
+)
+def test_boolean_settings_take_mlxps_words(value: object, expected: bool) -> None:
+    """MLXP 1.0.5 took these for its boolean settings: mlxp.use_logger=no keeps working."""
+    settings = default_settings()
+    set_setting(settings, "use_logger", value)
+    assert settings.use_logger is expected
 
 
 def test_unknown_key_lists_valid_choices() -> None:
