@@ -9,19 +9,14 @@ PyPI with the pinned versions of ``.ci/mlxp105-constraints.txt`` and points
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 
-from tests.projects import REPO, make_project, run_main
-
-VENV_HINT = (
-    "python3 -m venv .venv-mlxp105 && .venv-mlxp105/bin/pip install mlxp==1.0.5"
-    " -c .ci/mlxp105-constraints.txt, then set MLXP_ORIGINAL_VENV=$PWD/.venv-mlxp105"
-)
+from tests.original import original_env, original_python
+from tests.projects import make_project, run_main
 
 # MLXP's documented pattern: the artifact type's functions are defined inside the task.
 TASK = """
@@ -77,31 +72,6 @@ out = {
 }
 print(json.dumps(out))
 """
-
-
-def original_python() -> str:
-    """The python of the MLXP 1.0.5 venv; skips (in CI: fails) the test when there is none."""
-    venv = os.environ.get("MLXP_ORIGINAL_VENV") or str(REPO / ".venv-mlxp105")
-    python = os.path.join(venv, "bin", "python")
-    problem = None
-    if not os.path.isfile(python):
-        problem = f"no MLXP 1.0.5 venv at {venv}; make it with: {VENV_HINT}"
-    else:
-        probe = subprocess.run([python, "-c", "import importlib.metadata as m;"
-                                " print(m.version('mlxp'))"], capture_output=True, text=True,
-                               timeout=120, cwd="/", env=original_env())
-        if probe.stdout.strip() != "1.0.5":
-            problem = f"{python} does not have mlxp 1.0.5 ({probe.stderr.strip()[-200:]})"
-    if problem is not None:
-        if os.environ.get("MLXP_REQUIRE_ORIGINAL") == "1":
-            pytest.fail(f"MLXP_REQUIRE_ORIGINAL=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
-    return python
-
-
-def original_env() -> Dict[str, str]:
-    """The environment without PYTHONPATH: that venv must import its own mlxp, never ours."""
-    return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
 
 
 def read_with_mlxp105(python: str, logs: Path, scratch: Path) -> Dict[str, Any]:
