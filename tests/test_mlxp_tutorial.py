@@ -19,8 +19,11 @@ from typing import Dict, List, Tuple
 
 import yaml
 
+import pytest
+
+from tests.fakes import FakeCommands
 from tests.original import original_env, original_python, unavailable
-from tests.projects import REPO
+from tests.projects import REPO, installed_command
 
 CONFIG = """\
 seed: 0
@@ -34,6 +37,18 @@ optimizer:
   lr: 10.
 """
 SWEEP = ["optimizer.lr=1e-3,1e-2", "model.num_units=100,200"]
+# The shape of the tutorial's launch_script.sh (an OAR job script: MLXP's `+mlxp.` settings on a
+# continued line, then `python read.py`), written here, not copied.
+LAUNCH_SCRIPT = """\
+#!/bin/bash
+#OAR -l core=1, walltime=1:00:00
+#OAR -t besteffort
+
+python main.py model.num_units=2,3 optimizer.lr=1e-3,1e-2 seed=1\\
+    +mlxp.use_version_manager=False +mlxp.interactive_mode=False
+
+python read.py
+"""
 FETCH_HINT = "python3 .ci/fetch-mlxp105-tutorial.py .mlxp105-tutorial"
 
 
@@ -52,10 +67,16 @@ def require_torch(python: str) -> None:
                     f" {probe.stderr.strip()[-200:]}")
 
 
-def run_tutorial(python: str, tutorial: Path, project: Path) -> subprocess.CompletedProcess:
+def make_tutorial(tutorial: Path, project: Path) -> Path:
     shutil.copytree(tutorial, project)
     (project / "configs").mkdir()
     (project / "configs" / "config.yaml").write_text(CONFIG)
+    (project / "launch_script.sh").write_text(LAUNCH_SCRIPT)
+    return project
+
+
+def run_tutorial(python: str, tutorial: Path, project: Path) -> subprocess.CompletedProcess:
+    make_tutorial(tutorial, project)
     return subprocess.run([python, "main.py", *SWEEP], cwd=project, capture_output=True,
                           text=True, timeout=600, env=original_env())
 
@@ -93,3 +114,36 @@ def test_the_tutorial_runs_unchanged_and_gives_mlxp_105s_numbers(tmp_path: Path)
     printed = read.stdout.splitlines()
     assert printed[0] == "4"  # len(reader)
     assert "fmean.train.loss" in read.stdout and "fmean.test.loss" in read.stdout
+
+
+@pytest.fixture
+def our_tutorial(tmp_path: Path) -> Path:
+    tutorial = tutorial_dir()
+    require_torch(sys.executable)
+    return make_tutorial(tutorial, tmp_path / "tutorial")
+
+
+def test_the_tutorials_launch_script_runs_with_bash(our_tutorial: Path) -> None:
+    env = {**original_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "launch_script.sh"], cwd=our_tutorial, capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Completed training") == 4
+    assert "\n4\n" in done.stdout  # read.py's len(reader), after the four runs
+    assert "fmean.test.loss" in done.stdout
+
+
+def test_mlxpsub_submits_the_tutorials_script_and_never_runs_read_py(
+    our_tutorial: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = FakeCommands(tmp_path, monkeypatch).install("oarsub", stdout="OAR_JOB_ID=7\n")
+    done = subprocess.run([installed_command("mlxpsub"), "launch_script.sh"], cwd=our_tutorial,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert len(calls()) == 4
+    assert "read.py does not use @mlxp.launch" in done.stdout
+    # read.py would print the Reader's fields table, and fail on runs that have not run yet
+    assert "fields]" not in done.stdout and "Traceback" not in done.stderr
+    for run in range(1, 5):
+        script = (our_tutorial / "logs" / str(run) / "script.sh").read_text().splitlines()
+        assert script[-1] == "python read.py"
