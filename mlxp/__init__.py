@@ -24,6 +24,7 @@ _LAZY = {
     "DataFrame": "mlxp.reader",
     "GitVM": "mlxp.vcs",
     "register_artifact_type": "mlxp.artifacts",
+    "instantiate": "mlxp._instantiate",
 }
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Reader",
     "RunInterrupted",
     "__version__",
+    "instantiate",
     "launch",
     "register_artifact_type",
     "terminate_on_signals",

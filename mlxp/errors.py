@@ -9,7 +9,8 @@ tests can inspect it without parsing the message::
     │   ├── ConfigFileError          (ValueError)  a config/metadata YAML file is malformed
     │   ├── ConfigKeyError           (KeyError)    a dotted key is missing or already there
     │   │   └── ConfigAttributeError (AttributeError)  ``cfg.missing`` attribute access
-    │   └── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
+    │   ├── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
+    │   └── InstantiationError       (ValueError)  ``mlxp.instantiate`` cannot build a node
     ├── OverrideError                (ValueError)  an override mlxp refuses (``hydra.*``)
     │   └── OverrideSyntaxError                    a malformed command-line argument
     ├── SettingsError                (ValueError)  mlxp.yaml / ``mlxp.*``: unknown key, bad type
@@ -99,6 +100,18 @@ class InterpolationError(ConfigError, ValueError):
         super().__init__(
             f"cannot resolve {expression!r} at {key!r}: {message}", key=key, expression=expression
         )
+
+
+class InstantiationError(ConfigError, ValueError):
+    """``mlxp.instantiate`` cannot build a node: ``key`` is where (``model.encoder._target_``),
+    ``target`` the import path; when the target itself raised, its exception is the
+    ``__cause__``, with its traceback."""
+
+    def __init__(self, message: str, key: str, target: Any = None,
+                 suggestions: Sequence[str] = ()) -> None:
+        if suggestions:
+            message += f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)"
+        super().__init__(message, key=key, target=target, suggestions=tuple(suggestions))
 
 
 class OverrideError(MLXPError, ValueError):
