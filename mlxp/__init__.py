@@ -25,6 +25,8 @@ _LAZY = {
     "GitVM": "mlxp.vcs",
     "register_artifact_type": "mlxp.artifacts",
     "instantiate": "mlxp._instantiate",
+    "compose": "mlxp._notebook",
+    "compose_sweep": "mlxp._notebook",
 }
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "Reader",
     "RunInterrupted",
     "__version__",
+    "compose",
+    "compose_sweep",
     "instantiate",
     "launch",
     "register_artifact_type",

@@ -21,6 +21,7 @@ tests can inspect it without parsing the message::
     │   ├── RunDirectoryError        (FileExistsError)  a run directory cannot be (re)used
     │   │   └── RunLockedError                     another live process writes the run
     │   └── ArtifactError            (LookupError) unknown artifact type or missing artifact
+    ├── RunFailedError               (RuntimeError) a run of ``task.run(...)``'s sweep FAILED
     ├── MissingDependencyError       (ImportError) an optional package is not installed
     ├── QueryError                   (ValueError)  a Reader query is malformed
     ├── ReaderError                  (ValueError)  a Reader/DataFrame operation is misused
@@ -181,6 +182,12 @@ class RunLockedError(RunDirectoryError):
 
 class ArtifactError(LoggerError, LookupError):
     """An artifact type is unknown, or an artifact is not there."""
+
+
+class RunFailedError(MLXPError, RuntimeError):
+    """Runs of a sweep started with ``task.run(...)`` FAILED: ``run_dirs`` lists every run's
+    directory in point order, ``failed`` those that FAILED; the first failure is the
+    ``__cause__``."""
 
 
 class MissingDependencyError(MLXPError, ImportError):

@@ -14,11 +14,14 @@ import copy
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar,
+                    overload)
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
 from mlxp._entry import exit_quietly_on_closed_stdout
+from mlxp._interactive import (RunDirectories, command_line_of, in_jupyter_kernel,
+                               run_in_process, task_directory)
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
 from mlxp._override_checks import check_new_key, check_replacement
 from mlxp._run import (Context, RunPoint, SweepPoints, check_named_class, check_resumable,
@@ -47,29 +50,59 @@ Task = TypeVar("Task", bound=Callable[..., Any])
 SETTINGS_PREFIX = "mlxp."
 
 
-def launch(
-    config_path: str = "./configs", seeding_function: Optional[Callable[[Any], None]] = None
-) -> Callable[[Task], Callable[..., Any]]:
+@overload
+def launch(config_path: Task) -> Callable[..., Any]: ...
+
+
+@overload
+def launch(config_path: str = "./configs", seeding_function: Optional[Callable[[Any], None]] = None
+           ) -> Callable[[Task], Callable[..., Any]]: ...
+
+
+def launch(config_path: Any = "./configs",
+           seeding_function: Optional[Callable[[Any], None]] = None) -> Any:
     """Turn ``task(ctx)`` into a command-line program that runs it as logged experiments.
 
     Args:
         config_path: the directory of ``config.yaml`` (and ``mlxp.yaml``), relative to the
-            file that defines the task.
+            file that defines the task (to the current directory in a notebook).
         seeding_function: called with ``config.seed`` before each run.
 
-    The decorated function is called without arguments: ``my_task()`` reads ``sys.argv``.
+    The decorated function is called without arguments: ``my_task()`` reads ``sys.argv``
+    (in a Jupyter kernel, whose ``sys.argv`` is the kernel's, it runs the config as it is).
+    ``my_task.run(overrides=[...])`` runs it from Python (docs/notebooks.md).
+    ``@mlxp.launch`` without parentheses takes the defaults.
     """
+    if callable(config_path):  # @mlxp.launch without parentheses: the task itself
+        return launch()(config_path)
 
     def decorator(task: Task) -> Callable[..., Any]:
         @functools.wraps(task)
         def run_from_command_line(*args: Any, **kwargs: Any) -> Any:
             if args or kwargs:  # called with an explicit context: a plain function call
                 return task(*args, **kwargs)
+            if in_jupyter_kernel():  # sys.argv is the kernel's own, not overrides
+                return run()
             code = _main(task, config_path, seeding_function, sys.argv[1:])
             if code:
                 sys.exit(code)
             return None
 
+        def run(overrides: Sequence[str] = (), config_name: str = "config") -> RunDirectories:
+            """Run the task in this process with ``overrides``, as ``python main.py
+            overrides...`` would; its run directory, or a list of them for a sweep.
+
+            Raises:
+                MLXPError: a bad override, config or setting (nothing ran), or a FAILED run
+                    of a sweep (``RunFailedError``); a single run raises the task's own error.
+            """
+            task_dir = task_directory(task)
+            command_line = command_line_of(overrides, config_name, "task.run")
+            points = _compose_points(os.path.join(task_dir, config_path), command_line,
+                                     task_dir, seeding_function)
+            return run_in_process(task, points, seeding_function)
+
+        run_from_command_line.run = run  # type: ignore[attr-defined]
         return run_from_command_line
 
     return decorator

@@ -30,8 +30,8 @@ LAYERS = [
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status",
      "mlxp.cluster.launches"},
     {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
-    {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun"},
-    {"mlxp.cluster.mlxpsub"},
+    {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun", "mlxp._interactive"},
+    {"mlxp.cluster.mlxpsub", "mlxp._notebook"},
     # the commands, and the import paths kept for users (thin re-exports)
     {"mlxp", "mlxp.__main__", "mlxp.sub", "mlxp.status", "mlxp.schedulers", "mlxp.cluster"},
 ]
@@ -49,6 +49,8 @@ SAME_LAYER = {
     ("mlxp.reader", "mlxp.artifacts"),
     ("mlxp.vcs", "mlxp._snapshot"),
     ("mlxp.launcher", "mlxp._run"),
+    ("mlxp.launcher", "mlxp._interactive"),
+    ("mlxp._interactive", "mlxp._run"),
 }
 FORBIDDEN = {
     ("mlxp.reader", "mlxp.logger"),
