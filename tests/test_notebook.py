@@ -103,6 +103,29 @@ def test_the_task_called_in_a_kernel_runs_the_config_as_it_is(tmp_path: Path,
     assert status(project / "logs" / "1") == "COMPLETE"
 
 
+def test_a_task_defined_in_a_cell_reads_its_config_from_the_current_directory(
+        tmp_path: Path) -> None:
+    """ipykernel compiles a cell as /tmp/ipykernel_<pid>/<hash>.py, a file that does not exist
+    (or, once the debugger dumped it, holds only the cell): the notebook's directory counts."""
+    project = make_project(tmp_path, "", CONFIG)
+    cell = tmp_path / "ipykernel_1234" / "5678.py"
+    cell.parent.mkdir()
+    cell.write_text(TASK)  # as the debugger leaves it; without the file the same must hold
+    result = run_python(project, f"""
+        sys.argv = {KERNEL_ARGV!r}
+        namespace = {{}}
+        exec(compile({TASK!r}, {str(cell)!r}, "exec"), namespace)
+        print("returned", namespace["train"](), namespace["train"].run(overrides=["lr=3"]))
+        exec(compile({TASK!r}, "/tmp/ipykernel_99/1.py", "exec"), namespace)
+        print("returned", namespace["train"].run(overrides=["lr=5"]))
+    """)
+    assert result.returncode == 0, result.stderr
+    logs = project / "logs"
+    returned = [line for line in result.stdout.splitlines() if line.startswith("returned")]
+    assert returned == [f"returned {logs / '1'} {logs / '2'}", f"returned {logs / '3'}"]
+    assert os.listdir(cell.parent) == ["5678.py"]  # no config created next to the cell
+
+
 def test_a_script_whose_user_passes_f_still_gets_the_unknown_flag_error(tmp_path: Path) -> None:
     project = make_project(tmp_path, TASK + "\ntrain()\n", CONFIG)
     result = run_main(project, "-f", "settings.json")
