@@ -16,6 +16,7 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line
+from mlxp._limits import checked_arguments
 from mlxp._run import Context, SweepPoints, run_points
 from mlxp._signals import RunInterrupted, terminate_on_signals
 from mlxp.errors import RunFailedError, SettingsError, UsageError
@@ -38,7 +39,7 @@ def in_jupyter_kernel(argv: Optional[Sequence[str]] = None) -> bool:
     (``ipykernel`` loaded, or its launcher as ``argv[0]``) are needed: a script whose user
     passes ``-f x.json`` still gets mlxp's "unknown flag" error.
     """
-    argv = sys.argv if argv is None else argv
+    argv = getattr(sys, "argv", []) if argv is None else argv  # embedded Pythons have none
     if not argv or not _connection_file(argv[1:]):
         return False
     return "ipykernel" in sys.modules or os.path.basename(argv[0]) in _KERNEL_LAUNCHERS
@@ -70,16 +71,19 @@ def command_line_of(overrides: Sequence[str], config_name: str, caller: str) -> 
     """The command line that ``overrides`` would be: overrides only, no flags.
 
     Raises:
-        UsageError: a flag, or ``overrides`` given as one string.
+        UsageError: a flag, a value that is not text, or ``overrides`` given as one string.
     """
     if isinstance(overrides, str):
         raise UsageError(f"{caller}(overrides=...) takes a list of overrides, such as"
                          f" [{overrides!r}], not one string")
-    flags = [text for text in overrides if str(text).startswith("-")]
-    if flags:
-        raise UsageError(f"{caller}(overrides=...) takes overrides only, not the flag"
-                         f" {flags[0]!r}; pass config_name=... for --config-name")
-    return parse_command_line(["--config-name", config_name, *overrides])
+    for text in overrides:
+        if not isinstance(text, str):
+            raise UsageError(f"{caller}(overrides=...) takes overrides as text, such as"
+                             f" 'lr=0.1', not {type(text).__name__} {text!r}")
+        if text.startswith("-"):
+            raise UsageError(f"{caller}(overrides=...) takes overrides only, not the flag"
+                             f" {text!r}; pass config_name=... for --config-name")
+    return parse_command_line(["--config-name", config_name, *checked_arguments(overrides)])
 
 
 def run_in_process(task: Callable[[Context], Any], points: SweepPoints,

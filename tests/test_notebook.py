@@ -186,6 +186,8 @@ def test_task_run_of_one_point_returns_its_directory(tmp_path: Path) -> None:
     pytest.param(["lr=(1"], "OverrideSyntaxError", id="malformed"),
     pytest.param(["--dry-run"], "UsageError", id="flag"),
     pytest.param("lr=1", "UsageError", id="one-string"),
+    pytest.param(["lr=1", 2], "UsageError", id="not-text"),
+    pytest.param(["name=\udcff"], "UsageError", id="not-utf8"),
     pytest.param(["mlxp.use_version_manager=true"], "SettingsError", id="version-manager"),
     pytest.param(["mlxp.use_scheduler=true"], "SettingsError", id="scheduler"),
 ])
