@@ -119,10 +119,12 @@ def run_in_process(task: Callable[[Context], Any], points: SweepPoints,
         raise RunInterrupted.from_signal(code - 128)
     if recorder.failures:
         failed = [run_dir for run_dir, _ in recorder.failures]
+        where = ("each traceback is in its run's log.stderr" if all(failed) else
+                 "runs without logger printed their traceback above")
         raise RunFailedError(
             f"{len(failed)} of {len(recorder.run_dirs)} runs FAILED:"
-            f" {', '.join(_shown(run_dir) for run_dir in failed)}; each traceback is in its run's"
-            " log.stderr", run_dirs=recorder.run_dirs, failed=failed,
+            f" {', '.join(_shown(run_dir) for run_dir in failed)}; {where}",
+            run_dirs=recorder.run_dirs, failed=failed,
         ) from recorder.failures[0][1]
     if any(override.is_sweep for override in points.sweep.overrides):
         return recorder.run_dirs

@@ -180,6 +180,20 @@ def test_task_run_of_one_point_returns_its_directory(tmp_path: Path) -> None:
     assert read_yaml(project / "logs" / "1" / "metadata" / "config.yaml")["lr"] == 4
 
 
+def test_task_run_without_logger_returns_none_and_sys_exit_0_completes(tmp_path: Path) -> None:
+    main = TASK.replace("ctx.logger.log_metrics", "ctx.logger and ctx.logger.log_metrics").replace(
+        '    print("ran with"', '    if ctx.config.lr == 0:\n        sys.exit(0)\n    print("ran with"')
+    project = make_project(tmp_path, main, CONFIG)
+    result = run_python(project, """
+        import main
+        print("returned", main.train.run(overrides=["mlxp.use_logger=false", "seed=1,2"]),
+              main.train.run(overrides=["lr=0"]))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert f"returned [None, None] {project / 'logs' / '1'}" in result.stdout
+    assert status(project / "logs" / "1") == "COMPLETE"
+
+
 @pytest.mark.parametrize("overrides, message", [
     pytest.param(["lr=0.1", "optimizr.lr=1"], "ConfigKeyError",
                  id="typo-in-a-new-key"),
