@@ -9,7 +9,8 @@ tests can inspect it without parsing the message::
     │   ├── ConfigFileError          (ValueError)  a config/metadata YAML file is malformed
     │   ├── ConfigKeyError           (KeyError)    a dotted key is missing or already there
     │   │   └── ConfigAttributeError (AttributeError)  ``cfg.missing`` attribute access
-    │   └── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
+    │   ├── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
+    │   └── ConfigGroupError         (ValueError)  a defaults list or group override cannot compose
     ├── OverrideError                (ValueError)  an override mlxp refuses (``hydra.*``)
     │   └── OverrideSyntaxError                    a malformed command-line argument
     ├── SettingsError                (ValueError)  mlxp.yaml / ``mlxp.*``: unknown key, bad type
@@ -99,6 +100,22 @@ class InterpolationError(ConfigError, ValueError):
         super().__init__(
             f"cannot resolve {expression!r} at {key!r}: {message}", key=key, expression=expression
         )
+
+
+class ConfigGroupError(ConfigError, ValueError):
+    """Config groups cannot compose: an unknown group or option, a cycle in defaults lists, a
+    package chosen twice, ``_self_`` twice. ``path``/``line`` name the defaults entry at fault
+    (None for a command-line override), ``group`` its group and ``options`` the group's options.
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
+                 group: Optional[str] = None, options: Sequence[str] = ()) -> None:
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        text = f"{where}{message}"
+        if options:
+            text += f"\n  options of {group!r}: {', '.join(options)}"
+        super().__init__(text, path=path, line=line, group=group, options=tuple(options),
+                         reason=message)
 
 
 class OverrideError(MLXPError, ValueError):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
+from mlxp._composition import GroupComposer
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
 from mlxp._override_checks import check_new_key, check_replacement
@@ -27,8 +28,6 @@ from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
     assign,
-    config_file,
-    load_config,
     lookup,
     remove,
     resolve,
@@ -212,7 +211,7 @@ def _forwarded_flags(command_line: CommandLine) -> List[str]:
 
 def _safe_keys(config_dir: str, command_line: CommandLine) -> List[str]:
     try:
-        config = load_config(config_dir, command_line.config_name)
+        config = GroupComposer(config_dir, command_line.config_name).compose_config(())
     except MLXPError as error:
         return [f"(cannot read the config: {error})"]
     return [f"{key}={format_value(value)}" for key, value in _flat(config).items()]
@@ -242,8 +241,8 @@ class _Composer:
         self.config_dir = config_dir
         self.task_dir = task_dir
         self.seeding_function = seeding_function
-        self.base_config = load_config(config_dir, command_line.config_name)
-        self.source = config_file(config_dir, command_line.config_name)
+        self.groups = GroupComposer(config_dir, command_line.config_name)
+        self.source = self.groups.source
         self.base_settings = load_settings(config_dir)
         if SCHEDULER_ENV in os.environ:
             from mlxp.cluster.plan import take_handed_over_scheduler
@@ -256,10 +255,13 @@ class _Composer:
         self.classes: Dict[Tuple[str, str], Optional[type]] = {}
 
     def compose(self, point: Point) -> RunPoint:
-        config = copy.deepcopy(self.base_config)
+        group_overrides, value_overrides = self.groups.split(point)
+        composition = self.groups.compose(group_overrides)  # once per distinct selection
+        config = ConfigDict(composition.config)
         settings = copy.deepcopy(self.base_settings)
         # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
-        for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
+        for override in sorted(value_overrides,
+                               key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
             _apply(override, config, settings, self.warned, self.config_dir)
         unresolved, config = config, resolve(config)
         if self.seeding_function is not None and "seed" not in config:
@@ -287,7 +289,7 @@ class _Composer:
         if settings.resume:
             check_resumable(logger_class)
         return RunPoint(tuple(point), config, settings, self.source, unresolved,
-                        logger_class, manager_class)
+                        logger_class, manager_class, composition.choices)
 
     def _named_class(self, settings: ConfigDict, key: str, point: Point,
                      used: bool) -> Optional[type]:
