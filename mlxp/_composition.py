@@ -35,15 +35,28 @@ class Composition:
         choices: the option of each group (``{"model": "vit", "model/backbone": "small"}``),
             what Hydra calls ``hydra.runtime.choices``.
         tree: the defaults tree, for ``--info defaults``.
+        has_references: whether some value holds a ``${...}`` to resolve.
     """
 
-    __slots__ = ("config", "choices", "tree")
+    __slots__ = ("config", "choices", "tree", "has_references")
 
     def __init__(self, config: Dict[str, Any], choices: Dict[str, Optional[str]],
                  tree: DefaultsTree) -> None:
         self.config = config
         self.choices = choices
         self.tree = tree
+        self.has_references = mentions_reference(config)
+
+
+def mentions_reference(value: Any) -> bool:
+    """True when ``value`` holds a ``${...}`` somewhere: resolving it would change it."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(mentions_reference(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(mentions_reference(item) for item in value)
+    return False
 
 
 class GroupComposer:
@@ -55,7 +68,7 @@ class GroupComposer:
             config_name[:-len(".yml")] if config_name.endswith(".yml") else config_name
         self.source = config_file(config_dir, config_name)
         self._check_primary(config_dir, config_name)
-        self._cache: "collections.OrderedDict[Tuple[Override, ...], Composition]" = \
+        self._cache: "collections.OrderedDict[Tuple[str, ...], Composition]" = \
             collections.OrderedDict()
         self._groups: Dict[str, bool] = {}
 
@@ -108,9 +121,10 @@ class GroupComposer:
         Raises:
             ConfigGroupError: an unknown group or option, a cycle, a group chosen twice, ...
         """
-        cached = self._cache.get(group_overrides)
+        key = tuple(override.text for override in group_overrides)  # cheaper to hash
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(group_overrides)
+            self._cache.move_to_end(key)
             return cached
         tree = DefaultsTree(self.repo, self.primary, _selection(group_overrides))
         config: Dict[str, Any] = {}
@@ -119,14 +133,31 @@ class GroupComposer:
             assert loaded is not None  # the tree holds only configs it loaded
             merge(config, _at_package(copy.deepcopy(loaded.content), step.package))
         composition = Composition(config, tree.choices, tree)
-        self._cache[group_overrides] = composition
+        self._cache[key] = composition
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return composition
 
     def compose_config(self, group_overrides: Tuple[Override, ...]) -> ConfigDict:
         """A fresh copy of the composed config of one selection, the caller's to change."""
-        return ConfigDict(self.compose(group_overrides).config)
+        return copy_config(self.compose(group_overrides).config)
+
+
+def copy_config(tree: Dict[str, Any]) -> ConfigDict:
+    """A deep copy of a tree of plain dicts and lists as a ``ConfigDict``, made directly: a
+    sweep makes one per point, and ``ConfigDict(tree)`` checks every value on the way."""
+    copied = ConfigDict()
+    for key, value in tree.items():
+        dict.__setitem__(copied, key, _copied(value))
+    return copied
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return copy_config(value)
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 def _listed(names: List[str], limit: int = 20) -> str:

@@ -177,7 +177,9 @@ class DefaultsTree:
             node.package = self._package(node.entry, node.parent, relative, loaded.package)
         elif loaded.package not in (None, "_group_"):  # the primary config's own header
             node.package = join_package("", f"_global_.{loaded.package}")
-        entries = [parse_entry(item, loaded.path, line) for item, line in loaded.defaults]
+        if loaded.entries is None:
+            loaded.entries = [parse_entry(item, loaded.path, line) for item, line in loaded.defaults]
+        entries = list(loaded.entries)
         selves = [entry for entry in entries if entry.kind == "self"]
         if len(selves) > 1:
             raise ConfigGroupError(f"_self_ appears twice in the defaults list (first on line"

@@ -28,7 +28,7 @@ class ConfigFile:
         package: its ``# @package`` header, or None.
     """
 
-    __slots__ = ("path", "content", "defaults", "package")
+    __slots__ = ("path", "content", "defaults", "package", "entries")
 
     def __init__(self, path: str, content: Dict[str, Any], defaults: List[Tuple[Any, int]],
                  package: Optional[str]) -> None:
@@ -36,6 +36,7 @@ class ConfigFile:
         self.content = content
         self.defaults = defaults
         self.package = package
+        self.entries: Optional[List[Any]] = None  # the defaults, parsed once by mlxp._defaults
 
 
 class ConfigRepository:
