@@ -75,8 +75,11 @@ def _draw(interval: Interval, rng: random.Random) -> Any:
         drawn = math.exp(rng.uniform(math.log(start), math.log(end + 1)))
         return min(int(drawn), int(end))  # floor of [start, end+1): each integer its share
     if interval.log:
-        return math.exp(math.log(start) + rng.random() * (math.log(end) - math.log(start)))
-    return start + rng.random() * (end - start)
+        drawn = math.exp(math.log(start) + rng.random() * (math.log(end) - math.log(start)))
+    else:
+        drawn = start + rng.random() * (end - start)
+    # rounding may land on an edge: keep every draw inside [start, end)
+    return min(max(drawn, start), math.nextafter(end, start))
 
 
 class SampledAxis(Sequence[Tuple[Override, ...]]):

@@ -250,6 +250,7 @@ class _Composer:
 
             take_handed_over_scheduler(self.base_settings)
         self.sweep = expand_sweep(command_line.overrides, sweeper=self.base_settings.sweeper)
+        command_line.overrides += self.sweep.added  # a re-run (from a snapshot) draws the same
         self.warned: set = set()  # keys warned about once, however often they are composed
         self.checked_dirs: set = set()
         self.first_settings: Optional[ConfigDict] = None

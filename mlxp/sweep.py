@@ -49,6 +49,8 @@ class Sweep(Sequence[Point]):
         size: the number of points (``len()`` too, unless it exceeds ``sys.maxsize``).
         seed: the seed of the random parts; None when the sweep has none.
         seed_drawn: True when no seed was set and ``seed`` was drawn for this sweep.
+        added: the overrides the sweep added to every point (``mlxp.sweeper.seed=<seed>``
+            when it drew one): a command re-run with them draws the same points.
     """
 
     def __init__(self, overrides: Iterable[Override], group_options: Optional[GroupOptions] = None,
@@ -64,9 +66,11 @@ class Sweep(Sequence[Point]):
         check_samples(intervals, samples)
         self.seed: Optional[int] = seed
         self.seed_drawn = False
+        self.added: Tuple[Override, ...] = ()
         if seed is None and any(o.is_deferred for o in chosen):
             self.seed, self.seed_drawn = draw_seed(), True
-            chosen.append(Override("set", SEED_KEY, (self.seed,)))
+            self.added = (Override("set", SEED_KEY, (self.seed,)),)
+            chosen += self.added
         rng = random.Random(self.seed)
         chosen = [shuffled(o, rng) if o.shuffle else o for o in chosen]
         self.overrides: Tuple[Override, ...] = tuple(chosen)
@@ -85,6 +89,8 @@ class Sweep(Sequence[Point]):
                 self._slots.append((len(self._axes), 0))
                 self._axes.append(tuple((o,) for o in override.expand()))
         self.size: int = math.prod(len(axis) for axis in self._axes)
+        # without a random search each axis is one override's values: a plain product
+        self._grid = None if intervals else tuple(o.expand() for o in chosen)
 
     def __len__(self) -> int:
         return self.size
@@ -100,8 +106,9 @@ class Sweep(Sequence[Point]):
         return tuple(picks[axis][slot] for axis, slot in self._slots)
 
     def __iter__(self) -> Iterator[Point]:
-        for digits in itertools.product(*(range(len(axis)) for axis in self._axes)):
-            yield self._point(digits)
+        if self._grid is not None:
+            return itertools.product(*self._grid)
+        return map(self._point, itertools.product(*(range(len(axis)) for axis in self._axes)))
 
     @overload
     def __getitem__(self, index: int) -> Point: ...
