@@ -21,6 +21,9 @@ from mlxp.overrides import Glob, Interval, parse_override
 from tests.original import original_env, original_python
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration-and-overrides.md"
+DOC_START = "<!-- hydra-differences: start (generated from tests/fixtures/hydra_overrides.json) -->"
+DOC_END = "<!-- hydra-differences: end -->"
 TABLE_PATH = FIXTURES / "hydra_overrides.json"
 TABLE: List[Dict[str, Any]] = json.loads(TABLE_PATH.read_text("utf-8"))
 
@@ -88,6 +91,33 @@ def test_mlxp_gives_hydras_result_or_says_why_not(entry: Dict[str, Any]) -> None
 def test_the_table_covers_hydras_parser_tests() -> None:
     arguments = [entry["argument"] for entry in TABLE]
     assert len(arguments) == len(set(arguments)) > 400
+
+
+def differences() -> List[Dict[str, Any]]:
+    """The table's entries where mlxp differs from Hydra, each with its reason."""
+    return [entry for entry in TABLE if entry.get("difference")]
+
+
+def _shown(result: Dict[str, Any]) -> str:
+    if "error" in result:
+        return "refused: " + result["error"].split(": ", 1)[-1]
+    shown = {k: v for k, v in result.items() if k not in ("kind", "key", "shuffled")}
+    text = json.dumps(shown, ensure_ascii=False).replace('{"float": "', "").replace('"}', "")
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def render_differences() -> str:
+    """The docs' table of the differences: the argument, what each gives, and why."""
+    rows = [f"| `{e['argument']}` | {_shown(e['hydra'])} | {_shown(mlxp_result(e['argument']))}"
+            f" | {e['difference']} |" for e in differences()]
+    return "\n".join(["| argument | Hydra 1.3 | mlxp | why |", "|---|---|---|---|", *rows])
+
+
+def test_the_docs_list_every_difference_with_its_reason() -> None:
+    page = DOC.read_text(encoding="utf-8")
+    assert DOC_START in page and DOC_END in page, f"{DOC} lost its markers"
+    listed = page.split(DOC_START, 1)[1].split(DOC_END, 1)[0].strip()
+    assert listed == render_differences(), "run: python docs/update_grammar_table.py"
 
 
 def test_the_table_is_what_hydra_gives_today() -> None:

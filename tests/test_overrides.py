@@ -419,11 +419,20 @@ def describe(expected: Any) -> str:
     kind = expected.kind
     if kind is OverrideKind.DELETE:
         return f"delete {key}" + (f" if it equals {values}" if expected.values else "")
+    order = " in an order drawn from `mlxp.sweeper.seed`" if expected.shuffle else ""
+    first = expected.values[0]
+    if isinstance(first, Glob):
+        values = f"the options of group {key} that {_code(format_value(first))} selects"
+    elif isinstance(first, Interval):
+        how = ("integers" if first.integer else "floats") + (
+            " log-uniformly" if first.log else "")
+        values = (f"`mlxp.sweeper.samples` {how} drawn from"
+                  f" {_code(f'[{first.start!r}, {first.end!r}' + (']' if first.integer else ')'))}")
     if expected.is_sweep:
         how = {"set": "", "add": " (adding the key)", "force": " (adding or setting the key)"}
-        return f"sweep {key} over {values}{how[kind.value]}"
+        return f"sweep {key} over {values}{order}{how[kind.value]}"
     verb = {"set": "set {} to", "add": "add {} with value", "force": "add or set {} to"}[kind.value]
-    return f"{verb.format(key)} {values}"
+    return f"{verb.format(key)} {values}{order}"
 
 
 def render_tables() -> str:
