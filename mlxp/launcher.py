@@ -268,7 +268,8 @@ class _Composer:
             from mlxp.cluster.plan import take_handed_over_scheduler
 
             take_handed_over_scheduler(self.base_settings)
-        self.sweep = expand_sweep(command_line.overrides)
+        self.sweep = expand_sweep(command_line.overrides, sweeper=self.base_settings.sweeper)
+        command_line.overrides += self.sweep.added  # a re-run (from a snapshot) draws the same
         self.warned: set = set()  # keys warned about once, however often they are composed
         self.checked_dirs: set = set()
         self.first_settings: Optional[ConfigDict] = None
