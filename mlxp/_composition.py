@@ -19,7 +19,7 @@ from mlxp._groups import ConfigRepository
 from mlxp._layout import display_path
 from mlxp.config import ConfigDict, config_file, merge
 from mlxp.errors import ConfigGroupError
-from mlxp.overrides import Override
+from mlxp.overrides import Override, split_package
 
 SETTINGS_PREFIX = "mlxp."
 DEFAULT_CONFIG = "config"
@@ -98,12 +98,20 @@ class GroupComposer:
         key = override.key
         if key.startswith(SETTINGS_PREFIX):
             return False
-        group = key.partition("@")[0]
+        group, _ = split_package(key)
         if group not in self._groups:
             self._groups[group] = self.repo.is_group(group)
         if not self._groups[group]:
             return False
         return not (override.values and isinstance(override.values[0], dict))
+
+    def group_options(self, key: str) -> Optional[List[str]]:
+        """The options of the group a key names (``model``, ``model@encoder``), None when it
+        names no group: what ``glob()`` selects from (``mlxp.sweep.expand_sweep``)."""
+        group, _ = split_package(key)
+        if key.startswith(SETTINGS_PREFIX) or not self.repo.is_group(group):
+            return None
+        return self.repo.options(group)
 
     def split(self, point: Iterable[Override]) -> Tuple[Tuple[Override, ...], List[Override]]:
         """The point's group overrides and its value overrides, each in the point's order."""
@@ -185,11 +193,11 @@ def _option(override: Override) -> str:
 def _selection(overrides: Iterable[Override]) -> GroupSelection:
     selection = GroupSelection()
     for override in overrides:
-        group, _, package = override.key.partition("@")
+        group, package = split_package(override.key)
         if override.kind == "delete":
             selection.deletions[override.key] = _option(override) if override.values else None
         elif override.kind == "add":
-            selection.appends.append(Entry("group", group, _option(override), package or None,
+            selection.appends.append(Entry("group", group, _option(override), package,
                                            appended=True))
         elif override.kind == "force":
             raise ConfigGroupError(f"{override.text}: ++ does not apply to config groups; write"

@@ -52,12 +52,12 @@ def parse_entry(item: Any, path: str, line: int) -> Entry:
         return ConfigGroupError(why, path=path, line=line)
 
     if isinstance(item, str):
-        name, _, package = item.partition("@")
+        name, at, package = item.partition("@")
         if name == SELF:
-            if package:
+            if at:
                 raise fail("_self_ takes no @package; write the package in a '# @package' header")
             return Entry("self", SELF, path=path, line=line)
-        return Entry("config", name, package=package or None, path=path, line=line)
+        return Entry("config", name, package=package if at else None, path=path, line=line)
     if not isinstance(item, dict) or len(item) != 1:
         raise fail("a defaults entry is a config name ('- base'), '_self_', or one group and its"
                    " option ('- model: resnet')")
@@ -71,8 +71,8 @@ def parse_entry(item: Any, path: str, line: int) -> Entry:
     elif option is not None and not isinstance(option, str):
         raise fail(f"the option of {group_key!r} must be a name, a list of names or null,"
                    f" not {option!r}")
-    group, _, package = group_key.partition("@")
-    return Entry("group", group, option, package or None, "optional" in keywords,
+    group, at, package = group_key.partition("@")
+    return Entry("group", group, option, package if at else None, "optional" in keywords,
                  "override" in keywords, path=path, line=line)
 
 

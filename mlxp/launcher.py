@@ -152,7 +152,7 @@ def _print_defaults(config_dir: str, command_line: CommandLine) -> None:
     from mlxp._composition import format_defaults_list, format_defaults_tree
 
     groups = GroupComposer(config_dir, command_line.config_name)
-    sweep = expand_sweep(command_line.overrides)
+    sweep = expand_sweep(command_line.overrides, group_options=groups.group_options)
     selections = list(dict.fromkeys(groups.split(point)[0] for point in sweep))
     for selection in selections:
         if len(selections) > 1:
@@ -268,7 +268,8 @@ class _Composer:
             from mlxp.cluster.plan import take_handed_over_scheduler
 
             take_handed_over_scheduler(self.base_settings)
-        self.sweep = expand_sweep(command_line.overrides, sweeper=self.base_settings.sweeper)
+        self.sweep = expand_sweep(command_line.overrides, group_options=self.groups.group_options,
+                                  sweeper=self.base_settings.sweeper)
         command_line.overrides += self.sweep.added  # a re-run (from a snapshot) draws the same
         self.warned: set = set()  # keys warned about once, however often they are composed
         self.checked_dirs: set = set()

@@ -12,7 +12,7 @@ from typing import Any, Dict
 import pytest
 
 from mlxp._cli import parse_command_line
-from mlxp.errors import ConfigError, OverrideSyntaxError
+from mlxp.errors import ConfigError
 from mlxp.launcher import _compose_points
 from tests.compose_cases import CASES, ERROR, Case
 from tests.original import original_env, original_python
@@ -28,12 +28,7 @@ def _write_tree(root: Path, files: Dict[str, str]) -> Path:
 
 def _mlxp_compose(tmp_path: Path, case: Case) -> Any:
     config_dir = _write_tree(tmp_path / "configs", case.files)
-    try:
-        command_line = parse_command_line(["-cn", case.config_name, *case.overrides])
-    except OverrideSyntaxError as error:  # TODO(groups): runs once fix-functions is merged
-        if "@" in error.argument or "/" in error.argument.partition("=")[0]:
-            pytest.skip("keys with @package or / need the override parser of fix-functions")
-        raise
+    command_line = parse_command_line(["-cn", case.config_name, *case.overrides])
     try:
         points = _compose_points(str(config_dir), command_line, str(tmp_path), None)
     except ConfigError:

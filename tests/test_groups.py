@@ -181,3 +181,32 @@ def test_composition_errors_name_file_line_group_and_options(
     assert (error.path, error.line, error.group, error.options, shown) == \
         (where, line, group, options, reason)
     assert str(error).startswith(f"{where}:{line}: " if where else reason)
+
+
+@pytest.mark.parametrize("argument, models", [
+    pytest.param("model=glob(*)", ["resnet", "vit"], id="all"),
+    pytest.param("model=glob(*,exclude=vit*)", ["resnet"], id="exclude"),
+    pytest.param("model=glob(v*)", ["vit"], id="include"),
+])
+def test_glob_sweeps_over_the_options_of_a_group(project: Path, argument: str,
+                                                 models: List[str]) -> None:
+    result = run_main(project, argument, "lr=1,2")
+    assert result.returncode == 0, result.stderr
+    points = [(c["model"]["name"], c["lr"]) for c in _run_configs(project)]
+    assert points == [(model, lr) for model in models for lr in (1, 2)]
+
+
+def test_package_and_nested_group_overrides_on_the_command_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main=TASK, config=(
+        "defaults:\n  - model@encoder: resnet\n  - model@decoder: vit\n  - _self_\n"),
+        files={**FILES, "configs/model/vit.yaml": "defaults:\n  - backbone: small\n  - _self_\n"
+               "name: vit\n", "configs/model/backbone/small.yaml": "width: 1\n",
+               "configs/model/backbone/large.yaml": "width: 4\n"})
+    result = run_main(project, "model@encoder=vit,resnet", "model/backbone@decoder.backbone=large")
+    assert result.returncode == 0, result.stderr
+    configs = _run_configs(project)
+    assert [config["encoder"]["name"] for config in configs] == ["vit", "resnet"]
+    assert configs[0]["encoder"]["backbone"] == {"width": 1}
+    assert configs[0]["decoder"]["backbone"] == {"width": 4}
+    info = read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["choices"]["model@encoder"] == "vit"
