@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import difflib
 import os
 import sys
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -84,6 +83,8 @@ class GroupComposer:
             print(f"mlxp: created an empty {display_path(self.source)}; add your default"
                   " options to it", file=sys.stderr)
             return
+        import difflib  # only on the error path: it costs milliseconds to import
+
         existing = [path for path in self.repo.all_configs() if path != "mlxp"]
         close = difflib.get_close_matches(self.primary, existing, n=3)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

@@ -10,7 +10,6 @@ wherever it appears in the tree; the command line wins, then the later entries.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from mlxp._groups import ConfigRepository
@@ -71,6 +70,10 @@ def parse_entry(item: Any, path: str, line: int) -> Entry:
     elif option is not None and not isinstance(option, str):
         raise fail(f"the option of {group_key!r} must be a name, a list of names or null,"
                    f" not {option!r}")
+    if any("${" in name for name in (option if isinstance(option, list) else [option or ""])):
+        raise fail(f"the option of {group_key!r} is an interpolation, which mlxp does not resolve"
+                   " in defaults lists; name the option, and choose another on the command"
+                   f" line ({group_key}=OPTION) or with an 'override' entry")
     group, at, package = group_key.partition("@")
     return Entry("group", group, option, package if at else None, "optional" in keywords,
                  "override" in keywords, path=path, line=line)
@@ -365,6 +368,8 @@ class DefaultsTree:
                                 options=self.repo.options(node.group) if node.group else ())
 
     def _missing(self, node: Node) -> ConfigGroupError:
+        import difflib  # only on the error path: it costs milliseconds to import
+
         if node.parent is None:
             return ConfigGroupError(f"no config {node.config_path!r}")
         if node.group is None:

@@ -43,7 +43,7 @@ class ConfigRepository:
     """Finds groups, options and config files under one config directory."""
 
     def __init__(self, config_dir: str) -> None:
-        self.config_dir = config_dir
+        self.config_dir = os.path.normpath(config_dir)  # errors name configs/x.yaml, not ./configs
         self._loaded: Dict[str, Optional[ConfigFile]] = {}
         self._options: Dict[str, List[str]] = {}
 

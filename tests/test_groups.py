@@ -167,6 +167,11 @@ MODELS = {"model/resnet.yaml": "a: 1\n", "model/vit.yaml": "a: 2\n"}
                  [], "config.yaml", 4, None, (),
                  "_self_ appears twice in the defaults list (first on line 2); keep one",
                  id="self-twice"),
+    pytest.param({**MODELS, "config.yaml": "defaults:\n  - db: x\n  - model: ${db}\n"}, [],
+                 "config.yaml", 3, None, (),
+                 "the option of 'model' is an interpolation, which mlxp does not resolve in"
+                 " defaults lists; name the option, and choose another on the command line"
+                 " (model=OPTION) or with an 'override' entry", id="interpolated-option"),
     pytest.param({**MODELS, "config.yaml": "defaults:\n  - model: ???\n"}, [],
                  "config.yaml", 2, "model", ("resnet", "vit"),
                  "no option chosen for group 'model': choose one with model=OPTION",
