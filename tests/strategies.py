@@ -114,3 +114,18 @@ _word_parts = st.one_of(
 )
 shell_words = st.lists(st.lists(_word_parts, min_size=1, max_size=4).map("".join),
                        min_size=1, max_size=3).map(" ".join)
+
+
+@st.composite
+def group_trees(draw: Any) -> Any:
+    """A config tree of 1-3 groups with 1-4 options each (small int contents), the option the
+    defaults list picks for each group, and the options a command line picks instead (None:
+    left as the defaults say)."""
+    names = draw(st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True), min_size=1, max_size=3,
+                          unique=True))
+    contents = {name: draw(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 9),
+                                                    max_size=3), min_size=1, max_size=4))
+                for name in names}
+    defaults = {name: draw(st.integers(0, len(contents[name]) - 1)) for name in names}
+    chosen = {name: draw(st.none() | st.integers(0, len(contents[name]) - 1)) for name in names}
+    return contents, defaults, chosen

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+from hypothesis import given, settings
 
 from mlxp._composition import CACHE_SIZE, GroupComposer
 from mlxp._cli import parse_command_line
 from mlxp.errors import ConfigGroupError
 from mlxp.sweep import expand_sweep
 from projects import make_project, read_yaml, run_main
+from strategies import group_trees
 
 TASK = """
 import mlxp
@@ -215,3 +219,30 @@ def test_package_and_nested_group_overrides_on_the_command_line(tmp_path: Path) 
     assert configs[0]["decoder"]["backbone"] == {"width": 4}
     info = read_yaml(project / "logs" / "1" / "metadata" / "info.yaml")
     assert info["choices"]["model@encoder"] == "vit"
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=group_trees())
+def test_a_composition_is_each_chosen_option_under_its_group_then_the_primary(tree) -> None:
+    contents, defaults, chosen = tree
+    with tempfile.TemporaryDirectory() as directory:
+        configs = Path(directory)
+        for group, options in contents.items():
+            (configs / group).mkdir()
+            for number, content in enumerate(options):
+                (configs / group / f"o{number}.yaml").write_text(json.dumps(content))
+        (configs / "config.yaml").write_text(json.dumps(
+            {"defaults": [{group: f"o{number}"} for group, number in defaults.items()],
+             "own": 1}))
+        argv = [f"{group}=o{number}" for group, number in chosen.items() if number is not None]
+        composer = GroupComposer(str(configs))
+        point = expand_sweep(parse_command_line(argv).overrides)[0]
+        selection = composer.split(point)[0]
+        composed = composer.compose_config(selection)
+        again = composer.compose_config(selection)  # from the cache
+        fresh = GroupComposer(str(configs)).compose_config(selection)
+    picked = {group: number if chosen[group] is None else chosen[group]
+              for group, number in defaults.items()}
+    expected = {group: contents[group][number] for group, number in picked.items()}
+    assert composed == again == fresh == {**expected, "own": 1}
+    assert list(composed) == [*contents, "own"]
