@@ -2,8 +2,8 @@
 glob tag sort shuffle`` and the casts ``int float str bool``.
 
 Each takes the parsed arguments (plain values, or the sweeps other functions return) and
-returns a plain value or a sweep; the parser turns a ``CallError`` into an error at the call's
-column. Loaded by the parser on the first function call.
+returns a plain value or a sweep; the parser turns a ``CallError`` into an error at the column
+of the call or of the argument at fault. Loaded with the parser, on the first parse.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from mlxp.errors import OverrideError
 from mlxp.overrides import Glob, Interval, format_value
 
-__all__ = ["CallError", "Choice", "FUNCTIONS", "Range", "ShuffledList", "call"]
+__all__ = ["CallError", "Choice", "FUNCTIONS", "Range", "ShuffledList", "call", "is_plain"]
 
 MAX_RANGE = 1_000_000
 
@@ -76,7 +76,7 @@ class Range:
 
 def check_bounds(numbers: Sequence[Any], names: Sequence[str]) -> None:
     """range()'s arguments: finite numbers (not booleans), a step other than 0."""
-    for position, (number, name) in enumerate(zip(numbers, names)):
+    for number, name in zip(numbers, names):
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise CallError(f"range() takes numbers, not {_spelled(number)}", name)
         if not math.isfinite(number):
@@ -317,7 +317,7 @@ def call(name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
     if function is None:
         raise CallError(f"unknown function {name}(); the functions are"
                         f" {', '.join(sorted(FUNCTIONS))}")
-    import inspect  # the parser loads this module on the first call only
+    import inspect  # only once a value calls a function
 
     signature = inspect.signature(function)
     try:

@@ -220,3 +220,54 @@ def test_glob_is_an_immutable_hashable_value() -> None:
     assert glob.select(["b2", "c1", "a1", "a1"]) == ["a1", "b2"]
     with pytest.raises(AttributeError):
         glob.include = ("*",)  # type: ignore[misc]
+
+
+# --------------------------------------------------- random parts: samples, seed, shuffle()
+
+
+@pytest.mark.parametrize("arguments, words", [
+    pytest.param(["a=interval(0,1)"], "set mlxp.sweeper.samples=N", id="interval-without-samples"),
+    pytest.param(["a=interval(0,1)", "mlxp.sweeper.samples=-1"], "must be a whole number >= 0",
+                 id="negative-samples"),
+    pytest.param(["a=interval(0,1)", "mlxp.sweeper.samples=true"], "must be a whole number",
+                 id="boolean-samples"),
+    pytest.param(["a=shuffle(1,2)", "mlxp.sweeper.seed=x"], "must be an integer or null",
+                 id="word-seed"),
+    pytest.param(["a=shuffle(1,2)", "mlxp.sweeper.seed=1,2"], "take one value",
+                 id="swept-seed"),
+])
+def test_sweeper_settings_errors_name_the_setting(arguments: List[str], words: str) -> None:
+    with pytest.raises(OverrideError, match=re.escape(words)):
+        sweep_of(*arguments)
+
+
+def test_the_sweeper_section_of_mlxp_yaml_gives_samples_and_seed_under_the_command_line() -> None:
+    overrides = parse_overrides(["a=interval(0,1)"])
+    from_file = expand_sweep(overrides, sweeper={"samples": 3, "seed": 5})
+    assert (from_file.size, from_file.seed, from_file.added) == (3, 5, ())
+    assert [format_point(p) for p in expand_sweep(
+        overrides + parse_overrides(["mlxp.sweeper.samples=2"]),
+        sweeper={"samples": 3, "seed": 5})] == [f"{format_point(p)} mlxp.sweeper.samples=2"
+                                                for p in list(from_file)[:2]]
+
+
+def test_samples_without_an_interval_change_nothing() -> None:
+    assert lines("a=1,2", "mlxp.sweeper.samples=5") == [
+        "a=1 mlxp.sweeper.samples=5", "a=2 mlxp.sweeper.samples=5"]
+
+
+def test_a_sweep_without_random_parts_draws_no_seed(capsys: Any) -> None:
+    sweep = sweep_of("a=1,2")
+    assert (sweep.seed, sweep.seed_drawn, sweep.added) == (None, False, ())
+    assert capsys.readouterr().err == ""
+
+
+def test_a_drawn_seed_is_added_to_every_point_and_printed_once(capsys: Any) -> None:
+    sweep = sweep_of("a=shuffle(1,2,3)", "x=shuffle([1,2,3])")
+    assert sweep.seed_drawn and sweep.added == (Override("set", "mlxp.sweeper.seed",
+                                                         (sweep.seed,)),)
+    assert all(point[-1] == sweep.added[0] for point in sweep)
+    assert capsys.readouterr().err.count(f"mlxp.sweeper.seed={sweep.seed}") == 1
+    again = sweep_of("a=shuffle(1,2,3)", "x=shuffle([1,2,3])", f"mlxp.sweeper.seed={sweep.seed}")
+    assert [p[:2] for p in again] == [p[:2] for p in sweep]
+    assert sorted(again[0][1].value) == [1, 2, 3]
