@@ -71,7 +71,7 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
                 inline_value = argv[position]
             command_line.show_config = _cfg_choice(name, inline_value)
         elif name == "--info":
-            if not equals and position + 1 < len(argv) and argv[position + 1] in INFO_CHOICES:
+            if not equals and position + 1 < len(argv) and _is_cfg_choice(argv[position + 1]):
                 position += 1
                 inline_value = argv[position]
             if inline_value not in ("", *INFO_CHOICES):
@@ -99,7 +99,8 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
 
 
 def _is_cfg_choice(argument: str) -> bool:
-    """A word after ``--cfg`` is its value; an override (``key=value``, ``~key``) is not."""
+    """A word after ``--cfg`` or ``--info`` is its value; an override (``key=value``,
+    ``~key``) is not."""
     return not argument.startswith(("-", "+", "~")) and "=" not in argument
 
 

@@ -246,3 +246,26 @@ def test_a_composition_is_each_chosen_option_under_its_group_then_the_primary(tr
     expected = {group: contents[group][number] for group, number in picked.items()}
     assert composed == again == fresh == {**expected, "own": 1}
     assert list(composed) == [*contents, "own"]
+
+
+def test_info_defaults_tree_shows_which_config_named_each_option(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", main=TASK, config=(
+        "defaults:\n  - model: vit\n  - optional db: none\n  - _self_\n"),
+        files={**FILES, "configs/model/vit.yaml": "defaults:\n  - backbone: small\n  - _self_\n",
+               "configs/model/backbone/small.yaml": "width: 1\n"})
+    result = run_main(project, "--info", "defaults-tree")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Defaults Tree", "*************", "<root>:", "  config:", "    model: vit:",
+        "      model/backbone: small", "      _self_", "    db: none (deleted)", "    _self_"]
+    assert not (project / "logs").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(["--info", "config"], id="hydra-choice-mlxp-lacks"),
+    pytest.param(["--info=plugins"], id="inline"),
+])
+def test_info_takes_defaults_or_defaults_tree(project: Path, argv: List[str]) -> None:
+    result = run_main(project, *argv)
+    assert result.returncode == 2
+    assert result.stderr.startswith("main.py: error: --info takes defaults or defaults-tree")
