@@ -314,10 +314,21 @@ class DefaultsTree:
             if used[0]:
                 continue
             group = key.partition("@")[0]
+            if key in self.known and source is not None:  # Hydra reads later entries first
+                chooser = self.known[key][1].entry
+                raise ConfigGroupError(
+                    f"'override {key}' is read after {key!r} was chosen"
+                    f" ({chooser.where() if chooser else COMMAND_LINE}): list the entry that"
+                    f" brings in {source.path} after that one", path=source.path,
+                    line=source.line, group=group, options=self.repo.options(group))
             known = sorted(self.keys_of_group.get(group, ()))
             hint = f"; did you mean {' or '.join(known)}?" if known else ""
             append = (f"; to add it to the defaults list write +{key}={option}"
                       if source is None else "")
+            if source is not None and "@" in key and known:
+                append = (f" (an override is read in the package of its config,"
+                          f" {key.partition('@')[2].rpartition('.')[0] or '_global_'}: give"
+                          f" {source.path} a '# @package _global_' header)")
             raise ConfigGroupError(f"cannot override {key!r}: no {key!r} in the defaults"
                                    f" list{hint}{append}",
                                    path=source.path if source else None,

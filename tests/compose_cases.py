@@ -29,6 +29,21 @@ _MODEL = {
 _WITH_MODEL = {**_MODEL, "config.yaml": "defaults:\n  - model: resnet\n  - _self_\nlr: 0.1\n"}
 _DB = {"db/mysql.yaml": "host: mysql\n", "db/sqlite.yaml": "host: sqlite\n"}
 
+_NESTED = {
+    "model/resnet.yaml": "name: resnet\n",
+    "model/vit.yaml": "defaults:\n  - backbone: small\n  - _self_\nname: vit\n",
+    "model/backbone/small.yaml": "w: 1\n",
+    "model/backbone/large.yaml": "w: 4\n",
+}
+_EXPERIMENT = {"exp/e.yaml": "# @package _global_\ndefaults:\n  - override /model: vit\n"}
+_VIT_WITH_DB = {"model/vit.yaml": "defaults:\n  - /db: a\n  - _self_\nname: vit\n",
+                "db/a.yaml": "h: 1\n", "db/b.yaml": "h: 2\n"}
+
+
+def _primary(text: str, **files: str) -> Dict[str, str]:
+    return {**_NESTED, **files, "config.yaml": text}
+
+
 CASES: List[Case] = [
     Case("no-defaults", {"config.yaml": "lr: 0.1\n", **_MODEL}, [], {"lr": 0.1}),
     Case("group-default", _WITH_MODEL, [],
@@ -111,6 +126,42 @@ CASES: List[Case] = [
           "mlxp reads -cn NAME at the top level wherever NAME is, as it did before groups; Hydra"
           " puts a primary config of a subdirectory under the directory's name"),
          config_name="experiments/large"),
+    Case("override-in-nested-group", _primary("defaults:\n  - model: vit\n", **{
+        "model/vit.yaml": "defaults:\n  - backbone: small\n  - override backbone: large\n"
+                          "  - _self_\nname: vit\n"}),
+         [], {"model": {"backbone": {"w": 4}, "name": "vit"}}),
+    Case("package-here", _primary("defaults:\n  - model@_here_: resnet\n"), [], {"name": "resnet"}),
+    Case("package-global", _primary("defaults:\n  - model@_global_: resnet\n"), [],
+         {"name": "resnet"}),
+    Case("package-group-prefix", _primary("defaults:\n  - model@_group_.x: resnet\n"), [],
+         {"model": {"x": {"name": "resnet"}}}),
+    Case("append-with-package-nested", _primary("x: 1\n"), ["+model@enc=vit"],
+         {"x": 1, "enc": {"backbone": {"w": 1}, "name": "vit"}}),
+    Case("delete-nested-group", _primary("defaults:\n  - model: vit\n"), ["~model/backbone"],
+         {"model": {"name": "vit"}}),
+    Case("optional-without-group", _primary("defaults:\n  - optional db: x\n"), [], {}),
+    Case("primary-header", _primary("# @package foo\ndefaults:\n  - model: resnet\n  - _self_\n"
+                                    "x: 1\n"), [], {"foo": {"model": {"name": "resnet"}, "x": 1}}),
+    Case("absolute-group-in-group", _primary("defaults:\n  - model: vit\n", **_VIT_WITH_DB), [],
+         {"model": {"db": {"h": 1}, "name": "vit"}}),
+    Case("absolute-group-in-group-override", _primary("defaults:\n  - model: vit\n",
+                                                      **_VIT_WITH_DB),
+         ["db@model.db=b"], {"model": {"db": {"h": 2}, "name": "vit"}}),
+    Case("override-from-a-later-sibling", _primary("defaults:\n  - model: resnet\n  - exp: e\n",
+                                                   **_EXPERIMENT),
+         [], {"model": {"backbone": {"w": 1}, "name": "vit"}}),
+    Case("override-from-an-earlier-sibling", _primary("defaults:\n  - exp: e\n  - model: resnet\n",
+                                                      **_EXPERIMENT), [], ERROR),
+    Case("config-entry-with-package", _primary("defaults:\n  - model/resnet@m\n"), [],
+         {"m": {"name": "resnet"}}),
+    Case("empty-option", _primary("defaults:\n  - model: empty\n", **{"model/empty.yaml": ""}), [],
+         {"model": {}}),
+    Case("list-replaced", _primary("defaults:\n  - model: l\n  - _self_\nmodel:\n  xs: [3]\n",
+                                   **{"model/l.yaml": "xs: [1, 2]\n"}), [], {"model": {"xs": [3]}}),
+    Case("scalar-over-mapping", _primary("defaults:\n  - model: resnet\n  - _self_\nmodel: 3\n"),
+         [], {"model": 3}),
+    Case("delete-with-other-option", _primary("defaults:\n  - model: resnet\n"), ["~model=vit"],
+         ERROR),
     Case("unknown-option", _WITH_MODEL, ["model=vitt"], ERROR),
     Case("unknown-group-in-defaults", {**_MODEL, "config.yaml": "defaults:\n  - modle: vit\n"},
          [], ERROR),

@@ -176,6 +176,17 @@ MODELS = {"model/resnet.yaml": "a: 1\n", "model/vit.yaml": "a: 2\n"}
                  "the option of 'model' is an interpolation, which mlxp does not resolve in"
                  " defaults lists; name the option, and choose another on the command line"
                  " (model=OPTION) or with an 'override' entry", id="interpolated-option"),
+    pytest.param({**MODELS, "config.yaml": "defaults:\n  - exp: e\n  - model: resnet\n",
+                  "exp/e.yaml": "# @package _global_\ndefaults:\n  - override /model: vit\n"},
+                 [], "exp/e.yaml", 3, "model", ("resnet", "vit"),
+                 "'override model' is read after 'model' was chosen (config.yaml:3): list the"
+                 " entry that brings in exp/e.yaml after that one", id="override-read-too-late"),
+    pytest.param({**MODELS, "config.yaml": "defaults:\n  - model: resnet\n  - exp: e\n",
+                  "exp/e.yaml": "defaults:\n  - override /model: vit\n"}, [],
+                 "exp/e.yaml", 2, "model", ("resnet", "vit"),
+                 "cannot override 'model@exp.model': no 'model@exp.model' in the defaults list;"
+                 " did you mean model? (an override is read in the package of its config, exp:"
+                 " give exp/e.yaml a '# @package _global_' header)", id="override-in-a-package"),
     pytest.param({**MODELS, "config.yaml": "defaults:\n  - model: ???\n"}, [],
                  "config.yaml", 2, "model", ("resnet", "vit"),
                  "no option chosen for group 'model': choose one with model=OPTION",
