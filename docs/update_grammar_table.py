@@ -1,5 +1,6 @@
 """Rewrite the tables of configuration-and-overrides.md from the tests that hold their cases:
-the grammar (tests/test_overrides.py) and the typing (tests/test_scalar_typing.py).
+the grammar (tests/test_overrides.py), the typing (tests/test_scalar_typing.py) and the
+differences from Hydra (tests/fixtures/hydra_overrides.json, via tests/test_hydra_parity.py).
 
 Usage: python docs/update_grammar_table.py
 The tests' case tables are the source: the page shows exactly the cases that are tested, and
@@ -12,8 +13,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
+import test_hydra_parity  # noqa: E402
 import test_overrides  # noqa: E402
 import test_scalar_typing  # noqa: E402
 
@@ -32,9 +34,12 @@ def main() -> None:
                          test_overrides.render_tables())
     page = replace_table(page, test_scalar_typing.TABLE_START, test_scalar_typing.TABLE_END,
                          test_scalar_typing.render_table())
+    page = replace_table(page, test_hydra_parity.DOC_START, test_hydra_parity.DOC_END,
+                         test_hydra_parity.render_differences())
     doc.write_text(page, encoding="utf-8")
     print(f"{doc.relative_to(ROOT)}: {len(test_overrides.CASES)} grammar rows,"
-          f" {len(test_scalar_typing.TYPING)} typing rows")
+          f" {len(test_scalar_typing.TYPING)} typing rows,"
+          f" {len(test_hydra_parity.differences())} differences from Hydra")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ _CFG_FLAGS = ("--cfg", "-c")
 #: Hydra's values of ``--cfg``; mlxp prints "job" and "all", refuses "hydra" (it has no Hydra
 #: config), and keeps ``--cfg`` alone: every run's resolved config
 CFG_CHOICES = ("job", "hydra", "all")
+#: what ``--info`` prints, as Hydra's flag of that name; alone it prints both
+INFO_CHOICES = ("defaults", "defaults-tree")
 
 
 class CommandLine:
@@ -38,6 +40,7 @@ class CommandLine:
         self.resolve = False  # Hydra's --resolve, with --cfg job|all
         self.multirun = False  # Hydra's -m: accepted, and not needed
         self.dry_run = False
+        self.info: Optional[str] = None  # None: not asked; else "", "defaults", "defaults-tree"
 
 
 def parse_command_line(argv: Sequence[str]) -> CommandLine:
@@ -67,10 +70,18 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
                 position += 1
                 inline_value = argv[position]
             command_line.show_config = _cfg_choice(name, inline_value)
+        elif name == "--info":
+            if not equals and position + 1 < len(argv) and _is_cfg_choice(argv[position + 1]):
+                position += 1
+                inline_value = argv[position]
+            if inline_value not in ("", *INFO_CHOICES):
+                raise UsageError(f"--info takes defaults or defaults-tree (or nothing), not"
+                                 f" {inline_value!r}; --cfg prints the composed config")
+            command_line.info = inline_value
         elif argument in _SWITCHES:
             setattr(command_line, _SWITCHES[argument], True)
         elif argument.startswith("-"):
-            known = ", ".join(sorted({*_VALUE_FLAGS, *_SWITCHES, *_CFG_FLAGS}))
+            known = ", ".join(sorted({*_VALUE_FLAGS, *_SWITCHES, *_CFG_FLAGS, "--info"}))
             raise UsageError(
                 f"unknown flag {argument!r}; the flags are {known}, and every other argument"
                 " is an override such as key=value"
@@ -88,7 +99,8 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
 
 
 def _is_cfg_choice(argument: str) -> bool:
-    """A word after ``--cfg`` is its value; an override (``key=value``, ``~key``) is not."""
+    """A word after ``--cfg`` or ``--info`` is its value; an override (``key=value``,
+    ``~key``) is not."""
     return not argument.startswith(("-", "+", "~")) and "=" not in argument
 
 
@@ -124,6 +136,8 @@ overrides (each argument is one):
   key=range(0,10,2)  sweep over a range;  key=choice(a,b)  sweep, explicit form
   key='a,b'          a string with a comma (quotes stop the sweep)
   key=[1,2]          a list;  key={a: 1}  a mapping
+  model=vit          choose option vit of config group model (configs/model/);
+                     +model=vit adds a group, ~model removes it
   mlxp.use_logger=false   change one of mlxp's own settings
 
 flags:
@@ -131,6 +145,9 @@ flags:
   --cfg, -c [job|all]        print the composed config of every run and exit:
                              alone, resolved; job, as written (Hydra's form);
                              all, with mlxp's settings; --resolve resolves ${...}
+  --info [defaults|defaults-tree]
+                             print the defaults list (configs in merge order,
+                             their package and parent) and/or tree, and exit
   --multirun, -m             accepted for Hydra users, and not needed
   --dry-run                  list the runs and their directories, write nothing
   --config-name, -cn NAME    use NAME.yaml in the config directory

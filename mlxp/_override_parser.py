@@ -1,28 +1,31 @@
 """The hand-written parser behind :func:`mlxp.overrides.parse_override`: keys and values.
 
-Recursive descent over one argument: dotted keys, values, sweeps, ``range()``/``choice()``,
-quoting and escapes, with errors that name the column at fault; values typed as MLXP types
-them on the command line (``mlxp._scalars``). Loaded on the first parse only.
+Recursive descent over one argument: keys (dotted, ``group/sub``, ``@package``), values,
+sweeps, function calls (evaluated by ``mlxp._sweep_functions``), quoting and escapes, with
+errors that name the column at fault; values typed as MLXP types them on the command line
+(``mlxp._scalars``). Loaded on the first parse only.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any, Callable, Dict, List, NoReturn, Tuple
+from typing import Any, Callable, Dict, List, Match, NoReturn, Tuple
 
 from mlxp._scalars import type_on_command_line
+from mlxp._sweep_functions import FUNCTIONS, CallError, Choice, Range, ShuffledList, is_plain
+from mlxp._sweep_functions import call as call_function
 from mlxp._yaml import MAX_NESTING
 from mlxp.errors import OverrideSyntaxError
 
 __all__ = ["Parser"]
 
-_FUNCTIONS = ("range", "choice")
-_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
+# a call: a name, then '(' (Hydra allows spaces between: ``choice (a,b)``)
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\(")
+_KEYWORD = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*")  # name= before an argument
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _RUN = re.compile(r"[^,\[\]{}()\\$]+")  # characters with no meaning in a value
 _KEY_RUN = re.compile(r"[^,\[\]{}()\\$:]+")  # the same inside a mapping key
 _ESCAPABLE = frozenset(",[]{}()'\"=:$~\\ \t")
-_MAX_RANGE = 1_000_000
 
 
 class Parser:
@@ -44,73 +47,102 @@ class Parser:
         return pos
 
     def parse_key(self, start: int) -> int:
-        text, pos, part = self.text, start, start
-        while pos < self.n and text[pos] != "=":
+        """``key``, ``group/sub`` or either with ``@package``, up to '='; returns its end."""
+        text, end = self.text, self.text.find("=", start)
+        end = self.n if end < 0 else end
+        if end > start and text[start] == "+":
+            self.fail("too many '+': write +key=value to add a key, ++key=value to add or"
+                      " set it", start)
+        at = text.find("@", start, end)
+        head_end = end if at < 0 else at
+        if head_end == start:
+            self.fail("a key cannot be empty", start)
+        if "/" in text[start:head_end]:
+            self.check_group(start, head_end)
+        else:
+            self.check_dotted(start, head_end, "key")
+        if at >= 0:
+            if text.find("@", at + 1, end) >= 0:
+                self.fail("a key has at most one '@package'", text.find("@", at + 1, end))
+            if at + 1 < end:
+                self.check_dotted(at + 1, end, "package")
+        self.head = text[:end]
+        return end
+
+    def check_dotted(self, start: int, end: int, what: str) -> None:
+        """A dotted name: parts of letters, digits, '_' and '-', none empty or led by '-'."""
+        text, part = self.text, start
+        for pos in range(start, end):
             char = text[pos]
-            where = "a key" if pos == start else "a key part"
+            where = f"a {what}" if pos == start else f"a {what} part"
             if char == "." and pos == part:
-                self.fail("a key cannot contain '..'" if pos > start
-                          else "a key cannot start with '.'", pos)
+                self.fail(f"a {what} cannot contain '..'" if pos > start
+                          else f"a {what} cannot start with '.'", pos)
             if char == "-" and pos == part:
                 self.fail(f"{where} cannot start with '-'", pos)
-            if char == "+" and pos == start:
-                self.fail("too many '+': write +key=value to add a key, ++key=value to add or"
-                          " set it", pos)
             if char == ".":
                 part = pos + 1
             elif not (char.isalnum() or char in "_-"):
                 why = (" (no spaces around '=')" if char.isspace() else
-                       " (write key=value, not key:value)" if char == ":" else "")
-                self.fail(f"unexpected {char!r} in the key; keys are dotted names of letters,"
-                          f" digits, '_' and '-'{why}", pos)
-            pos += 1
-        if pos == start:
-            self.fail("a key cannot be empty", pos)
-        if pos == part:
-            self.fail("a key cannot end with '.'", pos - 1)
-        self.head = text[:pos]
-        return pos
+                       " (write key=value, not key:value)" if char == ":" else
+                       " (a config group is a path of names: model/backbone)"
+                       if char == "/" else "")
+                self.fail(f"unexpected {char!r} in the {what}; {what}s are dotted names of"
+                          f" letters, digits, '_' and '-'{why}", pos)
+        if end == part:
+            self.fail(f"a {what} cannot end with '.'", end - 1)
 
-    def parse_value(self, pos: int) -> Tuple[List[Any], Tuple[str, ...], int]:
-        """The value after '=': its values, their spellings, and the sweep's column (or -1)."""
-        text = self.text
-        pos = self.skip_space(pos)
-        if pos == self.n:
-            return [""], (), -1
-        call = _CALL.match(text, pos)
-        if call:
-            name = call.group(1)
-            if name not in _FUNCTIONS:
-                self.fail(f"unknown function {name}(); sweep with a=1,2, range() or choice()",
-                          pos, hint=True)
-            values: List[Any] = []
-            spellings: List[str] = []
-            if name == "range":
-                end = self.parse_range(pos, call.end() - 1, values)
-            else:
-                end = self.parse_items(call.end() - 1, lambda p: self.add_element(
-                    p, values, spellings))
-                if not values:
-                    self.fail("choice() needs at least one value", pos)
-            end = self.skip_space(end)
-            if end < self.n:
-                self.fail(f"unexpected {text[end]!r} after {name}(...)", end, hint=True)
-            return values, tuple(spellings), pos
-        values, spellings, comma = [], [], -1
+    def check_group(self, start: int, end: int) -> None:
+        """A config group path, ``model/backbone``: names joined by '/', without dots."""
+        column = start
+        for name in self.text[start:end].split("/"):
+            if not _NAME.fullmatch(name):
+                bad = next((i for i, char in enumerate(name) if not (
+                    char.isalnum() or char in "_-") or (i == 0 and char in "-0123456789")), 0)
+                what = ("cannot be empty" if not name else
+                        "cannot hold '.': a group path is names joined by '/' and the package"
+                        " goes after '@' (model/backbone@encoder.net)" if name[bad] == "."
+                        else f"cannot hold {name[bad]!r} there")
+                self.fail(f"a config group name {what}; names are letters, digits, '_' and"
+                          " '-', led by a letter or '_'", column + bad)
+            column += len(name) + 1
+
+    def parse_value(self, pos: int) -> Tuple[Any, int]:
+        """The value after '=': a plain value or a sweep, and the sweep's column (or -1)."""
+        text, first = self.text, self.skip_space(pos)
+        if first == self.n:
+            return "", -1
+        items: List[Tuple[Any, int, int]] = []
+        pos, comma = first, -1
         while True:
-            pos = self.skip_space(self.add_element(pos, values, spellings))
+            value, start, stop, pos = self.parse_element(pos)
+            items.append((value, start, stop))
+            pos = self.skip_space(pos)
             if pos == self.n:
-                return (values, tuple(spellings), comma) if comma >= 0 else (values, (), -1)
+                break
             if text[pos] != ",":
                 self.unexpected(pos)
             comma = pos if comma < 0 else comma
             pos += 1
+        if len(items) > 1:
+            for value, start, stop in items:
+                self.check_plain(value, start, stop, "one value of a sweep")
+            return Choice([value for value, _, _ in items],
+                          [text[start:stop] for _, start, stop in items], simple=True), comma
+        value = items[0][0]
+        if isinstance(value, Range):
+            try:
+                value = Choice(value.values(), shuffle=value.shuffle)
+            except CallError as error:
+                self.fail(f"{text[first:items[0][2]]} {error}", first)
+        return value, (-1 if is_plain(value) or isinstance(value, ShuffledList) else first)
 
-    def add_element(self, pos: int, values: List[Any], spellings: List[str]) -> int:
-        value, start, stop, pos = self.parse_element(pos)
-        values.append(value)
-        spellings.append(self.text[start:stop])
-        return pos
+    def check_plain(self, value: Any, start: int, stop: int, where: str) -> None:
+        if not is_plain(value):
+            call = _CALL.match(self.text, start)
+            name = call.group(1) if call else "this"
+            self.fail(f"{self.text[start:stop]} cannot be {where}: {name}(...) must be the whole"
+                      f" value, as in {self.head}={self.text[start:stop]}", start, hint=True)
 
     def parse_element(self, pos: int, in_key: bool = False) -> Tuple[Any, int, int, int]:
         """One value: returns it, where its text starts and stops, and where parsing resumes."""
@@ -129,12 +161,16 @@ class Parser:
             self.fail("a mapping key cannot be a list or a mapping", pos)
         if char == "[":
             items: List[Any] = []
-            end = self.parse_items(pos, lambda p: self.add_element(p, items, []))
+            end = self.parse_items(pos, lambda p: self.add_item(p, items))
             return items, pos, end, end
         if char == "{":
             mapping: Dict[Any, Any] = {}
             end = self.parse_items(pos, lambda p: self.add_entry(p, mapping))
             return mapping, pos, end, end
+        call = None if in_key else _CALL.match(self.text, pos)
+        if call:
+            value, end = self.parse_call(pos, call)
+            return value, pos, end, end
         text, literal, stop, end = self.scan_plain(pos, in_key)
         if not text:
             if in_key:
@@ -142,23 +178,68 @@ class Parser:
             self.missing_value(pos)
         return (text if literal else type_on_command_line(text)), pos, stop, end
 
+    def add_item(self, pos: int, items: List[Any]) -> int:
+        value, start, stop, pos = self.parse_element(pos)
+        self.check_plain(value, start, stop, "an item of a list")
+        items.append(value)
+        return pos
+
     def add_entry(self, pos: int, mapping: Dict[Any, Any]) -> int:
         key, column, _, pos = self.parse_element(pos, in_key=True)
         pos = self.skip_space(pos)
         if pos == self.n or self.text[pos] != ":":
             self.fail("expected ':' after the mapping key", pos)
-        value, _, _, pos = self.parse_element(pos + 1)
+        value, start, stop, pos = self.parse_element(pos + 1)
+        self.check_plain(value, start, stop, "a value of a mapping")
         if key in mapping:
             self.fail(f"duplicate key {key!r} in the mapping", column)
         mapping[key] = value
         return pos
 
+    def parse_call(self, start: int, call: Match[str]) -> Tuple[Any, int]:
+        """``name(arg, ..., name=arg)``: the function's result and where the call ends."""
+        name, text = call.group(1), self.text
+        args: List[Any] = []
+        kwargs: Dict[str, Any] = {}
+        spellings: List[str] = []
+        columns: Dict[Any, int] = {}  # where each argument starts, by position or keyword
+
+        def argument(pos: int) -> int:
+            keyword = _KEYWORD.match(text, pos)
+            if keyword:
+                if keyword.group(1) in kwargs:
+                    self.fail(f"{name}() got {keyword.group(1)}= twice", pos)
+                pos = keyword.end()
+            elif kwargs:
+                self.fail(f"{name}(): an argument without a name cannot follow a named one",
+                          pos)
+            value, first, stop, end = self.parse_element(pos)
+            if keyword:
+                kwargs[keyword.group(1)] = value
+                columns[keyword.group(1)] = first
+            else:
+                columns[len(args)] = first
+                args.append(value)
+                spellings.append(text[first:stop])
+            return end
+
+        end = self.parse_items(call.end() - 1, argument)
+        try:
+            result = call_function(name, args, kwargs)
+        except CallError as error:
+            self.fail(str(error), columns.get(error.argument, start),
+                      hint=name not in FUNCTIONS)
+        if name == "choice" and isinstance(result, Choice) and result.spellings is None \
+                and not kwargs and len(spellings) == len(result.values):
+            result.spellings = spellings  # the points read as the user typed them
+        return result, end
+
     def parse_items(self, opening: int, item: Callable[[int], int]) -> int:
         """Comma-separated items up to the bracket matching the one at ``opening``; ``item``
         parses one and says where it stops. Returns the position after the closing bracket."""
         if self.depth >= MAX_NESTING:  # each level costs stack frames: stop long before Python
-            self.fail(f"lists and mappings nest deeper than {MAX_NESTING} levels; flatten the"
-                      " value", opening)
+            self.fail(f"lists, mappings and calls nest deeper than {MAX_NESTING} levels;"
+                      " flatten the value", opening)
         self.depth += 1
         try:
             return self._parse_items(opening, item)
@@ -243,56 +324,6 @@ class Parser:
                 parts.append(text[start:end])
                 return "".join(parts), end + 1
 
-    def parse_range(self, start: int, opening: int, values: List[Any]) -> int:
-        text = self.text
-        items: List[Tuple[str, int]] = []
-
-        def item(pos: int) -> int:
-            end = pos
-            while end < self.n and text[end] not in ",)":
-                end += 1
-            items.append((text[pos:end].rstrip(), pos))
-            return end
-
-        end = self.parse_items(opening, item)
-        if len(items) not in (2, 3):
-            self.fail("range() needs 2 or 3 numbers", start)
-        numbers = [self.range_number(item, column) for item, column in items]
-        if len(numbers) == 3 and numbers[2] == 0:
-            self.fail("range() step cannot be 0", items[2][1])
-        make: Callable[[int], Any]
-        if all(isinstance(number, int) for number in numbers):
-            ints = range(*numbers)
-            count, make = len(ints), ints.__getitem__
-        elif len(numbers) == 2:
-            self.fail("range() over floats needs a step, e.g. range(0,1,0.25)", start)
-        else:
-            # Decimal steps: range(0,1,0.1) gives 0.3, not 0.30000000000000004.
-            from decimal import ROUND_CEILING, Decimal  # only float ranges need it
-
-            first, last, step = (Decimal(repr(number)) for number in numbers)
-            steps = (last - first) / step
-            count = int(steps.to_integral_value(ROUND_CEILING)) if steps > 0 else 0
-            make = lambda i: float(first + i * step)  # noqa: E731
-        if count == 0:
-            down = numbers[0] > numbers[1] and (len(numbers) == 2 or numbers[2] > 0)
-            self.fail(f"{text[start:end]} is empty" + (
-                "; counting down needs a negative step, e.g. range(5,1,-1)" if down else ""), start)
-        if count > _MAX_RANGE:
-            self.fail(f"range() gives {count} values; at most {_MAX_RANGE} are allowed", start)
-        values.extend(make(i) for i in range(count))
-        return end
-
-    def range_number(self, item: str, column: int) -> Any:
-        if not item:
-            self.fail("expected a number", column)
-        number = type_on_command_line(item)
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            self.fail(f"range() takes numbers, not {item!r}", column)
-        if not math.isfinite(number):
-            self.fail("range() takes finite numbers", column)
-        return number
-
     def missing_value(self, pos: int) -> NoReturn:
         text = self.text
         before = text[:pos].rstrip()[-1:]
@@ -305,10 +336,5 @@ class Parser:
         self.unexpected(pos)
 
     def unexpected(self, pos: int) -> NoReturn:
-        text, char = self.text, self.text[pos]
-        if char == "(":
-            name = re.search(r"[A-Za-z_][A-Za-z0-9_]*\Z", text[:pos])
-            if name and name.group() in _FUNCTIONS:
-                self.fail(f"{name.group()}(...) must be the whole value, as in "
-                          f"{self.head}={name.group()}(...)", name.start(), hint=True)
+        char = self.text[pos]
         self.fail(f"unexpected {char!r}", pos, hint=char in ",[]{}()")

@@ -76,7 +76,8 @@ class RunPoint:
     def __init__(self, point: Tuple[Override, ...], config: ConfigDict, settings: ConfigDict,
                  source: Optional[str] = None, unresolved: Optional[ConfigDict] = None,
                  logger_class: Optional[type] = None,
-                 version_manager_class: Optional[type] = None) -> None:
+                 version_manager_class: Optional[type] = None,
+                 choices: Optional[Dict[str, Optional[str]]] = None) -> None:
         self.point = point
         self.config = config
         self.settings = settings
@@ -84,6 +85,7 @@ class RunPoint:
         self.unresolved = config if unresolved is None else unresolved
         self.logger_class = logger_class
         self.version_manager_class = version_manager_class
+        self.choices = choices or {}  # each config group's option: recorded as info.choices
 
     def config_text(self) -> str:
         """``metadata/config.yaml``: the resolved config, with the source file's comments."""
@@ -197,6 +199,8 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
     info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
                             "overrides": point.overrides,
                             "sweep_id": _recorded_sweep_id(settings) or sweep_id}
+    if point.choices:
+        info["choices"] = point.choices
     if snapshot is not None:
         info["version_manager"] = snapshot.info()
     logger = _build_logger(point.logger_class or Logger, settings, {

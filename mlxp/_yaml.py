@@ -238,15 +238,24 @@ def load_yaml_file(path: str) -> Any:
         ConfigFileError: also when ``path`` is a directory or not UTF-8 text.
         OSError: ``path`` cannot be read (``FileNotFoundError`` when it is missing).
     """
+    return load_yaml(read_yaml_text(path), path)
+
+
+def read_yaml_text(path: str) -> str:
+    """The text of a YAML file.
+
+    Raises:
+        ConfigFileError: ``path`` is a directory or not UTF-8 text.
+        OSError: ``path`` cannot be read.
+    """
     try:
         with open(path, encoding="utf-8") as stream:
-            text = stream.read()
+            return stream.read()
     except UnicodeDecodeError as error:
         raise ConfigFileError("not UTF-8 text", path=path) from error
     except IsADirectoryError as error:
         raise ConfigFileError("is a directory, not a YAML file; remove or rename it",
                               path=path) from error
-    return load_yaml(text, path)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
@@ -356,3 +365,20 @@ def _quoted_if_typed(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_quoted_if_typed(item) for item in value]
     return value
+
+
+def list_item_lines(text: str, key: str) -> Tuple[Optional[int], List[int]]:
+    """The 1-based line of the top-level ``key`` in YAML ``text`` and of each item of its list,
+    so that an error about one item (a defaults entry) can name its line. Parsed only as far
+    as the node graph; ``(None, [])`` when there is no such key."""
+    try:
+        root = yaml.compose(text, Loader=_BaseLoader)
+    except yaml.YAMLError:
+        return None, []
+    if not isinstance(root, yaml.MappingNode):
+        return None, []
+    for key_node, value_node in root.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
+            return key_node.start_mark.line + 1, [item.start_mark.line + 1 for item in items]
+    return None, []

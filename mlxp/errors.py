@@ -10,7 +10,8 @@ tests can inspect it without parsing the message::
     │   ├── ConfigKeyError           (KeyError)    a dotted key is missing or already there
     │   │   └── ConfigAttributeError (AttributeError)  ``cfg.missing`` attribute access
     │   ├── InterpolationError       (ValueError)  ``${...}`` cannot be resolved
-    │   └── InstantiationError       (ValueError)  ``mlxp.instantiate`` cannot build a node
+    │   ├── InstantiationError       (ValueError)  ``mlxp.instantiate`` cannot build a node
+    │   └── ConfigGroupError         (ValueError)  a defaults list or group override cannot compose
     ├── OverrideError                (ValueError)  an override mlxp refuses (``hydra.*``)
     │   └── OverrideSyntaxError                    a malformed command-line argument
     ├── SettingsError                (ValueError)  mlxp.yaml / ``mlxp.*``: unknown key, bad type
@@ -113,6 +114,20 @@ class InstantiationError(ConfigError, ValueError):
         if suggestions:
             message += f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)"
         super().__init__(message, key=key, target=target, suggestions=tuple(suggestions))
+class ConfigGroupError(ConfigError, ValueError):
+    """Config groups cannot compose: an unknown group or option, a cycle in defaults lists, a
+    package chosen twice, ``_self_`` twice. ``path``/``line`` name the defaults entry at fault
+    (None for a command-line override), ``group`` its group and ``options`` the group's options.
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
+                 group: Optional[str] = None, options: Sequence[str] = ()) -> None:
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        text = f"{where}{message}"
+        if options:
+            text += f"\n  options of {group!r}: {', '.join(options)}"
+        super().__init__(text, path=path, line=line, group=group, options=tuple(options),
+                         reason=message)
 
 
 class OverrideError(MLXPError, ValueError):

@@ -19,6 +19,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line, usage
+from mlxp._composition import GroupComposer, copy_config, mentions_reference
 from mlxp._entry import exit_quietly_on_closed_stdout
 from mlxp._interactive import (RunDirectories, command_line_of, in_jupyter_kernel,
                                run_in_process, task_directory)
@@ -30,8 +31,6 @@ from mlxp._signals import RunPreempted
 from mlxp.config import (
     ConfigDict,
     assign,
-    config_file,
-    load_config,
     lookup,
     remove,
     resolve,
@@ -131,6 +130,9 @@ def _main(
             if command_line.help:
                 print(usage(program, _safe_keys(config_dir, command_line)))
                 return 0
+            if command_line.info is not None:
+                _print_defaults(config_dir, command_line)
+                return 0
             points = _compose_points(config_dir, command_line, task_dir, seeding_function)
             if command_line.show_config is not None:
                 _print_configs(points, command_line.show_config, command_line.resolve)
@@ -176,6 +178,23 @@ def _print_configs(points: SweepPoints, form: str, resolved: bool) -> None:
             print(f"# {' '.join(point.overrides)}")
         config = point.config if resolved or not form else point.unresolved
         print(ConfigDict({**config, "mlxp": point.settings}) if form == "all" else config)
+
+
+def _print_defaults(config_dir: str, command_line: CommandLine) -> None:
+    """``--info``: the defaults list and/or tree of each distinct group selection."""
+    from mlxp._composition import format_defaults_list, format_defaults_tree
+
+    groups = GroupComposer(config_dir, command_line.config_name)
+    sweep = expand_sweep(command_line.overrides, group_options=groups.group_options)
+    selections = list(dict.fromkeys(groups.split(point)[0] for point in sweep))
+    for selection in selections:
+        if len(selections) > 1:
+            print(f"# {' '.join(override.text for override in selection)}")
+        tree = groups.compose(selection).tree
+        shown = [format_defaults_list(tree)] if command_line.info != "defaults-tree" else []
+        if command_line.info != "defaults":
+            shown.append(format_defaults_tree(tree))
+        print("\n\n".join(shown))
 
 
 def _running_snapshot(task_file: str) -> Optional["Snapshot"]:
@@ -245,7 +264,7 @@ def _forwarded_flags(command_line: CommandLine) -> List[str]:
 
 def _safe_keys(config_dir: str, command_line: CommandLine) -> List[str]:
     try:
-        config = load_config(config_dir, command_line.config_name)
+        config = GroupComposer(config_dir, command_line.config_name).compose_config(())
     except MLXPError as error:
         return [f"(cannot read the config: {error})"]
     return [f"{key}={format_value(value)}" for key, value in _flat(config).items()]
@@ -275,41 +294,41 @@ class _Composer:
         self.config_dir = config_dir
         self.task_dir = task_dir
         self.seeding_function = seeding_function
-        self.base_config = load_config(config_dir, command_line.config_name)
-        self.source = config_file(config_dir, command_line.config_name)
+        self.groups = GroupComposer(config_dir, command_line.config_name)
+        self.source = self.groups.source
         self.base_settings = load_settings(config_dir)
         if SCHEDULER_ENV in os.environ:
             from mlxp.cluster.plan import take_handed_over_scheduler
 
             take_handed_over_scheduler(self.base_settings)
-        self.sweep = expand_sweep(command_line.overrides)
+        self.sweep = expand_sweep(command_line.overrides, group_options=self.groups.group_options,
+                                  sweeper=self.base_settings.sweeper)
+        command_line.overrides += self.sweep.added  # a re-run (from a snapshot) draws the same
         self.warned: set = set()  # keys warned about once, however often they are composed
         self.checked_dirs: set = set()
         self.first_settings: Optional[ConfigDict] = None
         self.classes: Dict[Tuple[str, str], Optional[type]] = {}
+        self.settings_cache: Dict[Tuple[Override, ...], Dict[str, Any]] = {}
 
     def compose(self, point: Point) -> RunPoint:
-        config = copy.deepcopy(self.base_config)
-        settings = copy.deepcopy(self.base_settings)
-        # mlxp's settings first: mlxp.strict_overrides must hold for every config override.
-        for override in sorted(point, key=lambda o: not o.key.startswith(SETTINGS_PREFIX)):
-            _apply(override, config, settings, self.warned, self.config_dir)
-        unresolved, config = config, resolve(config)
+        group_overrides, value_overrides = self.groups.split(point)
+        composition = self.groups.compose(group_overrides)  # once per distinct selection
+        settings = copy_config(self._settings(tuple(
+            override for override in value_overrides if override.key.startswith(SETTINGS_PREFIX))))
+        config = copy_config(composition.config)
+        references = composition.has_references
+        for override in value_overrides:
+            if not override.key.startswith(SETTINGS_PREFIX):
+                _apply(override, config, settings, self.warned, self.config_dir)
+                references = references or mentions_reference(override.values)
+        # without any ${...}, resolving would only copy the config: most sweeps skip it
+        unresolved, config = config, resolve(config) if references else config
         if self.seeding_function is not None and "seed" not in config:
             raise ConfigKeyError(
                 "a seeding_function was given but the config has no 'seed' option;"
                 " add 'seed: 0' to config.yaml",
                 key="seed",
             )
-        _anchor_paths(settings, self.task_dir)
-        if settings.logger.parent_log_dir not in self.checked_dirs:
-            check_parent_log_dir(settings.logger.parent_log_dir)
-            self.checked_dirs.add(settings.logger.parent_log_dir)
-        if settings.logger.forced_log_id >= 0 and self.sweep.size > 1:
-            raise SettingsError(
-                f"mlxp.logger.forced_log_id puts a run in one directory; a sweep of"
-                f" {self.sweep.size} points needs one each: drop forced_log_id",
-                key="logger.forced_log_id")
         if settings.resume:
             _check_resume(config, settings)
         self._check_same_mode(settings)
@@ -320,7 +339,26 @@ class _Composer:
         if settings.resume:
             check_resumable(logger_class)
         return RunPoint(tuple(point), config, settings, self.source, unresolved,
-                        logger_class, manager_class)
+                        logger_class, manager_class, composition.choices)
+
+    def _settings(self, overrides: Tuple[Override, ...]) -> Dict[str, Any]:
+        """mlxp's settings with these ``mlxp.*`` overrides, checked, composed once per distinct
+        tuple (a sweep rarely varies them): each point gets its own copy."""
+        if overrides not in self.settings_cache:
+            settings = copy.deepcopy(self.base_settings)
+            for override in overrides:
+                _apply(override, ConfigDict(), settings, self.warned, self.config_dir)
+            _anchor_paths(settings, self.task_dir)
+            if settings.logger.parent_log_dir not in self.checked_dirs:
+                check_parent_log_dir(settings.logger.parent_log_dir)
+                self.checked_dirs.add(settings.logger.parent_log_dir)
+            if settings.logger.forced_log_id >= 0 and self.sweep.size > 1:
+                raise SettingsError(
+                    f"mlxp.logger.forced_log_id puts a run in one directory; a sweep of"
+                    f" {self.sweep.size} points needs one each: drop forced_log_id",
+                    key="logger.forced_log_id")
+            self.settings_cache[overrides] = settings.to_dict()
+        return self.settings_cache[overrides]
 
     def _named_class(self, settings: ConfigDict, key: str, point: Point,
                      used: bool) -> Optional[type]:
@@ -367,7 +405,7 @@ def _apply(
         set_setting(settings, key[len(SETTINGS_PREFIX):], value)
         return
     found, current = lookup(config, key)
-    config_name = os.path.relpath(os.path.join(config_dir, "config.yaml"))
+    config_name = _display_name(config_dir)
     if kind == "delete":
         remove(config, key)
         return
@@ -387,6 +425,12 @@ def _apply(
         warned.add((kind, key))
         print(warning, file=sys.stderr)
     assign(config, key, value)
+
+
+@functools.lru_cache(maxsize=None)
+def _display_name(config_dir: str) -> str:
+    """How warnings name the config file (relpath costs as much as applying an override)."""
+    return os.path.relpath(os.path.join(config_dir, "config.yaml"))
 
 
 def _check_resume(config: ConfigDict, settings: ConfigDict) -> None:

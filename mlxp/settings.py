@@ -55,6 +55,10 @@ SCHEMA: Dict[str, Any] = {
     "max_sweep_points": ((int,), 1_000_000, None),
     "resolve": ((bool,), True, None),
     "as_ConfigDict": ((bool,), True, None),  # MLXP's; ctx.config is always a ConfigDict
+    "sweeper": {  # random parts of a sweep: interval() samples, shuffle() and sample order
+        "samples": ((int,), 0, None),
+        "seed": ((int, type(None)), None, None),
+    },
     "scheduler": {
         "name": ((str, type(None)), None, SCHEDULER_NAMES + (None,)),
         "option_cmd": (_LINES, [], None),

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mlxp.overrides import Override, OverrideKind, format_value
+from mlxp.overrides import Glob, Interval, Override, OverrideKind, format_value
 
 # Characters that mean something to the grammar, mixed with plain and non-ASCII text, so that
 # generated strings hit the quoting rules often rather than by luck.
@@ -56,6 +56,47 @@ def overrides(draw: Any, sweep: bool = True) -> Override:
 
 sweeps = st.lists(overrides(), max_size=4)
 
+# Keys of config groups, as a Hydra user writes them: model, model/backbone, model@encoder.
+_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,5}", fullmatch=True)
+group_keys = st.builds(
+    lambda path, package: "/".join(path) + ("" if package is None else "@" + package),
+    st.lists(_names, min_size=1, max_size=3), st.none() | st.just("") | keys)
+
+# fnmatch patterns over a small alphabet, so that they often match the options
+_patterns = st.text(alphabet="ab*?[]!", min_size=1, max_size=4)
+globs = st.builds(Glob, st.lists(_patterns, min_size=1, max_size=3),
+                  st.lists(_patterns, max_size=2))
+options = st.lists(st.text(alphabet="ab_", min_size=1, max_size=3), max_size=8)
+
+_finite = st.floats(-1e6, 1e6, allow_nan=False)
+_positive = st.floats(1e-9, 1e6)
+
+
+@st.composite
+def intervals(draw: Any) -> Interval:
+    """Any interval the grammar makes: floats or ints, uniform or log."""
+    log = draw(st.booleans())
+    if draw(st.booleans()):
+        start = draw(st.integers(1 if log else -1000, 1000))
+        return Interval(start, start + draw(st.integers(1, 1000)), ["log"] if log else [])
+    start = draw(_positive if log else _finite)
+    return Interval(start, start + draw(st.floats(1e-3, 1e6)), ["log"] if log else [])
+
+
+@st.composite
+def deferred_overrides(draw: Any) -> Override:
+    """Overrides that expand_sweep resolves: glob(), interval() and shuffle(), on group keys."""
+    kind = draw(st.sampled_from([OverrideKind.SET, OverrideKind.ADD, OverrideKind.FORCE]))
+    key = draw(group_keys)
+    which = draw(st.sampled_from(["glob", "interval", "shuffle-sweep", "shuffle-list"]))
+    if which == "glob":
+        return Override(kind, key, (draw(globs),), is_sweep=True)
+    if which == "interval":
+        return Override(kind, key, (draw(intervals()),), is_sweep=True)
+    if which == "shuffle-sweep":
+        return Override(kind, key, tuple(draw(distinct_choices)), is_sweep=True, shuffle=True)
+    return Override(kind, key, (draw(st.lists(values, max_size=4)),), shuffle=True)
+
 # Words of a job-script line that bash passes without running or expanding anything: plain
 # characters, backslash escapes, single- and double-quoted parts (with the escapes bash keeps
 # and removes inside double quotes). No unquoted ~ * ? [ { } # that bash would expand.
@@ -73,3 +114,18 @@ _word_parts = st.one_of(
 )
 shell_words = st.lists(st.lists(_word_parts, min_size=1, max_size=4).map("".join),
                        min_size=1, max_size=3).map(" ".join)
+
+
+@st.composite
+def group_trees(draw: Any) -> Any:
+    """A config tree of 1-3 groups with 1-4 options each (small int contents), the option the
+    defaults list picks for each group, and the options a command line picks instead (None:
+    left as the defaults say)."""
+    names = draw(st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True), min_size=1, max_size=3,
+                          unique=True))
+    contents = {name: draw(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 9),
+                                                    max_size=3), min_size=1, max_size=4))
+                for name in names}
+    defaults = {name: draw(st.integers(0, len(contents[name]) - 1)) for name in names}
+    chosen = {name: draw(st.none() | st.integers(0, len(contents[name]) - 1)) for name in names}
+    return contents, defaults, chosen

@@ -254,7 +254,7 @@ def test_help_shows_usage_grammar_and_config_keys(project: Path) -> None:
     [
         pytest.param(["seed=1", "optimizer.lr=[1,2"], ["argument 2", "']'"], 13,
                      id="unclosed-bracket"),
-        pytest.param(["seed=range(1)"], ["argument 1", "range"], None, id="bad-range"),
+        pytest.param(["seed=range(5,1)"], ["argument 1", "range"], None, id="bad-range"),
         pytest.param(["=3"], ["argument 1", "key"], 0, id="empty-key"),
     ],
 )

@@ -9,7 +9,8 @@ from typing import Any, List
 
 import pytest
 
-from mlxp.overrides import Override, parse_overrides
+from mlxp.errors import OverrideError
+from mlxp.overrides import Glob, Override, parse_overrides, split_package
 from mlxp.sweep import Sweep, expand_sweep, format_point, new_sweep_id
 
 
@@ -155,3 +156,118 @@ def test_sweep_ids_are_fresh_and_safe_to_quote_in_a_query() -> None:
     ids = {new_sweep_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", sweep_id) for sweep_id in ids)
+
+
+# --------------------------------------------------------------- config groups: glob()
+
+GROUPS = {"model": ["vit_b", "resnet", "alexnet", "vit_l"], "model@encoder": ["small", "big"]}
+
+
+def group_sweep(*arguments: str) -> Sweep:
+    return expand_sweep(parse_overrides(arguments), group_options=GROUPS.get)
+
+
+@pytest.mark.parametrize("argument, selected", [
+    pytest.param("model=glob(*)", ["alexnet", "resnet", "vit_b", "vit_l"], id="all-sorted"),
+    pytest.param("model=glob(*,exclude=vit*)", ["alexnet", "resnet"], id="exclude"),
+    pytest.param("model=glob([a*,r*],exclude=[al*])", ["resnet"], id="lists"),
+    pytest.param("model=glob(vit_?)", ["vit_b", "vit_l"], id="question-mark"),
+    pytest.param("model@encoder=glob(*)", ["big", "small"], id="group-with-package"),
+])
+def test_a_glob_sweeps_the_group_options_it_selects(argument: str, selected: List[str]) -> None:
+    key = argument.split("=", 1)[0]
+    assert [format_point(p) for p in group_sweep(argument)] == [f"{key}={s}" for s in selected]
+
+
+def test_a_glob_mixes_with_other_sweeps_first_argument_slowest() -> None:
+    points = [format_point(p) for p in group_sweep("seed=1,2", "model=glob(vit*)", "lr=0.1")]
+    assert points == ["seed=1 model=vit_b lr=0.1", "seed=1 model=vit_l lr=0.1",
+                      "seed=2 model=vit_b lr=0.1", "seed=2 model=vit_l lr=0.1"]
+    assert group_sweep("seed=1,2", "model=glob(vit*)")[3][1].value == "vit_l"
+
+
+@pytest.mark.parametrize("group_options", [None, lambda key: None], ids=["none", "not-a-group"])
+def test_a_glob_of_a_key_that_is_no_group_is_an_error_naming_it(group_options: Any) -> None:
+    with pytest.raises(OverrideError) as caught:
+        expand_sweep(parse_overrides(["optimizer=glob(*)"]), group_options=group_options)
+    assert "glob() selects options of a config group; 'optimizer' is not a group" in str(
+        caught.value)
+    assert caught.value.argument == "optimizer=glob(*)"
+
+
+def test_a_glob_that_selects_nothing_lists_the_options() -> None:
+    with pytest.raises(OverrideError, match="selects none of the options of 'model': alexnet,"
+                                            " resnet, vit_b, vit_l"):
+        group_sweep("model=glob(x*)")
+
+
+@pytest.mark.parametrize("key, split", [
+    pytest.param("model", ("model", None), id="plain"),
+    pytest.param("optimizer.lr", ("optimizer.lr", None), id="dotted"),
+    pytest.param("model@encoder", ("model", "encoder"), id="package"),
+    pytest.param("model/backbone@encoder.net", ("model/backbone", "encoder.net"), id="nested"),
+    pytest.param("db@", ("db", ""), id="global-package"),
+])
+def test_split_package(key: str, split: tuple) -> None:
+    assert split_package(key) == split
+    assert parse_overrides([f"+{key}=x"])[0].key == key  # the key keeps its text
+
+
+def test_glob_is_an_immutable_hashable_value() -> None:
+    glob = Glob(["a*", "b*"], "c*")
+    assert (glob.include, glob.exclude) == (("a*", "b*"), ("c*",))
+    assert glob == Glob(("a*", "b*"), ["c*"]) and hash(glob) == hash(Glob(["a*", "b*"], ["c*"]))
+    assert glob.select(["b2", "c1", "a1", "a1"]) == ["a1", "b2"]
+    with pytest.raises(AttributeError):
+        glob.include = ("*",)  # type: ignore[misc]
+
+
+# --------------------------------------------------- random parts: samples, seed, shuffle()
+
+
+@pytest.mark.parametrize("arguments, words", [
+    pytest.param(["a=interval(0,1)"], "set mlxp.sweeper.samples=N", id="interval-without-samples"),
+    pytest.param(["a=interval(0,1)", "mlxp.sweeper.samples=-1"], "must be a whole number >= 0",
+                 id="negative-samples"),
+    pytest.param(["a=interval(0,1)", "mlxp.sweeper.samples=true"], "must be a whole number",
+                 id="boolean-samples"),
+    pytest.param(["a=shuffle(1,2)", "mlxp.sweeper.seed=x"], "must be an integer or null",
+                 id="word-seed"),
+    pytest.param(["a=shuffle(1,2)", "mlxp.sweeper.seed=1,2"], "take one value",
+                 id="swept-seed"),
+])
+def test_sweeper_settings_errors_name_the_setting(arguments: List[str], words: str) -> None:
+    with pytest.raises(OverrideError, match=re.escape(words)):
+        sweep_of(*arguments)
+
+
+def test_the_sweeper_section_of_mlxp_yaml_gives_samples_and_seed_under_the_command_line() -> None:
+    overrides = parse_overrides(["a=interval(0,1)"])
+    from_file = expand_sweep(overrides, sweeper={"samples": 3, "seed": 5})
+    assert (from_file.size, from_file.seed, from_file.added) == (3, 5, ())
+    assert [format_point(p) for p in expand_sweep(
+        overrides + parse_overrides(["mlxp.sweeper.samples=2"]),
+        sweeper={"samples": 3, "seed": 5})] == [f"{format_point(p)} mlxp.sweeper.samples=2"
+                                                for p in list(from_file)[:2]]
+
+
+def test_samples_without_an_interval_change_nothing() -> None:
+    assert lines("a=1,2", "mlxp.sweeper.samples=5") == [
+        "a=1 mlxp.sweeper.samples=5", "a=2 mlxp.sweeper.samples=5"]
+
+
+def test_a_sweep_without_random_parts_draws_no_seed(capsys: Any) -> None:
+    sweep = sweep_of("a=1,2")
+    assert (sweep.seed, sweep.seed_drawn, sweep.added) == (None, False, ())
+    assert capsys.readouterr().err == ""
+
+
+def test_a_drawn_seed_is_added_to_every_point_and_printed_once(capsys: Any) -> None:
+    sweep = sweep_of("a=shuffle(1,2,3)", "x=shuffle([1,2,3])")
+    assert sweep.seed_drawn and sweep.added == (Override("set", "mlxp.sweeper.seed",
+                                                         (sweep.seed,)),)
+    assert all(point[-1] == sweep.added[0] for point in sweep)
+    assert capsys.readouterr().err.count(f"mlxp.sweeper.seed={sweep.seed}") == 1
+    again = sweep_of("a=shuffle(1,2,3)", "x=shuffle([1,2,3])", f"mlxp.sweeper.seed={sweep.seed}")
+    assert [p[:2] for p in again] == [p[:2] for p in sweep]
+    assert sorted(again[0][1].value) == [1, 2, 3]
