@@ -6,6 +6,7 @@ search over ``interval()`` axes.
 from __future__ import annotations
 
 import math
+import os
 import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -20,8 +21,6 @@ SAMPLES_KEY = "mlxp.sweeper.samples"
 
 def draw_seed() -> int:
     """A fresh seed, printable and short enough to type back: 0 <= seed < 2**31."""
-    import os  # noqa: PLC0415 (only a sweep without a seed needs it)
-
     return int.from_bytes(os.urandom(4), "big") >> 1
 
 
