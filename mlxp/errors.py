@@ -43,6 +43,7 @@ mlxp raises in its place, so ``except JobSubmissionError`` catches it (docs/mlxp
 
 from __future__ import annotations
 
+import os
 from typing import Any, Optional, Sequence
 
 
@@ -114,6 +115,12 @@ class InstantiationError(ConfigError, ValueError):
         if suggestions:
             message += f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)"
         super().__init__(message, key=key, target=target, suggestions=tuple(suggestions))
+def _below_cwd(path: str) -> str:
+    """``configs/config.yaml`` rather than an absolute path, when the file is below the cwd."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 class ConfigGroupError(ConfigError, ValueError):
     """Config groups cannot compose: an unknown group or option, a cycle in defaults lists, a
     package chosen twice, ``_self_`` twice. ``path``/``line`` name the defaults entry at fault
@@ -122,10 +129,11 @@ class ConfigGroupError(ConfigError, ValueError):
 
     def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
                  group: Optional[str] = None, options: Sequence[str] = ()) -> None:
-        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        shown = _below_cwd(path) if path else ""
+        where = f"{shown}:{line}: " if path and line else f"{shown}: " if path else ""
         text = f"{where}{message}"
         if options:
-            text += f"\n  options of {group!r}: {', '.join(options)}"
+            text += f"; the options of {group!r} are: {', '.join(options)}"
         super().__init__(text, path=path, line=line, group=group, options=tuple(options),
                          reason=message)
 

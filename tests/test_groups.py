@@ -97,6 +97,10 @@ def test_a_bad_point_anywhere_in_a_group_sweep_stops_it_before_any_run(project: 
     assert result.returncode == 2
     assert "group 'model' has no option 'vitt'" in result.stderr
     assert "did you mean 'vit'?" in result.stderr
+    # one line, with the file relative to where the user stands and the options that exist
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("main.py: error: configs/config.yaml:")
+    assert "the options of 'model' are: resnet, vit" in result.stderr
     assert not (project / "logs").exists()
 
 
