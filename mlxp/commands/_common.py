@@ -68,6 +68,8 @@ def clean(value: Any, keep_newlines: bool = False) -> str:
     (``\\x1b``), so it shows instead of acting. Newlines are kept when asked (multi-line
     errors), tabs become spaces."""
     text = value if isinstance(value, str) else format_value(value)
+    if text.isprintable():  # the usual case, and a fast test: no control character at all
+        return text
     text = text.replace("\t", "    ")
     if keep_newlines:
         return "\n".join(_CONTROL.sub(_escape, line) for line in text.split("\n"))
