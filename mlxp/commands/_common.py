@@ -88,7 +88,9 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        text = f"{value:.6g}"
+        # 1.0 stays 1.0: a config showing 1 next to 0.001 would read as an int
+        return text + ".0" if text.lstrip("-").isdigit() else text
     return str(value)
 
 
