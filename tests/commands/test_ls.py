@@ -25,7 +25,7 @@ def test_ls_takes_a_logdir_a_query_columns_and_a_sort(project: Path) -> None:
                   "--columns", "id,optimizer.lr", "-c", "train.loss:max", "--sort", "optimizer.lr")
     assert result.returncode == 0, result.stderr
     assert table(result.stdout) == [["id", "optimizer.lr", "train.loss:max"],
-                                    ["3", "0.01", "1.1"], ["1", "0.1", "2"]]
+                                    ["3", "0.01", "1.1"], ["1", "0.1", "2.0"]]
     assert result.stdout.splitlines()[-1] == "2 runs of 4: 2 COMPLETE"
     descending = mlxp(project, "ls", "-c", "id", "--sort=-train.loss")
     assert [row[0] for row in table(descending.stdout)[1:]] == ["2", "4", "1", "3"]
