@@ -172,6 +172,7 @@ class SummaryCache:
         except OSError as error:
             self.problems[path] = error.strerror or str(error)
             return {}
+        # kept as mappings, bigger than lists but decoded by json's C code into what is used
         self._remember(entry, signature, summaries, status.st_mtime_ns)
         return summaries
 
