@@ -129,3 +129,12 @@ def group_trees(draw: Any) -> Any:
     defaults = {name: draw(st.integers(0, len(contents[name]) - 1)) for name in names}
     chosen = {name: draw(st.none() | st.integers(0, len(contents[name]) - 1)) for name in names}
     return contents, defaults, chosen
+
+
+# Curves: finite numbers as metrics hold them, and runs' (x, y) series on shared x values.
+finite_numbers = st.integers(-10**6, 10**6) | st.floats(-1e6, 1e6, allow_nan=False)
+curve_points = st.lists(st.tuples(finite_numbers, finite_numbers), max_size=300)
+run_curves = st.lists(
+    st.lists(st.tuples(st.integers(0, 30), st.floats(-1e3, 1e3, allow_nan=False)), max_size=40),
+    min_size=1, max_size=6,
+)

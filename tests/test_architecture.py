@@ -29,10 +29,11 @@ LAYERS = [
     {"mlxp._ranks", "mlxp.version_manager", "mlxp.cluster.jobscript", "mlxp.cluster.jobs",
      "mlxp.cluster.runs", "mlxp._composition"},
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status",
-     "mlxp.cluster.launches"},
+     "mlxp.cluster.launches", "mlxp.results"},
     {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
     {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun", "mlxp._interactive"},
     {"mlxp.cluster.mlxpsub", "mlxp._notebook"},
+    {"mlxp.commands"},  # the subcommands of ``mlxp``, one module each
     # the commands, and the import paths kept for users (thin re-exports)
     {"mlxp", "mlxp.__main__", "mlxp.sub", "mlxp.status", "mlxp.schedulers", "mlxp.cluster"},
 ]
