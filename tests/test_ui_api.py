@@ -7,10 +7,15 @@ import os
 from typing import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlxp.ui import tail
 from tests.reader.runs import make_run, metrics_lines, write_file
+from tests.strategies import curve_points
 from tests.ui_helpers import Served, serve
+
+pytestmark = pytest.mark.filterwarnings("ignore:skipped 1 run directory")
 
 ROWS = [{"epoch": i, "loss": 1.0 / (i + 1)} for i in range(5)]
 
@@ -229,3 +234,154 @@ def test_bad_tail_parameters_are_400(served: Served, query: str) -> None:
 def test_non_finite_metric_values_arrive_as_null(served: Served) -> None:
     write_file(metrics_file(served), '{"loss": NaN}\n{"loss": Infinity}\n')
     assert served.api("tail/2/train")["records"] == [{"loss": None}, {"loss": None}]
+
+
+# -- the runs table, curves, groups and diffs ------------------------------------------------------
+
+@pytest.fixture
+def sweep(tmp_path) -> Iterator[Served]:
+    """Four runs (lr 0.1/0.2 x seed 1/2) of five epochs, a secret, and a damaged run."""
+    logdir = str(tmp_path / "logs")
+    log_id = 0
+    for lr in (0.1, 0.2):
+        for seed in (1, 2):
+            log_id += 1
+            rows = [{"epoch": e, "loss": lr * 10 * seed / (e + 1)} for e in range(5)]
+            make_run(logdir, log_id,
+                     config={"optimizer": {"lr": lr}, "seed": seed,
+                             "wandb": {"api_key": "hunter2"}, "note": "<script>x</script>"},
+                     info={"config_from_env": ["wandb.api_key"]}, metrics={"train": rows})
+    write_file(os.path.join(logdir, "9", "metadata", "info.yaml"), "status: [RUNN")
+    yield from serve(logdir, str(tmp_path / "static"))
+
+
+def test_runs_lists_every_run_with_varying_keys_and_metrics(sweep: Served) -> None:
+    answer = sweep.api("runs")
+    assert [run["id"] for run in answer["runs"]] == ["1", "2", "3", "4", "9"]
+    assert answer["varying"] == ["optimizer.lr", "seed"]
+    assert answer["total"] == 5 and answer["counts"] == {"COMPLETE": 4, "DAMAGED": 1}
+    first = answer["runs"][0]
+    assert first["config"]["optimizer.lr"] == 0.1 and first["config"]["wandb.api_key"] == "****"
+    assert first["config"]["note"] == "<script>x</script>"  # data: the page escapes it
+    assert first["metrics"]["train.loss"] == {"last": 0.2, "min": 0.2, "max": 1.0, "count": 5}
+    assert "hunter2" not in sweep.get("/api/runs").body.decode()
+
+
+def test_runs_takes_a_query(sweep: Served) -> None:
+    answer = sweep.api("runs?where=config.optimizer.lr%20%3D%3D%200.2")
+    assert [run["id"] for run in answer["runs"]] == ["3", "4"]
+    assert answer["counts"] == {"COMPLETE": 2} and answer["total"] == 5
+
+
+def test_a_malformed_query_is_400_with_its_column(sweep: Served) -> None:
+    reply = sweep.get("/api/runs?where=config.seed%20%3D%3D")
+    assert reply.status == 400
+    error = reply.json()["error"]
+    assert isinstance(error["column"], int) and error["message"]
+
+
+def test_the_run_page_masks_secrets_and_shows_damage(sweep: Served) -> None:
+    page = sweep.api("run/1")
+    assert page["config"]["wandb"]["api_key"] == "****"
+    assert "hunter2" not in sweep.get("/api/run/1").body.decode()
+    damaged = sweep.api("run/9")
+    assert damaged["status"] == "DAMAGED" and "info.yaml" in damaged["problem"]
+
+
+def test_series_sends_each_runs_points(sweep: Served) -> None:
+    answer = sweep.api("series?runs=1,3&log=train&y=loss&x=epoch")
+    assert answer["x_key"] == "epoch" and answer["y_key"] == "loss"
+    first, third = answer["series"]
+    assert first["run"] == "1" and first["x"] == [0, 1, 2, 3, 4] and first["points"] == 5
+    assert third["y"][0] == pytest.approx(2.0) and third["downsampled"] is False
+    by_step = sweep.api("series?runs=1&log=train&y=loss")
+    assert by_step["x_key"] == "step" and by_step["series"][0]["x"] == [0, 1, 2, 3, 4]
+
+
+def test_series_are_downsampled_to_the_width_keeping_peaks(sweep: Served) -> None:
+    rows = [{"loss": 100.0 if i == 7777 else float(i % 10)} for i in range(20_000)]
+    write_file(metrics_file(sweep, 2), metrics_lines(rows))
+    (series,) = sweep.api("series?runs=2&log=train&y=loss&width=100")["series"]
+    assert series["points"] == 20_000 and series["downsampled"] is True
+    assert len(series["x"]) <= 200 and series["x"] == sorted(series["x"])
+    assert max(series["y"]) == 100.0 and 7777 in series["x"]
+
+
+def test_series_can_be_asked_for_an_x_range(sweep: Served) -> None:
+    (series,) = sweep.api("series?runs=1&log=train&y=loss&x=epoch&xmin=1&xmax=3")["series"]
+    assert series["x"] == [1, 2, 3]
+
+
+def test_groups_aggregate_runs_per_config_value(sweep: Served) -> None:
+    answer = sweep.api("groups?by=optimizer.lr&log=train&y=loss&x=epoch&band=minmax")
+    groups = {group["label"]: group for group in answer["groups"]}
+    assert set(groups) == {"optimizer.lr=0.1", "optimizer.lr=0.2"}
+    low = groups["optimizer.lr=0.1"]
+    assert low["key"] == {"optimizer.lr": 0.1} and low["runs"] == ["1", "2"]
+    assert low["x"] == [0, 1, 2, 3, 4] and low["count"] == [2] * 5
+    assert low["mean"][0] == pytest.approx(1.5)
+    assert low["lo"][0] == pytest.approx(1.0) and low["hi"][0] == pytest.approx(2.0)
+    std = sweep.api("groups?by=optimizer.lr&log=train&y=loss&x=epoch&band=std")["groups"][0]
+    assert std["lo"][0] == pytest.approx(1.0) and std["hi"][0] == pytest.approx(2.0)
+
+
+def test_groups_follow_the_filter_and_count_runs_that_ended(sweep: Served) -> None:
+    write_file(metrics_file(sweep, 2), metrics_lines([{"epoch": 0, "loss": 2.0}]))
+    answer = sweep.api("groups?where=config.optimizer.lr%20%3D%3D%200.1&log=train&y=loss"
+                       "&x=epoch")
+    (group,) = answer["groups"]
+    assert group["label"] == "all runs" and group["count"] == [2, 1, 1, 1, 1]
+
+
+def test_diff_lists_the_keys_that_differ(sweep: Served) -> None:
+    answer = sweep.api("diff?runs=1,4")
+    assert answer["keys"] == ["optimizer.lr", "seed"]
+    assert answer["values"] == {"1": {"optimizer.lr": 0.1, "seed": 1},
+                                "4": {"optimizer.lr": 0.2, "seed": 2}}
+
+
+@pytest.mark.parametrize("path, status, word", [
+    pytest.param("series?runs=1&y=loss", 400, "log", id="series-no-log"),
+    pytest.param("series?runs=1&log=train", 400, "y", id="series-no-y"),
+    pytest.param("series?runs=1&log=train&y=loss&width=0", 400, "width", id="width-zero"),
+    pytest.param("series?runs=1&log=train&y=loss&width=x", 400, "width", id="width-text"),
+    pytest.param("series?runs=1&log=train&y=loss&xmin=nan", 400, "xmin", id="xmin-nan"),
+    pytest.param("series?runs=1&log=..%2Fmetadata%2Finfo&y=status", 404, "no", id="log-escape"),
+    pytest.param("series?runs=77&log=train&y=loss", 404, "no", id="unknown-run"),
+    pytest.param("groups?log=train&y=loss&band=wide", 400, "band", id="unknown-band"),
+    pytest.param("diff?runs=1,77", 404, "no", id="diff-unknown-run"),
+])
+def test_bad_chart_requests_are_refused_clearly(sweep: Served, path, status, word) -> None:
+    reply = sweep.get("/api/" + path)
+    assert reply.status == status
+    assert reply.json()["error"]["message"].startswith(word)
+
+
+# -- downsampling ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("xs, ys, width, expected", [
+    pytest.param([0, 1, 2], [3, 1, 2], 5, ([0, 1, 2], [3, 1, 2]), id="few-points-unchanged"),
+    pytest.param(list(range(8)), [0, 9, 1, 1, 1, 1, -5, 0], 2,
+                 ([0, 1, 4, 6], [0, 9, 1, -5]), id="peaks-survive"),
+    pytest.param([0] * 6, [3, 1, 2, 5, 0, 4], 1, ([0, 0], [5, 0]), id="one-x-value"),
+    pytest.param([3, 1, 2, 0, 5, 4], [0, 1, 2, 3, 4, 5], 1, ([3, 4], [0, 5]),
+                 id="not-increasing-falls-back"),
+])
+def test_downsample(xs, ys, width, expected) -> None:
+    from mlxp.ui.downsample import downsample
+
+    assert downsample(xs, ys, width) == expected
+
+
+@given(curve_points.map(sorted), st.integers(1, 50))
+def test_downsampling_increasing_curves_keeps_order_extremes_and_the_bound(points,
+                                                                          width) -> None:
+    from mlxp.ui.downsample import downsample
+
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    out_x, out_y = downsample(xs, ys, width)
+    assert len(out_x) <= 2 * width or (out_x, out_y) == (xs, ys)
+    remaining = iter(zip(xs, ys))  # a subsequence: every kept point, in the original order
+    assert all(point in remaining for point in zip(out_x, out_y))
+    if ys:
+        assert min(out_y) == min(ys) and max(out_y) == max(ys)
