@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.parse
 from typing import Iterator
 
@@ -286,3 +287,30 @@ def test_a_failing_route_costs_one_answer_not_the_server(served: Served, monkeyp
 
 def test_a_path_that_is_not_utf8_is_404(served: Served) -> None:
     assert served.get("/api/run/%ff%fe").status == 404
+
+
+def test_open_starts_the_browser_on_the_url(tmp_path) -> None:
+    # $BROWSER is the browser webbrowser starts: here a script that hands the URL to a FIFO.
+    opened = str(tmp_path / "opened")
+    os.mkfifo(opened)
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(opened).read()), daemon=True)
+    reader.start()
+    logdir = str(tmp_path / "logs")
+    os.makedirs(logdir)
+    process = subprocess.Popen([sys.executable, "-m", "mlxp", "ui", logdir, "--open"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "BROWSER": str(browser)})
+    try:
+        url = _first_line(process).split(" at ", 1)[1].strip()
+        reader.join(timeout=120)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert received == [url + "\n"]
