@@ -405,3 +405,58 @@ def test_the_curve_cache_drops_the_least_recently_used(tmp_path) -> None:
     cache.curve("2", str(tmp_path / "2"), "train", "loss", "epoch")
     again = cache.curve("1", str(tmp_path / "1"), "train", "loss", "epoch")
     assert again is not first and again == first
+
+
+# -- the runs table kept in memory ------------------------------------------------------------------
+
+class Versions:
+    """A table reader answering v1, v2, ... and counting its reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self, where: str) -> bytes:
+        self.reads += 1
+        if where == "bad":
+            raise ValueError("malformed")
+        return f"{where}v{self.reads}".encode()
+
+
+def test_a_table_read_quickly_is_read_at_every_request() -> None:
+    from mlxp.ui.runs_table import RunsTable
+
+    table = RunsTable(Versions())
+    assert [table.answer(""), table.answer(""), table.answer("q")] == [b"v1", b"v2", b"qv3"]
+
+
+def test_a_slow_table_is_answered_from_memory_and_read_again_behind(monkeypatch) -> None:
+    from mlxp.ui import runs_table
+
+    monkeypatch.setattr(runs_table, "SLOW_READ", -1.0)  # every read counts as slow
+    monkeypatch.setattr(runs_table, "REFRESH_AFTER", 1e9)
+    reader = Versions()
+    table = runs_table.RunsTable(reader)
+    assert table.answer("") == b"v1"
+    assert table.answer("") == b"v1" and reader.reads == 1  # not stale yet: no new read
+    monkeypatch.setattr(runs_table, "REFRESH_AFTER", -1.0)
+    assert table.answer("") == b"v1"  # answered at once; a read starts behind
+    table._entries[""].thread.join()
+    assert reader.reads == 2 and table.answer("") == b"v2"
+
+
+def test_a_failing_table_read_is_reported_and_not_kept() -> None:
+    from mlxp.ui.runs_table import RunsTable
+
+    reader = Versions()
+    table = RunsTable(reader)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="malformed"):
+            table.answer("bad")
+    assert reader.reads == 2
+
+
+def test_the_runs_table_says_when_it_was_read(sweep: Served) -> None:
+    import datetime
+
+    as_of = datetime.datetime.fromisoformat(sweep.api("runs")["as_of"])
+    assert as_of.tzinfo is not None
