@@ -241,7 +241,7 @@ class Api:
         path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
         payload: Dict[str, Any]
         try:
-            payload = read_tail(path, offset, ino, tag)
+            payload = read_tail(path, offset, ino, tag, within=run_dir)
         except FileNotFoundError:  # nothing logged yet under that name
             payload = {"offset": 0, "ino": None, "tag": None, "reset": offset > 0,
                        "records": [], "skipped": 0}
