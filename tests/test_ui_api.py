@@ -460,3 +460,15 @@ def test_the_runs_table_says_when_it_was_read(sweep: Served) -> None:
 
     as_of = datetime.datetime.fromisoformat(sweep.api("runs")["as_of"])
     assert as_of.tzinfo is not None
+
+
+def test_large_artifacts_and_long_listings_are_bounded(served: Served, monkeypatch) -> None:
+    from mlxp.ui import _files, run_page
+
+    monkeypatch.setattr(run_page, "MAX_ARTIFACT_BYTES", 4)
+    reply = served.get("/api/artifact/1/json/result.json")
+    assert reply.status == 413
+    assert "artifacts/json/result.json directly" in reply.json()["error"]["message"]
+    monkeypatch.setattr(_files, "MAX_ARTIFACTS_LISTED", 2)
+    page = served.api("run/1")
+    assert len(page["artifacts"]) == 2 and page["artifacts_cut"] is True
