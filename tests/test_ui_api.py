@@ -15,7 +15,7 @@ from tests.reader.runs import make_run, metrics_lines, write_file
 from tests.strategies import curve_points
 from tests.ui_helpers import Served, serve
 
-pytestmark = pytest.mark.filterwarnings("ignore:skipped 1 run directory")
+pytestmark = pytest.mark.filterwarnings("ignore:skipped .* run director")
 
 ROWS = [{"epoch": i, "loss": 1.0 / (i + 1)} for i in range(5)]
 
@@ -472,3 +472,19 @@ def test_large_artifacts_and_long_listings_are_bounded(served: Served, monkeypat
     monkeypatch.setattr(_files, "MAX_ARTIFACTS_LISTED", 2)
     page = served.api("run/1")
     assert len(page["artifacts"]) == 2 and page["artifacts_cut"] is True
+
+
+def test_damage_never_breaks_the_table_or_the_charts(sweep: Served) -> None:
+    os.remove(metrics_file(sweep, 1))
+    os.mkfifo(metrics_file(sweep, 1))  # would block a plain open forever
+    append(metrics_file(sweep, 2), '{"epoch": 5, "lo')  # a line being written
+    with open(os.path.join(sweep.logdir, "3", "metadata", "config.yaml"), "w") as stream:
+        stream.write("optimizer: {lr: [0.1,\n")  # half-written
+    table = sweep.api("runs")
+    statuses = {run["id"]: run["status"] for run in table["runs"]}
+    assert statuses == {"1": "COMPLETE", "2": "COMPLETE", "3": "DAMAGED", "4": "COMPLETE",
+                        "9": "DAMAGED"}
+    curves = sweep.api("series?runs=1,2&log=train&y=loss&x=epoch")["series"]
+    assert [curve["points"] for curve in curves] == [0, 5]
+    groups = sweep.api("groups?by=seed&log=train&y=loss&x=epoch")["groups"]
+    assert {group["label"] for group in groups} == {"seed=1", "seed=2"}
