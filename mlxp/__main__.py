@@ -6,6 +6,7 @@ them and turns errors into one ``mlxp: error: ...`` line.
     mlxp show RUN                    one run: status, error, config, metrics, paths
     mlxp diff RUN RUN...             the config keys that differ between runs
     mlxp plot [LOGDIR] --metric M    curves of a metric as SVG (and PNG with matplotlib)
+    mlxp ui [LOGDIR]                 a local web dashboard of the runs (until Ctrl-C)
     mlxp status [LOGDIR]             the runs with their jobs' states
     mlxp cancel [LOGDIR]             cancel the queued and running jobs among them
 
@@ -32,6 +33,7 @@ COMMANDS = (
     "mlxp.commands.show",
     "mlxp.commands.diff",
     "mlxp.commands.plot",
+    "mlxp.commands.ui",
     "mlxp.commands.status",
     "mlxp.commands.cancel",
 )
