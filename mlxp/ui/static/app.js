@@ -192,7 +192,9 @@
     const box = $("#filter-error");
     $("#filter").classList.toggle("invalid", Boolean(error));
     if (!error) { box.hidden = true; box.removeAttribute("data-column"); return; }
-    box.querySelector(".message").textContent = error.message;
+    // The caret is drawn below; the message's own echo of the query (if any) would repeat it.
+    const message = typeof error.column === "number" ? error.message.split("\n")[0] : error.message;
+    box.querySelector(".message").textContent = message;
     const caret = box.querySelector(".caret");
     if (typeof error.column === "number") {
       caret.textContent = query + "\n" + " ".repeat(Math.max(0, error.column)) + "^";
@@ -291,6 +293,7 @@
     }
     if (column.id === "start") return el("td", { title: run.start || "" }, formatDate(value));
     if (column.id === "duration") return el("td", { class: "num" }, formatDuration(value));
+    if (column.id === "host" || column.id === "job_id") return el("td", {}, value === null ? "" : formatValue(value));
     const text = formatValue(value);
     return el("td", { class: typeof value === "number" ? "num" : "", title: text }, text);
   }
@@ -404,6 +407,7 @@
       this.records = [];
       this.offset = 0;
       this.ino = null;
+      this.tag = null;
       this.status = "RUNNING";
       this.timer = null;
       this.stopped = false;
@@ -418,7 +422,7 @@
       let answer;
       try {
         answer = await getJSON("/api/tail/" + encodeURIComponent(this.runId) + "/" + encodeURIComponent(this.log),
-          { offset: this.offset, ino: this.ino, size: this.offset });
+          { offset: this.offset, ino: this.ino, size: this.offset, tag: this.tag });
       } catch (error) {
         this.timer = setTimeout(() => this.poll(), LIVE_INTERVAL_MS * 2);
         return;
@@ -429,6 +433,7 @@
       if (this.records.length > LIVE_RECORDS_KEPT) this.records.splice(0, this.records.length - LIVE_RECORDS_KEPT);
       this.offset = answer.offset;
       this.ino = answer.ino;
+      this.tag = answer.tag;
       this.status = answer.status;
       if (answer.reset || answer.records.length) this.onChange(this);
       // A full answer means more is waiting; ask again at once.

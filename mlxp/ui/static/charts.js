@@ -9,6 +9,7 @@
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   const MARGIN = { left: 64, right: 20, top: 14, bottom: 42 };
   const LEGEND_ROW = 18;
+  const LEGEND_GAP = 16;  // between the x axis label and the first legend row
   let chartCount = 0;
 
   function colorFor(index) {
@@ -320,7 +321,7 @@
       const plotHeight = spec.height || 360;
       const lines = prepare(spec);
       const legend = layoutLegend(lines, width);
-      const height = MARGIN.top + plotHeight + MARGIN.bottom + legend.rows * LEGEND_ROW + 4;
+      const height = MARGIN.top + plotHeight + MARGIN.bottom + (legend.rows ? LEGEND_GAP + legend.rows * LEGEND_ROW : 0) + 4;
       const root = svg("svg", { xmlns: SVG_NS, width, height, viewBox: "0 0 " + width + " " + height,
         "font-family": "sans-serif", role: "img" });
       root.appendChild(svg("rect", { x: 0, y: 0, width, height, fill: "#fff" }));
@@ -358,7 +359,7 @@
         plot.appendChild(svg("path", attrs));
       }
       root.appendChild(plot);
-      drawLegend(root, legend, scales.bottom + MARGIN.bottom);
+      drawLegend(root, legend, scales.bottom + MARGIN.bottom + LEGEND_GAP);
       addInteraction(root, lines, scales);
     }
 
