@@ -20,7 +20,7 @@ from mlxp._progress import SweepReport
 from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
-from mlxp.config import ConfigDict, config_text
+from mlxp.config import ConfigDict, config_text, env_sourced_keys
 from mlxp.errors import SettingsError
 from mlxp.logger import Logger, RunInterrupted, describe_exit, read_run_config, read_run_info
 from mlxp.overrides import Override
@@ -197,6 +197,9 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
     info: Dict[str, Any] = {"current_file_path": os.path.abspath(sys.argv[0]),
                             "overrides": point.overrides,
                             "sweep_id": _recorded_sweep_id(settings) or sweep_id}
+    from_env = env_sourced_keys(point.unresolved)
+    if from_env:  # so that readers can mask secrets: config.yaml holds them resolved
+        info["config_from_env"] = from_env
     if snapshot is not None:
         info["version_manager"] = snapshot.info()
     logger = _build_logger(point.logger_class or Logger, settings, {

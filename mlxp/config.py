@@ -347,3 +347,44 @@ def _resolve_reference(tree: ConfigDict, key: str, expression: str, seen: Sequen
     if isinstance(value, str) and "${" in value:
         return _resolve_value(tree, body, value, [*seen, key])
     return _plain(value)
+
+
+def env_sourced_keys(tree: Dict[str, Any]) -> List[str]:
+    """The dotted keys of ``tree``'s values that hold an environment variable once resolved.
+
+    A value is env-sourced when it references ``${oc.env:...}``/``${env:...}``, or another
+    key that is (``auth: ${token}``), so that a secret copied around is still known as one.
+    A list counts as one value. The launcher records them in ``info.yaml``
+    (``config_from_env``): ``metadata/config.yaml`` holds the resolved values and nothing else
+    tells where they came from.
+    """
+    references: Dict[str, List[str]] = {}
+    for key, value in _leaf_values(tree, ""):
+        text = str(value) if isinstance(value, list) else value
+        if isinstance(text, str) and "${" in text:
+            references[key] = [body.strip() for body in _REFERENCE.findall(text)]
+    sourced: List[str] = []
+    changed = True
+    while changed:  # a reference to an env-sourced key makes a key env-sourced in turn
+        changed = False
+        for key, bodies in references.items():
+            if key not in sourced and any(_reads_env(body, sourced) for body in bodies):
+                sourced.append(key)
+                changed = True
+    return sorted(sourced)
+
+
+def _leaf_values(tree: Dict[str, Any], prefix: str) -> Iterator[Tuple[str, Any]]:
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaf_values(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _reads_env(body: str, sourced: List[str]) -> bool:
+    resolver, colon, _ = body.partition(":")
+    if colon:
+        return resolver in ("oc.env", "env")
+    return any(body == key or body.startswith(key + ".") or key.startswith(body + ".")
+               for key in sourced)

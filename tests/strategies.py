@@ -73,3 +73,11 @@ _word_parts = st.one_of(
 )
 shell_words = st.lists(st.lists(_word_parts, min_size=1, max_size=4).map("".join),
                        min_size=1, max_size=3).map(" ".join)
+
+# Curves: finite numbers as metrics hold them, and runs' (x, y) series on shared x values.
+finite_numbers = st.integers(-10**6, 10**6) | st.floats(-1e6, 1e6, allow_nan=False)
+curve_points = st.lists(st.tuples(finite_numbers, finite_numbers), max_size=300)
+run_curves = st.lists(
+    st.lists(st.tuples(st.integers(0, 30), st.floats(-1e3, 1e3, allow_nan=False)), max_size=40),
+    min_size=1, max_size=6,
+)

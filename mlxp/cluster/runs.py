@@ -14,7 +14,7 @@ from mlxp import _layout
 from mlxp._process import LOST, lost_reason, run_liveness
 from mlxp.reader import Reader
 
-__all__ = ["JobKey", "Run", "find_runs", "format_duration", "format_table", "summarize"]
+__all__ = ["JobKey", "Run", "find_runs", "format_duration", "format_table", "run_of", "summarize"]
 
 JobKey = Tuple[str, str]  # (scheduler name, job id)
 _ACTIVE = (_layout.STARTING, _layout.RUNNING)
@@ -82,10 +82,12 @@ def find_runs(parent_log_dir: str, query: str = "") -> List[Run]:
         ReaderError: ``parent_log_dir`` is not a directory.
         QueryError: ``query`` is malformed.
     """
-    return [_run_of(row.log_dir, row) for row in Reader(parent_log_dir).filter(query)]
+    # flat(): the info fields without loading any metrics file
+    return [run_of(row.log_dir, row.flat()) for row in Reader(parent_log_dir).filter(query)]
 
 
-def _run_of(log_dir: str, fields: Mapping[str, Any]) -> Run:
+def run_of(log_dir: str, fields: Mapping[str, Any]) -> Run:
+    """The :class:`Run` of a Reader row (``fields``: its flat ``info.*`` columns at least)."""
     def text(key: str) -> str:
         value = fields.get(f"info.{key}")
         return "" if value is None else str(value)

@@ -35,7 +35,8 @@ ARTIFACT_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe
 """An artifact opened on its own (an SVG, say) runs no script and reaches nothing."""
 _DIFF_FILE = "git_diff.patch"  # written by the version manager next to info.yaml
 
-Masker = Callable[[Dict[str, Any]], Dict[str, Any]]
+Masker = Callable[[Dict[str, Any], Dict[str, Any]], Dict[str, Any]]
+"""(nested config, nested info) -> the config with its secrets masked."""
 
 
 def _load_mapping(path: str, what: str, problems: List[str]) -> Optional[Dict[str, Any]]:
@@ -85,7 +86,8 @@ def run_page(run_dir: str, log_id: str, status: str, mask: Masker) -> Dict[str, 
 
     Args:
         status: the run's status as the runs table shows it (LOST is derived, not stored).
-        mask: hides secret-looking config values in a nested mapping.
+        mask: hides the config's secrets, knowing from ``info`` which values came from the
+            environment.
     """
     problems: List[str] = []
     metadata = os.path.join(run_dir, _layout.METADATA_DIR)
@@ -114,8 +116,8 @@ def run_page(run_dir: str, log_id: str, status: str, mask: Masker) -> Dict[str, 
         "id": log_id,
         "status": DAMAGED if damaged else status,
         "dir": _layout.display_path(run_dir),
-        "config": mask(config or {}),
-        "info": mask(info),
+        "config": mask(config or {}, info),
+        "info": info,
         "command": info.get("cmd") if isinstance(info.get("cmd"), str) else None,
         "overrides": [str(o) for o in overrides] if isinstance(overrides, list) else [],
         "git": {

@@ -174,9 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Against DNS rebinding: a loopback server answers only to loopback host names."""
         if self.server.host not in ("127.0.0.1", "::1"):
             return True
-        host = self.headers.get("Host", "")
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name.lower() in _LOOPBACK_NAMES
+        hosts = self.headers.get_all("Host") or [""]
+        names = [host.rsplit(":", 1)[0] if not host.endswith("]") else host for host in hosts]
+        return all(name.lower() in _LOOPBACK_NAMES for name in names)
 
     def _answer(self) -> Tuple[Answer, List[str]]:
         """The answer to a GET, and the cookies to set with it."""
@@ -351,7 +351,8 @@ def start_in_thread(logdir: str, port: int = 0, host: str = "127.0.0.1",
     For tests and notebooks; ``options`` are ``make_server``'s keyword arguments.
     """
     server, url = make_server(logdir, port, host, token, **options)
-    thread = threading.Thread(target=server.serve_forever, name="mlxp-ui", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="mlxp-ui",
+                              daemon=True)  # a short poll: stop() returns within 50 ms
     thread.start()
 
     def stop() -> None:

@@ -1,0 +1,152 @@
+"""Curves: one metric of a run against another key of the same log, aligned across runs,
+aggregated per group and downsampled to a chart's width.
+
+``mlxp plot`` draws them and ``mlxp ui`` sends them to the browser. Non-numeric values are
+skipped (a key missing from a line, a string, NaN): a point needs a number on both axes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from mlxp import _layout
+from mlxp.errors import UsageError
+from mlxp.results.metricfiles import is_number, read_records
+
+__all__ = ["BANDS", "STEP", "Aggregate", "Series", "align_and_aggregate", "downsample_minmax",
+           "read_series", "series_bounds", "split_metric"]
+
+STEP = "step"
+"""The x key meaning the line number of the metrics file (0-based)."""
+BANDS = ("minmax", "std")
+
+
+@dataclass
+class Series:
+    """One run's curve: its points in logged order."""
+
+    run: str
+    x: List[float]
+    y: List[float]
+
+
+@dataclass
+class Aggregate:
+    """Runs aligned on their x values: at each x, the mean of the runs that have it, the band
+    around it (min/max, or mean ± standard deviation) and how many runs there are."""
+
+    x: List[float]
+    mean: List[float]
+    lo: List[float]
+    hi: List[float]
+    count: List[int]
+
+
+def split_metric(metric: str, log_names: Sequence[str]) -> Tuple[str, str]:
+    """``"train.loss"`` -> ``("train", "loss")``, with the longest log name that fits (a log
+    name may hold dots).
+
+    Raises:
+        UsageError: no log of ``log_names`` starts ``metric``.
+    """
+    for log_name in sorted(log_names, key=len, reverse=True):
+        if metric.startswith(log_name + ".") and len(metric) > len(log_name) + 1:
+            return log_name, metric[len(log_name) + 1:]
+    known = ", ".join(sorted(log_names)) or "none"
+    raise UsageError(f"metric {metric!r} is not '<log>.<key>' of a known log (logs: {known})",
+                     key=metric)
+
+
+def read_series(run: str, run_dir: str, log_name: str, y: str, x: str = STEP) -> Series:
+    """The ``(x, y)`` points of ``metrics/<log_name>.json`` where both are numbers; x is the
+    line number when ``x`` is ``"step"`` (and the log has no ``step`` key of its own).
+    A missing or unreadable file gives an empty series."""
+    path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
+    try:
+        records = read_records(path)
+    except OSError:
+        return Series(run, [], [])
+    by_line = x == STEP and not any(STEP in record for record in records[:1])
+    xs: List[float] = []
+    ys: List[float] = []
+    for line, record in enumerate(records):
+        x_value: Any = line if by_line else record.get(x)
+        y_value: Any = record.get(y)
+        if is_number(x_value) and is_number(y_value):
+            xs.append(x_value)
+            ys.append(y_value)
+    return Series(run, xs, ys)
+
+
+def align_and_aggregate(series: Sequence[Series], band: str = "minmax") -> Aggregate:
+    """Align the runs' curves on the union of their x values (sorted) and aggregate each x
+    over the runs that have it. A run with several points at one x counts once, with their
+    mean. ``band`` is ``"minmax"`` or ``"std"`` (population standard deviation).
+
+    Raises:
+        UsageError: an unknown ``band``.
+    """
+    if band not in BANDS:
+        raise UsageError(f"band must be one of {', '.join(BANDS)}, not {band!r}", key=band)
+    columns: Dict[float, List[float]] = {}
+    for one in series:
+        per_x: Dict[float, List[float]] = {}
+        for x_value, y_value in zip(one.x, one.y):
+            per_x.setdefault(x_value, []).append(y_value)
+        for x_value, values in per_x.items():
+            columns.setdefault(x_value, []).append(math.fsum(values) / len(values))
+    result = Aggregate([], [], [], [], [])
+    for x_value in sorted(columns):
+        values = columns[x_value]
+        mean = math.fsum(values) / len(values)
+        if band == "minmax":
+            low, high = min(values), max(values)
+        else:
+            spread = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+            low, high = mean - spread, mean + spread
+        result.x.append(x_value)
+        result.mean.append(mean)
+        result.lo.append(min(low, mean))  # rounding must not put the mean outside its band
+        result.hi.append(max(high, mean))
+        result.count.append(len(values))
+    return result
+
+
+def downsample_minmax(xs: Sequence[float], ys: Sequence[float], width: int
+                      ) -> Tuple[List[float], List[float]]:
+    """At most ``2 * width`` points that keep each pixel column's lowest and highest y, in
+    their original order, so that a peak survives. ``width`` buckets split the x range evenly.
+
+    Raises:
+        UsageError: ``width`` is below 1, or ``xs`` and ``ys`` differ in length.
+    """
+    if width < 1:
+        raise UsageError(f"width must be 1 or more, not {width}", key="width")
+    if len(xs) != len(ys):
+        raise UsageError(f"{len(xs)} x values for {len(ys)} y values", key="xs")
+    if len(xs) <= 2 * width:
+        return list(xs), list(ys)
+    low, high = min(xs), max(xs)
+    scale = width / (high - low) if high > low else 0.0
+    lowest: Dict[int, int] = {}
+    highest: Dict[int, int] = {}
+    for index, (x_value, y_value) in enumerate(zip(xs, ys)):
+        bucket = min(int((x_value - low) * scale), width - 1)
+        if bucket not in lowest or y_value < ys[lowest[bucket]]:
+            lowest[bucket] = index
+        if bucket not in highest or y_value > ys[highest[bucket]]:
+            highest[bucket] = index
+    kept = sorted(set(lowest.values()) | set(highest.values()))
+    return [xs[i] for i in kept], [ys[i] for i in kept]
+
+
+def series_bounds(series: Sequence[Series]) -> Optional[Tuple[float, float, float, float]]:
+    """``(x min, x max, y min, y max)`` over every point, or None without points."""
+    xs = [x for one in series for x in one.x]
+    ys = [y for one in series for y in one.y]
+    if not xs:
+        return None
+    return min(xs), max(xs), min(ys), max(ys)

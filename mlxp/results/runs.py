@@ -1,0 +1,253 @@
+"""The runs of a log directory as ``mlxp ls`` and ``mlxp ui`` show them: one summary per run.
+
+Built on the Reader (its index makes 10,000 runs fast), with the status a user should see
+(LOST, CANCELLED; DAMAGED for a run that cannot be read), the flat config with its secrets
+masked, and the last/min/max/count of every metric, cached per metrics file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Collection, Dict, Iterable, List, Optional
+
+from mlxp._layout import METADATA_DIR
+from mlxp.cluster.runs import run_of
+from mlxp.errors import UsageError
+from mlxp.reader import Reader
+from mlxp.results.metricfiles import MetricSummary, SummaryCache
+from mlxp.results.secrets import env_keys_of, mask_config
+
+__all__ = ["DAMAGED", "RunSummaries", "RunSummary", "load_run", "load_summaries", "nest",
+           "resolve_run", "varying_keys"]
+
+DAMAGED = "DAMAGED"
+_CONFIG, _INFO = "config.", "info."
+
+
+@dataclass
+class RunSummary:
+    """One run: what the runs table shows of it. ``config`` and ``info`` are flat (dotted
+    keys, without the ``config.``/``info.`` prefix); ``config`` has its secrets masked."""
+
+    id: str
+    dir: str
+    status: str
+    start: Optional[str] = None
+    end: Optional[str] = None
+    duration: Optional[float] = None
+    host: Optional[str] = None
+    job_id: Optional[str] = None
+    sweep_id: Optional[str] = None
+    error: Optional[str] = None
+    config: Dict[str, Any] = field(default_factory=dict)
+    info: Dict[str, Any] = field(default_factory=dict)
+    metrics: Dict[str, MetricSummary] = field(default_factory=dict)
+    lost: Optional[str] = None
+    """Why a RUNNING run is taken as gone (its status is LOST)."""
+    problem: Optional[str] = None
+    """What could not be read: the whole run (DAMAGED) or a part of it."""
+
+    def to_json(self) -> Dict[str, Any]:
+        """The run as ``/api/runs`` answers it (docs: the ui contract)."""
+        answer = {name: getattr(self, name) for name in (
+            "id", "status", "start", "end", "duration", "host", "job_id", "sweep_id", "error",
+            "config", "metrics")}
+        for extra in ("lost", "problem"):
+            if getattr(self, extra) is not None:
+                answer[extra] = getattr(self, extra)
+        return answer
+
+
+@dataclass
+class RunSummaries:
+    """The runs of a log directory matching a query, and what the table needs around them."""
+
+    logdir: str
+    runs: List[RunSummary]
+    varying: List[str]
+    """Config keys whose values differ across all the runs of ``logdir``."""
+    config_keys: List[str]
+    metric_keys: List[str]
+    counts: Dict[str, int]
+    """Runs by status, among ``runs``."""
+    total: int
+    """Runs in ``logdir`` before the query."""
+
+    def to_json(self) -> Dict[str, Any]:
+        """The answer of ``/api/runs``."""
+        return {"logdir": self.logdir, "runs": [run.to_json() for run in self.runs],
+                "varying": self.varying, "config_keys": self.config_keys,
+                "metric_keys": self.metric_keys, "counts": self.counts, "total": self.total}
+
+
+def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str]] = None,
+                   with_metrics: bool = True) -> RunSummaries:
+    """The runs of ``logdir`` matching ``where`` (the Reader's query language), by id.
+
+    Args:
+        logdir: the parent log directory.
+        where: a Reader query; empty for every run (damaged ones included, as DAMAGED).
+        ids: only these run ids (the rest of the answer still describes every run).
+        with_metrics: summarise the metrics files (cached in ``.mlxp_summaries.json``).
+
+    Raises:
+        ReaderError: ``logdir`` is not a directory.
+        QueryError: ``where`` is malformed (``.column`` says where).
+    """
+    reader = Reader(logdir)
+    every = reader.filter("")
+    matched = every if not where.strip() else reader.filter(where)
+    flats = {row.log_dir: row.flat() for row in every}
+    configs = [_section(flat, _CONFIG) for flat in flats.values()]
+    wanted = None if ids is None else {str(one) for one in ids}
+    cache = SummaryCache(reader.src_dir) if with_metrics else None
+    runs = []
+    for row in matched:
+        log_id = os.path.basename(row.log_dir)
+        if wanted is None or log_id in wanted:
+            runs.append(_summary(row.log_dir, flats[row.log_dir], cache,
+                                 reader.problems.get(row.log_dir)))
+    if not where.strip():
+        runs.extend(RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
+                    for path, reason in reader.skipped.items()
+                    if wanted is None or os.path.basename(path) in wanted)
+        runs.sort(key=lambda run: (int(run.id) if run.id.isdigit() else -1, run.id))
+    if cache is not None:
+        cache.save(os.path.basename(path) for path in flats)
+    metric_keys = sorted({key for run in runs for key in run.metrics})
+    return RunSummaries(
+        logdir=logdir,
+        runs=runs,
+        varying=varying_keys(configs),
+        config_keys=sorted({key for config in configs for key in config}),
+        metric_keys=metric_keys,
+        counts=dict(Counter(run.status for run in runs)),
+        total=len(every) + len(reader.skipped),
+    )
+
+
+def _section(flat: Dict[str, Any], prefix: str) -> Dict[str, Any]:
+    size = len(prefix)
+    return {key[size:]: value for key, value in flat.items() if key.startswith(prefix)}
+
+
+def _summary(log_dir: str, flat: Dict[str, Any], cache: Optional[SummaryCache],
+             problem: Optional[str]) -> RunSummary:
+    info = _section(flat, _INFO)
+    run = run_of(log_dir, {key: value for key, value in flat.items() if key.startswith(_INFO)})
+    log_id = os.path.basename(log_dir)
+    return RunSummary(
+        id=log_id,
+        dir=log_dir,
+        status=run.shown_status,
+        start=_iso(info.get("started_at"), run.start),
+        end=_iso(info.get("ended_at"), run.end),
+        duration=run.duration,
+        host=_text(info.get("hostname")),
+        job_id=run.job_id or None,
+        sweep_id=_text(info.get("sweep_id")),
+        error=run.error or None,
+        config=mask_config(_section(flat, _CONFIG), env_keys_of(info)),
+        info=info,
+        metrics=cache.run_summaries(log_id, log_dir) if cache is not None else {},
+        lost=run.lost or None,
+        problem=problem,
+    )
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
+
+
+def _iso(recorded: Any, date_time: str) -> Optional[str]:
+    """``started_at`` as recorded, else the older ``start_date start_time`` (local time)."""
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    try:
+        return datetime.datetime.strptime(date_time, "%d/%m/%Y %H:%M:%S").isoformat()
+    except ValueError:
+        return None
+
+
+def varying_keys(configs: Iterable[Dict[str, Any]]) -> List[str]:
+    """The keys whose values differ across the flat ``configs`` (a key missing from some of
+    them differs too), sorted."""
+    seen: Dict[str, Any] = {}
+    varying = set()
+    count = 0
+    for config in configs:
+        count += 1
+        for key, value in config.items():
+            marker = repr(value)
+            if key not in seen:
+                seen[key] = (marker, count)
+                if count > 1:  # missing from the configs before
+                    varying.add(key)
+            elif seen[key][0] != marker:
+                varying.add(key)
+        if len(seen) > len(config):
+            varying.update(key for key in seen if key not in config)
+    return sorted(varying)
+
+
+def nest(flat: Dict[str, Any]) -> Dict[str, Any]:
+    """The nested mapping of flat dotted keys (``{"a.b": 1}`` -> ``{"a": {"b": 1}}``)."""
+    tree: Dict[str, Any] = {}
+    for key, value in flat.items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # "a" and "a.b" both present: keep both flat
+                node = None  # type: ignore[assignment]
+                break
+            node = child
+        if node is None:
+            tree[key] = value
+        else:
+            node[leaf] = value
+    return tree
+
+
+def resolve_run(arg: str, logdir: str = "./logs") -> str:
+    """The run directory a command-line RUN names: a run directory (``logs/3``), or a run id
+    inside ``logdir``.
+
+    Raises:
+        UsageError: ``arg`` names no run (the message says what to give instead).
+    """
+    if os.path.isdir(os.path.join(arg, METADATA_DIR)):
+        return os.path.normpath(arg)
+    candidate = os.path.join(logdir, arg)
+    if arg.isdigit():
+        if os.path.isdir(os.path.join(candidate, METADATA_DIR)):
+            return os.path.normpath(candidate)
+        where = f"no run {arg} in {logdir}" if os.path.isdir(logdir) else f"no directory {logdir}"
+        raise UsageError(f"{where}; give a run directory (logs/3) or pass --logdir DIR",
+                         path=candidate)
+    what = "is not a run directory (it has no metadata/)" if os.path.isdir(arg) else "is neither"\
+        " a run directory nor a run id"
+    raise UsageError(f"{arg!r} {what}; give a run directory such as logs/3, or a run id"
+                     f" in --logdir (now {logdir})", path=arg)
+
+
+def load_run(run_dir: str) -> RunSummary:
+    """One run directory's summary (read through its parent's Reader index).
+
+    Raises:
+        UsageError: ``run_dir`` is not a run directory named by its id.
+    """
+    parent, log_id = os.path.split(os.path.normpath(os.path.abspath(run_dir)))
+    if not log_id.isdigit():
+        raise UsageError(f"{run_dir!r} is not a run directory: its name is not a run id",
+                         path=run_dir)
+    found = load_summaries(parent, ids=[log_id]).runs
+    if not found:
+        raise UsageError(f"{run_dir!r} is not a run directory (no metadata/info.yaml)",
+                         path=run_dir)
+    run = found[0]
+    run.dir = run_dir
+    return run

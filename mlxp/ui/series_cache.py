@@ -1,0 +1,54 @@
+"""Parsed curves kept in memory between requests, keyed by their file's signature.
+
+Parsing a million-line metrics file costs about a second; the chart asks for the same curve
+again at each zoom, resize or new width. So the points of each (file, x key, y key) stay here
+until the file changes (its inode, size or mtime) or the cache needs the room.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Tuple
+
+from mlxp import _layout
+from mlxp.results.curves import Series, read_series
+
+MAX_POINTS = 20_000_000
+"""Points kept in all (two floats each, so a few hundred MB at most)."""
+
+_Key = Tuple[str, int, int, int, str, str]
+
+
+class SeriesCache:
+    """The curves of the runs of one server, least recently used dropped first."""
+
+    def __init__(self, max_points: int = MAX_POINTS) -> None:
+        self.max_points = max_points
+        self._entries: "OrderedDict[_Key, Series]" = OrderedDict()
+        self._points = 0
+        self._lock = threading.Lock()
+
+    def series(self, log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Series:
+        """The ``(x, y)`` points of one run's log, read once per version of its file."""
+        path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
+        try:
+            status = os.stat(path)
+        except OSError:
+            return read_series(log_id, run_dir, log_name, y, x)  # empty, or says why not
+        key = (path, status.st_ino, status.st_size, status.st_mtime_ns, x, y)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return Series(log_id, found.x, found.y)
+        series = read_series(log_id, run_dir, log_name, y, x)
+        with self._lock:
+            if key not in self._entries and len(series.x) <= self.max_points:
+                self._entries[key] = series
+                self._points += len(series.x)
+                while self._points > self.max_points:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._points -= len(dropped.x)
+        return series

@@ -1,0 +1,119 @@
+"""Curves: reading a metric against another key, aligning runs, downsampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlxp.errors import UsageError
+from mlxp.results.curves import (Series, align_and_aggregate, downsample_minmax, read_series,
+                                 split_metric)
+
+from tests.reader.runs import metrics_lines, write_file
+from tests.strategies import curve_points, run_curves
+
+
+@pytest.mark.parametrize("rows, x, expected", [
+    pytest.param([{"loss": 3}, {"loss": 2}], "step", ([0, 1], [3, 2]), id="step-is-line-number"),
+    pytest.param([{"e": 0, "loss": 3}, {"e": 1, "loss": 2}], "e", ([0, 1], [3, 2]), id="other-key"),
+    pytest.param([{"e": 0, "loss": 3}, {"loss": 2}, {"e": 2, "loss": "x"}, {"e": 3, "loss": 1.5}],
+                 "e", ([0, 3], [3, 1.5]), id="points-need-two-numbers"),
+    pytest.param([{"loss": 3}, {"acc": 1}, {"loss": 1}], "step", ([0, 2], [3, 1]),
+                 id="step-counts-every-line"),
+    pytest.param([{"step": 10, "loss": 3}, {"step": 20, "loss": 1}], "step", ([10, 20], [3, 1]),
+                 id="a-logged-step-key-wins"),
+    pytest.param([], "step", ([], []), id="empty"),
+])
+def test_read_series(tmp_path: Path, rows: list, x: str, expected: Tuple[list, list]) -> None:
+    write_file(str(tmp_path / "metrics" / "train.json"), metrics_lines(rows))
+    series = read_series("1", str(tmp_path), "train", "loss", x)
+    assert (series.x, series.y) == expected
+
+
+def test_a_missing_metrics_file_is_an_empty_series(tmp_path: Path) -> None:
+    assert read_series("1", str(tmp_path), "train", "loss").x == []
+
+
+@pytest.mark.parametrize("metric, logs, expected", [
+    pytest.param("train.loss", ["train", "test"], ("train", "loss"), id="plain"),
+    pytest.param("train.eval.loss", ["train", "train.eval"], ("train.eval", "loss"), id="dotted-log"),
+    pytest.param("train.a.b", ["train"], ("train", "a.b"), id="dotted-key"),
+])
+def test_split_metric(metric: str, logs: List[str], expected: Tuple[str, str]) -> None:
+    assert split_metric(metric, logs) == expected
+
+
+def test_split_metric_names_the_known_logs() -> None:
+    with pytest.raises(UsageError, match="logs: test, train"):
+        split_metric("val.loss", ["train", "test"])
+
+
+@pytest.mark.parametrize("series, band, expected", [
+    pytest.param([([0, 1], [1.0, 3.0]), ([0, 1], [3.0, 5.0])], "minmax",
+                 ([0, 1], [2.0, 4.0], [1.0, 3.0], [3.0, 5.0], [2, 2]), id="minmax"),
+    pytest.param([([0, 1], [1.0, 3.0]), ([0, 1], [3.0, 5.0])], "std",
+                 ([0, 1], [2.0, 4.0], [1.0, 3.0], [3.0, 5.0], [2, 2]), id="std"),
+    pytest.param([([0, 1, 2], [1.0, 1.0, 1.0]), ([0, 1], [3.0, 3.0])], "minmax",
+                 ([0, 1, 2], [2.0, 2.0, 1.0], [1.0, 1.0, 1.0], [3.0, 3.0, 1.0], [2, 2, 1]),
+                 id="a-run-ended-early"),
+    pytest.param([([1, 0], [2.0, 4.0]), ([2], [6.0])], "minmax",
+                 ([0, 1, 2], [4.0, 2.0, 6.0], [4.0, 2.0, 6.0], [4.0, 2.0, 6.0], [1, 1, 1]),
+                 id="union-sorted"),
+    pytest.param([([0, 0], [1.0, 3.0]), ([0], [4.0])], "minmax",
+                 ([0], [3.0], [2.0], [4.0], [2]), id="repeated-x-averaged-per-run"),
+])
+def test_align_and_aggregate(series: list, band: str, expected: tuple) -> None:
+    found = align_and_aggregate([Series(str(i), x, y) for i, (x, y) in enumerate(series)], band)
+    assert (found.x, found.mean, found.lo, found.hi, found.count) == expected
+
+
+def test_an_unknown_band_is_refused() -> None:
+    with pytest.raises(UsageError, match="minmax, std"):
+        align_and_aggregate([], "iqr")
+
+
+@given(run_curves, st.sampled_from(["minmax", "std"]))
+def test_aggregate_counts_the_runs_at_each_x_and_brackets_the_mean(
+        curves: List[List[Tuple[int, float]]], band: str) -> None:
+    series = [Series(str(i), [p[0] for p in c], [p[1] for p in c]) for i, c in enumerate(curves)]
+    found = align_and_aggregate(series, band)
+    assert found.x == sorted({x for one in series for x in one.x})
+    for x, low, mean, high, count in zip(found.x, found.lo, found.mean, found.hi, found.count):
+        assert count == sum(x in one.x for one in series)
+        assert low <= mean <= high
+
+
+@pytest.mark.parametrize("xs, ys, width, expected", [
+    pytest.param([0, 1, 2], [5, 6, 7], 2, ([0, 1, 2], [5, 6, 7]), id="few-points-kept"),
+    pytest.param(list(range(8)), [0, 9, 1, 1, 1, 1, -5, 1], 2,
+                 ([0, 1, 4, 6], [0, 9, 1, -5]), id="peaks-survive"),
+    pytest.param([0] * 6, [3, 1, 2, 5, 0, 4], 1, ([0, 0], [5, 0]), id="one-x-value"),
+])
+def test_downsample_minmax(xs: list, ys: list, width: int, expected: tuple) -> None:
+    assert downsample_minmax(xs, ys, width) == expected
+
+
+@given(curve_points, st.integers(1, 50))
+def test_downsampling_keeps_order_extremes_and_the_bound(points: List[Tuple[float, float]],
+                                                          width: int) -> None:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    out_x, out_y = downsample_minmax(xs, ys, width)
+    assert len(out_x) <= max(2 * width, len(xs)) and len(out_x) == len(out_y)
+    assert len(out_x) <= 2 * width or (out_x, out_y) == (xs, ys)
+    remaining = iter(zip(xs, ys))  # a subsequence: every kept point, in the original order
+    assert all(point in remaining for point in zip(out_x, out_y))
+    if ys:
+        assert min(out_y) == min(ys) and max(out_y) == max(ys)
+
+
+@pytest.mark.parametrize("width, xs, ys", [
+    pytest.param(0, [1], [1], id="zero-width"),
+    pytest.param(5, [1, 2], [1], id="lengths-differ"),
+])
+def test_downsample_refuses_bad_arguments(width: int, xs: list, ys: list) -> None:
+    with pytest.raises(UsageError):
+        downsample_minmax(xs, ys, width)
