@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
 import pytest
+import yaml
 
+from mlxp._process import process_start_time
 from tests.browser import script_errors, start_browser, wait_for, wait_for_file
 from tests.projects import make_project, run_main
 
@@ -302,11 +305,16 @@ def test_column_chooser_and_sorting(page: Page) -> None:
 
 @pytest.fixture()
 def live_run(logdir: Path, tmp_path: Path) -> Path:
-    """A copy of run 1 marked RUNNING, alone in its log directory, with 2 lines of metrics."""
+    """A copy of run 1 marked RUNNING, alone in its log directory, with 2 lines of metrics.
+
+    Its process is this test's own, alive, so the run is not taken as LOST.
+    """
     copy = tmp_path / "live-logs" / "1"
     shutil.copytree(logdir / "1", copy)
-    info = copy / "metadata" / "info.yaml"
-    info.write_text(info.read_text().replace("status: COMPLETE", "status: RUNNING", 1))
+    info_file = copy / "metadata" / "info.yaml"
+    info = yaml.safe_load(info_file.read_text())
+    info.update(status="RUNNING", process_id=os.getpid(), process_start_time=process_start_time(os.getpid()))
+    info_file.write_text(yaml.safe_dump(info, sort_keys=False))
     metrics = copy / "metrics" / "train.json"
     metrics.write_text("".join(metrics.read_text().splitlines(keepends=True)[:2]))
     return copy
