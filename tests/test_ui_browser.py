@@ -214,6 +214,19 @@ def test_comparing_selected_runs_draws_one_curve_per_run(page: Page, downloads: 
     page.curves("path.series", 3)
     assert page.find("#log-scale").is_selected()
 
+    # Drag over the chart to zoom in on x; a double-click zooms out again.
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ticks = lambda: [t.text for t in page.find_all("#chart svg .axes text")]  # noqa: E731
+    before = ticks()
+    overlay = page.find("#chart svg rect.overlay")
+    width = overlay.size["width"]
+    ActionChains(page.driver).move_to_element_with_offset(overlay, -width // 4, 0).click_and_hold() \
+        .move_by_offset(width // 4, 0).release().perform()
+    page.wait(lambda: ticks() != before, "the zoomed-in axes")
+    ActionChains(page.driver).double_click(page.find("#chart svg rect.overlay")).perform()
+    page.wait(lambda: ticks() == before, "the axes zoomed out")
+
     page.find("#export-svg").click()
     exported = ElementTree.parse(wait_for_file(page.driver, downloads, "compare-train.loss.svg"))
     paths = exported.getroot().iter("{http://www.w3.org/2000/svg}path")
@@ -235,6 +248,13 @@ def test_grouping_by_a_key_draws_one_band_and_mean_per_group(page: Page, tmp_pat
     legend = [text.text for text in page.find_all("#chart svg .legend text")]
     assert "optimizer.lr=0.1 (3 runs)" in legend
     assert "by=optimizer.lr" in page.driver.current_url
+    # Hovering shows each group's mean, band and how many runs it has there.
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(page.driver).move_to_element(page.find("#chart svg rect.overlay")).perform()
+    tooltip = page.wait(lambda: page.find(".chart-tooltip").is_displayed() and page.find(".chart-tooltip"),
+                        "the hover values")
+    assert "optimizer.lr=0.1 (3 runs): " in tooltip.text and ", 3 runs" in tooltip.text
     page.screenshot(tmp_path / "group.png")
 
     from selenium.webdriver.support.select import Select
