@@ -10,6 +10,7 @@ with ``mlxp ui``'s server and drives headless Chromium (Debian's ``chromium`` an
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def shoot(shooter: Shooter) -> None:
     shooter.until(lambda: shooter.find("#filter-error").is_displayed(), "the query's error")
     shooter.save("filter-error")
 
-    shooter.open("view=compare&runs=1,2,7,8,13,14&smooth=0.3")
+    shooter.open("view=compare&runs=1,4,7,10,13,16&smooth=0.3")
     shooter.chart_ready("path.series")
     shooter.save("compare")
 
@@ -93,14 +94,17 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as workdir:
         logdir = run_sweep(Path(workdir))
-        url, stop = start_in_thread(str(logdir))
+        # Served from beside it, the page names it "logs", as a user's would, not a temp path.
+        os.chdir(logdir.parent)
+        url, stop = start_in_thread("logs")
         driver = start_browser(Path(workdir))
-        driver.set_window_size(1280, 760)
+        driver.set_window_size(1280, 900)
         try:
             shoot(Shooter(driver, url))
         finally:
             driver.quit()
             stop()
+            os.chdir(ROOT)
     return 0
 
 

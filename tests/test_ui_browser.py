@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import shutil
+import urllib.parse
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
@@ -188,6 +189,11 @@ def test_a_bad_query_shows_the_error_with_a_caret_under_the_fault(page: Page, tm
     page.type_into("#filter", "config.seed == 2")
     page.wait_rows(3)
     assert not page.find("#filter-error").is_displayed()
+
+    # A shared URL with a bad query opens on every run, under the error.
+    page.open("where=" + urllib.parse.quote(query))
+    page.wait_rows(7)
+    assert page.find("#filter-error").get_attribute("data-column") == str(column)
 
 
 def test_comparing_selected_runs_draws_one_curve_per_run(page: Page, downloads: Path, tmp_path: Path) -> None:

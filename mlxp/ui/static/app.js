@@ -172,20 +172,28 @@
     try {
       const data = await getJSON("/api/runs", { where });
       if (ticket !== runsRequest) return runsData;
-      runsData = data;
-      runsWhere = where;
+      acceptRuns(data, where);
       showFilterError(null);
-      $("#logdir").textContent = data.logdir || "";
-      document.title = "mlxp ui — " + (data.logdir || "");
-      renderCounts();
-      fillConfigKeys();
       return data;
     } catch (error) {
       if (ticket !== runsRequest) return runsData;
-      if (error.status === 400) showFilterError(error, where);
-      else showPageError(error.message);
+      if (error.status !== 400) { showPageError(error.message); throw error; }
+      // A page opened with a bad query still shows the runs: all of them, under the error.
+      if (!runsData) {
+        try { acceptRuns(await getJSON("/api/runs"), ""); } catch (ignored) { /* the error below says enough */ }
+      }
+      showFilterError(error, where);
       throw error;
     }
+  }
+
+  function acceptRuns(data, where) {
+    runsData = data;
+    runsWhere = where;
+    $("#logdir").textContent = data.logdir || "";
+    document.title = "mlxp ui — " + (data.logdir || "");
+    renderCounts();
+    fillConfigKeys();
   }
 
   function showFilterError(error, query) {
@@ -381,7 +389,7 @@
   async function showTable() {
     clearTimeout(tableRefresh);
     let data;
-    try { data = await loadRuns(false); } catch (error) { return; }
+    try { data = await loadRuns(false); } catch (error) { data = runsData; }
     if (!data || state.view !== "table") return;
     renderTable();
     if (!$("#columns-panel").hidden) renderColumnsPanel();
