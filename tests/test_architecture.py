@@ -31,7 +31,8 @@ LAYERS = [
     {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
     {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun"},
     {"mlxp.cluster.mlxpsub"},
-    {"mlxp.ui"},  # mlxp ui: the dashboard's server, over the reader's data
+    {"mlxp.ui"},  # mlxp ui: the dashboard's server, over the results' data
+    {"mlxp.commands"},  # the subcommands of ``mlxp``, one module each
     # the commands, and the import paths kept for users (thin re-exports)
     {"mlxp", "mlxp.__main__", "mlxp.sub", "mlxp.status", "mlxp.schedulers", "mlxp.cluster"},
 ]

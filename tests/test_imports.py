@@ -52,3 +52,12 @@ def test_import_mlxp_installs_no_signal_handler() -> None:
         "import mlxp; print(all(signal.getsignal(s) == h for s, h in before.items()))"
     )
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "True"
+
+
+def test_import_mlxp_loads_no_dashboard_module() -> None:
+    """``mlxp ui`` (its server, http.server, the results layer) loads only when it runs."""
+    code = "import sys, json; import mlxp; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    assert "mlxp.launcher" in loaded
+    assert [m for m in loaded if m.startswith(("mlxp.ui", "mlxp.commands.ui", "http.server",
+                                               "webbrowser"))] == []

@@ -385,3 +385,23 @@ def test_downsampling_increasing_curves_keeps_order_extremes_and_the_bound(point
     assert all(point in remaining for point in zip(out_x, out_y))
     if ys:
         assert min(out_y) == min(ys) and max(out_y) == max(ys)
+
+
+def test_a_cached_curve_follows_its_file(sweep: Served) -> None:
+    before = sweep.api("series?runs=1&log=train&y=loss&x=epoch")["series"][0]
+    append(metrics_file(sweep, 1), metrics_lines([{"epoch": 5, "loss": 0.01}]))
+    after = sweep.api("series?runs=1&log=train&y=loss&x=epoch")["series"][0]
+    assert before["points"] == 5 and after["points"] == 6 and after["y"][-1] == 0.01
+
+
+def test_the_curve_cache_drops_the_least_recently_used(tmp_path) -> None:
+    from mlxp.ui.series_cache import SeriesCache
+
+    for log_id in (1, 2):
+        make_run(str(tmp_path), log_id, metrics={"train": ROWS})
+    cache = SeriesCache(max_points=len(ROWS))
+    first = cache.curve("1", str(tmp_path / "1"), "train", "loss", "epoch")
+    assert cache.curve("1", str(tmp_path / "1"), "train", "loss", "epoch") is first
+    cache.curve("2", str(tmp_path / "2"), "train", "loss", "epoch")
+    again = cache.curve("1", str(tmp_path / "1"), "train", "loss", "epoch")
+    assert again is not first and again == first

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
 from typing import Iterator
 
 import pytest
@@ -202,3 +208,109 @@ def test_a_missing_log_directory_is_a_usage_error(tmp_path) -> None:
 def test_an_address_that_cannot_be_listened_on_is_a_usage_error(tmp_path) -> None:
     with pytest.raises(UsageError, match="cannot listen on 192.0.2.1"):
         make_server(str(tmp_path), host="192.0.2.1")  # TEST-NET: never this machine's
+
+
+# -- mlxp ui, as a user runs it --------------------------------------------------------------------
+
+def _start_cli(logdir: str, *options: str) -> "subprocess.Popen[str]":
+    return subprocess.Popen([sys.executable, "-m", "mlxp", "ui", logdir, *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _first_line(process: "subprocess.Popen[str]") -> str:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 120)
+    assert ready, "mlxp ui printed nothing"
+    return process.stdout.readline()
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_mlxp_ui_prints_its_url_serves_and_stops_cleanly(tmp_path, signum, status) -> None:
+    logdir = str(tmp_path / "logs")
+    make_run(logdir, 1, config={"lr": 0.1})
+    make_run(logdir, 2, config={"lr": 0.2})
+    with socket.socket() as taken:  # the port asked for is busy: another one is used
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _start_cli(logdir, "--port", str(port))
+        try:
+            line = _first_line(process)
+            assert line.startswith(f"mlxp ui: serving {logdir} at http://127.0.0.1:")
+            url = line.split(" at ", 1)[1].strip()
+            split = urllib.parse.urlsplit(url)
+            token = urllib.parse.parse_qs(split.query)["token"][0]
+            assert split.port != port and len(token) >= 20
+            runs = request("127.0.0.1", split.port or 0, "GET", f"/api/runs?token={token}")
+            assert [run["id"] for run in runs.json()["runs"]] == ["1", "2"]
+            assert request("127.0.0.1", split.port or 0, "GET", "/api/runs").status == 403
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == status
+    assert out == "mlxp ui: stopped\n"
+    assert err == f"mlxp ui: port {port} is taken; using {split.port}\n"  # no request logged
+
+
+@pytest.mark.parametrize("options, message", [
+    pytest.param(["missing"], "no such directory: missing", id="no-logdir"),
+    pytest.param([".", "--port", "70000"], "--port must be between 0 and 65535", id="port"),
+    pytest.param([".", "--port", "x"], "invalid int value", id="port-text"),
+])
+def test_mlxp_ui_usage_errors_are_one_line(tmp_path, options, message) -> None:
+    done = subprocess.run([sys.executable, "-m", "mlxp", "ui", *options], cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("mlxp: error: ") and message in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_failing_route_costs_one_answer_not_the_server(served: Served, monkeypatch,
+                                                         capfd) -> None:
+    from mlxp.ui.api import Api
+
+    def broken(self, route, query):
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Api, "answer", broken)
+        reply = served.get("/api/runs")
+    assert reply.status == 500 and b"a bug" not in reply.body
+    assert served.get("/api/run/1").status == 200
+    assert capfd.readouterr().err == (
+        "mlxp ui: error answering a request: RuntimeError('a bug')\n")
+
+
+def test_a_path_that_is_not_utf8_is_404(served: Served) -> None:
+    assert served.get("/api/run/%ff%fe").status == 404
+
+
+def test_open_starts_the_browser_on_the_url(tmp_path) -> None:
+    # $BROWSER is the browser webbrowser starts: here a script that hands the URL to a FIFO.
+    opened = str(tmp_path / "opened")
+    os.mkfifo(opened)
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(opened).read()), daemon=True)
+    reader.start()
+    logdir = str(tmp_path / "logs")
+    os.makedirs(logdir)
+    process = subprocess.Popen([sys.executable, "-m", "mlxp", "ui", logdir, "--open"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "BROWSER": str(browser)})
+    try:
+        url = _first_line(process).split(" at ", 1)[1].strip()
+        reader.join(timeout=120)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert received == [url + "\n"]

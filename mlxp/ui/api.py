@@ -12,13 +12,13 @@ from typing import Any, Callable, Dict, List, Optional
 
 from mlxp import _layout
 from mlxp.errors import QueryError, ReaderError
-from mlxp.results.curves import BANDS, STEP, align_and_aggregate
+from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
 from mlxp.results.runs import RunSummaries, RunSummary, load_summaries, nest, varying_keys
 from mlxp.results.secrets import env_keys_of, mask_config
 from mlxp.ui import run_page
 from mlxp.ui._http import Answer, RouteError, error_answer, json_answer
 from mlxp.ui.downsample import downsample, downsample_aggregate, window
-from mlxp.ui.series_cache import SeriesCache
+from mlxp.ui.series_cache import Curve, SeriesCache
 from mlxp.ui.tail import read_tail
 
 Query = Dict[str, List[str]]
@@ -163,12 +163,13 @@ class Api:
                     float("-inf") if x_min is None else x_min,
                     float("inf") if x_max is None else x_max)}
 
-    def _points(self, log_id: str, params: Dict[str, Any]) -> Any:
-        series = self.curves.series(log_id, self.run_dir(log_id), params["log"], params["y"],
-                                    params["x"])
-        if params["range"] is not None:
-            series.x, series.y = window(series.x, series.y, *params["range"])
-        return series
+    def _curve(self, log_id: str, params: Dict[str, Any]) -> Curve:
+        curve = self.curves.curve(log_id, self.run_dir(log_id), params["log"], params["y"],
+                                  params["x"])
+        if params["range"] is None:
+            return curve
+        low, high = params["range"]
+        return Curve(*window(curve.x, curve.y, low, high, curve.increasing), curve.increasing)
 
     def _series(self, rest: str, query: Query) -> Answer:
         params = self._chart_params(query)
@@ -177,10 +178,10 @@ class Api:
             raise RouteError(400, f"at most {MAX_RUNS_PER_CHART} runs per chart, not {len(ids)}")
         answer = []
         for log_id in ids:
-            series = self._points(log_id, params)
-            xs, ys = downsample(series.x, series.y, params["width"])
-            answer.append({"run": log_id, "x": xs, "y": ys, "points": len(series.x),
-                           "downsampled": len(xs) < len(series.x)})
+            curve = self._curve(log_id, params)
+            xs, ys = downsample(curve.x, curve.y, params["width"], curve.increasing)
+            answer.append({"run": log_id, "x": xs, "y": ys, "points": len(curve.x),
+                           "downsampled": len(xs) < len(curve.x)})
         return json_answer({"x_key": params["x"], "y_key": params["y"], "series": answer})
 
     def _groups(self, rest: str, query: Query) -> Answer:
@@ -204,7 +205,7 @@ class Api:
             keys[label] = key
         groups = []
         for label, group in members.items():
-            series = [self._points(run.id, params) for run in group]
+            series = [Series(run.id, *self._curve(run.id, params)[:2]) for run in group]
             aggregate = downsample_aggregate(align_and_aggregate(series, band), params["width"])
             groups.append({"key": keys[label], "label": label, "runs": [r.id for r in group],
                            "x": aggregate.x, "mean": aggregate.mean, "lo": aggregate.lo,

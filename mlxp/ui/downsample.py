@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from bisect import bisect_left, bisect_right
 from itertools import islice
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from mlxp.results.curves import Aggregate, downsample_minmax
 
@@ -45,12 +45,16 @@ def _extremes(values: Sequence[float], start: int, end: int, lowest: bool = True
     return found
 
 
-def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> Points:
+def downsample(xs: Sequence[float], ys: Sequence[float], width: int,
+               increasing: Optional[bool] = None) -> Points:
     """At most ``2 * width`` of the points, in order, keeping each pixel column's lowest and
-    highest y so that a peak survives; the points themselves when there are few enough."""
+    highest y so that a peak survives; the points themselves when there are few enough.
+
+    ``increasing`` says whether ``xs`` never decreases, when the caller knows (None: check).
+    """
     if len(xs) <= 2 * width:
         return list(xs), list(ys)
-    if not is_increasing(xs):
+    if not (is_increasing(xs) if increasing is None else increasing):
         return downsample_minmax(xs, ys, width)
     edges = column_edges(xs, width)
     kept: List[int] = []
@@ -60,9 +64,10 @@ def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> Points:
     return [xs[i] for i in kept], [ys[i] for i in kept]
 
 
-def window(xs: Sequence[float], ys: Sequence[float], x_min: float, x_max: float) -> Points:
+def window(xs: Sequence[float], ys: Sequence[float], x_min: float, x_max: float,
+           increasing: Optional[bool] = None) -> Points:
     """The points with ``x_min <= x <= x_max`` (a zoomed chart asks for its range only)."""
-    if is_increasing(xs):
+    if is_increasing(xs) if increasing is None else increasing:
         start, end = bisect_left(xs, x_min), bisect_right(xs, x_max)
         return list(xs[start:end]), list(ys[start:end])
     inside = [(x, y) for x, y in zip(xs, ys) if x_min <= x <= x_max]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Tuple
+from typing import List, NamedTuple, Tuple
 
 from mlxp import _layout
-from mlxp.results.curves import Series, read_series
+from mlxp.results.curves import read_series
+from mlxp.ui.downsample import is_increasing
 
 MAX_POINTS = 20_000_000
 """Points kept in all (two floats each, so a few hundred MB at most)."""
@@ -21,34 +22,48 @@ MAX_POINTS = 20_000_000
 _Key = Tuple[str, int, int, int, str, str]
 
 
+class Curve(NamedTuple):
+    """One run's points (shared between requests: never modified), and whether x never
+    decreases (checked once: the fast downsampling needs it)."""
+
+    x: List[float]
+    y: List[float]
+    increasing: bool
+
+
+def _read(log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Curve:
+    series = read_series(log_id, run_dir, log_name, y, x)
+    return Curve(series.x, series.y, is_increasing(series.x))
+
+
 class SeriesCache:
     """The curves of the runs of one server, least recently used dropped first."""
 
     def __init__(self, max_points: int = MAX_POINTS) -> None:
         self.max_points = max_points
-        self._entries: "OrderedDict[_Key, Series]" = OrderedDict()
+        self._entries: "OrderedDict[_Key, Curve]" = OrderedDict()
         self._points = 0
         self._lock = threading.Lock()
 
-    def series(self, log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Series:
+    def curve(self, log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Curve:
         """The ``(x, y)`` points of one run's log, read once per version of its file."""
         path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
         try:
             status = os.stat(path)
         except OSError:
-            return read_series(log_id, run_dir, log_name, y, x)  # empty, or says why not
+            return _read(log_id, run_dir, log_name, y, x)  # no file: no points
         key = (path, status.st_ino, status.st_size, status.st_mtime_ns, x, y)
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return Series(log_id, found.x, found.y)
-        series = read_series(log_id, run_dir, log_name, y, x)
+                return found
+        curve = _read(log_id, run_dir, log_name, y, x)
         with self._lock:
-            if key not in self._entries and len(series.x) <= self.max_points:
-                self._entries[key] = series
-                self._points += len(series.x)
+            if key not in self._entries and len(curve.x) <= self.max_points:
+                self._entries[key] = curve
+                self._points += len(curve.x)
                 while self._points > self.max_points:
                     _, dropped = self._entries.popitem(last=False)
                     self._points -= len(dropped.x)
-        return series
+        return curve

@@ -145,7 +145,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(text_answer(405, "mlxp ui is read-only: GET and HEAD only\n"),
                            {"Allow": "GET, HEAD"})
                 return
-            answer, set_cookies = self._answer()
+            try:
+                answer, set_cookies = self._answer()
+            except Exception as error:  # noqa: BLE001 -- a bug must cost one answer, not the server
+                self.server.report(error)
+                answer, set_cookies = text_answer(500, "mlxp ui: internal error\n"), []
             self._send(answer, head=self.command == "HEAD", cookies=set_cookies)
             self.wfile.flush()
         except (ConnectionError, socket.timeout):
@@ -192,7 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
         offered, in_url = self._offered_tokens(query)
         if not site.authorized(offered):
             return text_answer(403, _FORBIDDEN_TEXT), []
-        path = urllib.parse.unquote(url.path or "/", errors="strict")
+        try:
+            path = urllib.parse.unquote(url.path or "/", errors="strict")
+        except UnicodeDecodeError:
+            return text_answer(404, "no such page\n"), []
         if path in ("/", "/index.html"):
             answer = site.static("index.html")
             if in_url and site.token and answer.status == 200:
@@ -260,13 +267,17 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, socket.timeout)):
-            return  # the browser went away: nothing to report
+        if isinstance(error, Exception) and not isinstance(error, (ConnectionError,
+                                                                      socket.timeout)):
+            self.report(error)  # a browser that went away is nothing to report
+
+    def report(self, error: Exception) -> None:
+        """One line on stderr for a failed request (the traceback too with ``--verbose``)."""
+        print(f"mlxp ui: error answering a request: {error!r}", file=sys.stderr)
         if self.site.verbose:
-            super().handle_error(request, client_address)
-        else:
-            print(f"mlxp ui: error answering a request: {error!r} (--verbose shows more)",
-                  file=sys.stderr)
+            import traceback
+
+            traceback.print_exception(type(error), error, error.__traceback__)
 
 
 class _Server6(_Server):

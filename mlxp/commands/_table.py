@@ -1,0 +1,47 @@
+"""Aligned text tables that fit a terminal: cells are cleaned and capped, and the columns that
+do not fit are left out (the caller says how many)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import List, Optional, Sequence, Tuple
+
+from mlxp.commands._common import clean, truncate
+
+MAX_CELL = 40
+"""No cell is wider than this: a long error or path would push every other column away."""
+GAP = "  "
+
+
+def terminal_width() -> Optional[int]:
+    """The width to fit: ``$COLUMNS``, else the terminal's; None (no limit) for a pipe or a
+    file, so that ``mlxp ls > runs.txt`` keeps every column."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def fit_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: Optional[int],
+              keep: int = 1) -> Tuple[List[str], int]:
+    """The lines of the table and how many columns were left out to fit ``width``.
+
+    The first ``keep`` columns are always shown; the others are added from the left while they
+    fit. Cells are cleaned of control characters and cut at ``MAX_CELL``.
+    """
+    table = [[truncate(clean(cell), MAX_CELL) for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    shown: List[int] = []
+    used = 0
+    for index, column_width in enumerate(widths):
+        needed = column_width + (len(GAP) if shown else 0)
+        if index < keep or width is None or used + needed <= width:
+            shown.append(index)
+            used += needed
+    lines = [GAP.join(row[i].ljust(widths[i]) for i in shown).rstrip() for row in table]
+    if width is not None:
+        lines = [truncate(line, width) for line in lines]
+    return lines, len(header) - len(shown)
