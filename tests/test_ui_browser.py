@@ -37,6 +37,7 @@ def train(ctx: mlxp.Context) -> None:
     if config.image:
         from PIL import Image
         ctx.logger.log_artifacts(Image.new("RGB", (24, 16), (200, 30, 30)), "preview", "image")
+        ctx.logger.log_artifacts({"best": "<b>bold?</b>"}, "summary", "json")
     if config.fail:
         raise ValueError("this run fails on purpose")
 
@@ -152,6 +153,16 @@ class Page:
         box.send_keys(Keys.DELETE)
         box.send_keys(text, Keys.ENTER)
 
+    def choose(self, selector: str, value: str) -> None:
+        from selenium.webdriver.support.select import Select
+
+        Select(self.find(selector)).select_by_value(value)
+
+    def actions(self) -> Any:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        return ActionChains(self.driver)
+
     def screenshot(self, path: Path) -> None:
         assert self.driver.save_screenshot(str(path)), path
 
@@ -213,6 +224,10 @@ def test_comparing_selected_runs_draws_one_curve_per_run(page: Page, downloads: 
                                " s.dispatchEvent(new Event('input'));")
     page.find("#log-scale").click()
     page.curves("path.raw", 3)
+    page.choose("#x-select", "epoch")
+    page.wait(lambda: "x=epoch" in page.driver.current_url, "the x key in the URL")
+    page.curves("path.series", 3)
+    assert "epoch" in [t.text for t in page.find_all("#chart svg .axes text")]
     shared = page.driver.current_url
     assert "runs=1%2C3%2C5" in shared and "smooth=0.6" in shared and "log=1" in shared
     page.driver.get("about:blank")
@@ -221,16 +236,14 @@ def test_comparing_selected_runs_draws_one_curve_per_run(page: Page, downloads: 
     assert page.find("#log-scale").is_selected()
 
     # Drag over the chart to zoom in on x; a double-click zooms out again.
-    from selenium.webdriver.common.action_chains import ActionChains
-
     ticks = lambda: [t.text for t in page.find_all("#chart svg .axes text")]  # noqa: E731
     before = ticks()
     overlay = page.find("#chart svg rect.overlay")
     width = overlay.size["width"]
-    ActionChains(page.driver).move_to_element_with_offset(overlay, -width // 4, 0).click_and_hold() \
+    page.actions().move_to_element_with_offset(overlay, -width // 4, 0).click_and_hold() \
         .move_by_offset(width // 4, 0).release().perform()
     page.wait(lambda: ticks() != before, "the zoomed-in axes")
-    ActionChains(page.driver).double_click(page.find("#chart svg rect.overlay")).perform()
+    page.actions().double_click(page.find("#chart svg rect.overlay")).perform()
     page.wait(lambda: ticks() == before, "the axes zoomed out")
 
     page.find("#export-svg").click()
@@ -255,17 +268,13 @@ def test_grouping_by_a_key_draws_one_band_and_mean_per_group(page: Page, tmp_pat
     assert "optimizer.lr=0.1 (3 runs)" in legend
     assert "by=optimizer.lr" in page.driver.current_url
     # Hovering shows each group's mean, band and how many runs it has there.
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    ActionChains(page.driver).move_to_element(page.find("#chart svg rect.overlay")).perform()
+    page.actions().move_to_element(page.find("#chart svg rect.overlay")).perform()
     tooltip = page.wait(lambda: page.find(".chart-tooltip").is_displayed() and page.find(".chart-tooltip"),
                         "the hover values")
     assert "optimizer.lr=0.1 (3 runs): " in tooltip.text and ", 3 runs" in tooltip.text
     page.screenshot(tmp_path / "group.png")
 
-    from selenium.webdriver.support.select import Select
-
-    Select(page.find("#band")).select_by_value("std")
+    page.choose("#band", "std")
     page.wait(lambda: "band=std" in page.driver.current_url, "the band in the URL")
     page.curves("path.band", 3)
 
@@ -278,6 +287,9 @@ def test_run_page_shows_the_image_artifact_and_every_metric(page: Page, tmp_path
               "the image to load")
     assert page.driver.execute_script("return arguments[0].naturalWidth", image) == 24
     page.wait(lambda: len(page.find_all("#run-metrics path.series")) == 2, "the curves of train.epoch and train.loss")
+    summary = page.wait(lambda: [pre for pre in page.find_all('#run-artifacts [data-kind="json"] pre')
+                                 if "<b>bold?</b>" in pre.text], "the JSON artifact shown as text")
+    assert page.find_all("#run-artifacts b") == [] and len(summary) == 1
     config = dict(row.text.split(" ", 1) for row in page.find_all("#run-config tr"))
     assert config["optimizer.lr"] == "0.001" and config["image"] == "true"
     assert "image=true" in page.find("#run-command").text
