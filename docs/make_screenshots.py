@@ -79,12 +79,14 @@ def shoot(shooter: Shooter) -> None:
     shooter.chart_ready("path.series")
     shooter.save("compare")
 
-    shooter.open("view=group&where=info.status%20%3D%3D%20'COMPLETE'&by=optimizer.lr,model.num_units&band=std")
+    shooter.open("view=group&where=info.status%20%3D%3D%20'COMPLETE'"
+                 "&by=optimizer.lr,model.num_units&band=std")
     shooter.chart_ready("path.band")
     shooter.save("group")
 
     shooter.open("view=run&run=8")
-    shooter.until(lambda: shooter.driver.find_elements("css selector", "#run-metrics path.series"), "the run's curves")
+    shooter.until(lambda: shooter.driver.find_elements("css selector", "#run-metrics path.series"),
+                  "the run's curves")
     shooter.save("run")
 
 

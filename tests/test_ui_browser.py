@@ -130,6 +130,10 @@ class Page:
     def wait(self, condition: Any, what: str) -> Any:
         return wait_for(self.driver, lambda _: condition(), what)
 
+    def visible(self, selector: str, what: str) -> Any:
+        """The element ``selector`` once it shows."""
+        return self.wait(lambda: self.find(selector).is_displayed() and self.find(selector), what)
+
     def wait_rows(self, count: int) -> List[Any]:
         """The table's rows once the filter's answer shows ``count`` runs."""
         self.wait(lambda: self.find("#row-count").get_attribute("data-count") == str(count)
@@ -167,7 +171,8 @@ class Page:
         assert self.driver.save_screenshot(str(path)), path
 
 
-def test_table_lists_the_runs_with_status_counts_and_a_query_narrows_it(page: Page, tmp_path: Path) -> None:
+def test_table_lists_the_runs_with_status_counts_and_a_query_narrows_it(
+        page: Page, tmp_path: Path) -> None:
     rows = page.open().wait_rows(7)
     assert [row.get_attribute("data-id") for row in rows] == [str(i) for i in range(1, 8)]
     counts = {item.get_attribute("data-status"): item.text.split()[-1]
@@ -188,8 +193,7 @@ def test_a_bad_query_shows_the_error_with_a_caret_under_the_fault(page: Page, tm
     page.open().wait_rows(7)
     query = "config.seed == 1 & & config.seed == 2"
     page.type_into("#filter", query)
-    box = page.wait(lambda: page.find("#filter-error").is_displayed() and page.find("#filter-error"),
-                    "the query's error")
+    box = page.visible("#filter-error", "the query's error")
     column = int(box.get_attribute("data-column"))
     assert column == query.index("& &") + 2
     echo, caret = page.find("#filter-error .caret").text.split("\n")
@@ -207,7 +211,8 @@ def test_a_bad_query_shows_the_error_with_a_caret_under_the_fault(page: Page, tm
     assert page.find("#filter-error").get_attribute("data-column") == str(column)
 
 
-def test_comparing_selected_runs_draws_one_curve_per_run(page: Page, downloads: Path, tmp_path: Path) -> None:
+def test_comparing_selected_runs_draws_one_curve_per_run(
+        page: Page, downloads: Path, tmp_path: Path) -> None:
     page.open().wait_rows(7)
     for log_id in ("1", "3", "5"):
         page.find(f'tr.run-row[data-id="{log_id}"] input.select-run').click()
@@ -269,8 +274,7 @@ def test_grouping_by_a_key_draws_one_band_and_mean_per_group(page: Page, tmp_pat
     assert "by=optimizer.lr" in page.driver.current_url
     # Hovering shows each group's mean, band and how many runs it has there.
     page.actions().move_to_element(page.find("#chart svg rect.overlay")).perform()
-    tooltip = page.wait(lambda: page.find(".chart-tooltip").is_displayed() and page.find(".chart-tooltip"),
-                        "the hover values")
+    tooltip = page.visible(".chart-tooltip", "the hover values")
     assert "optimizer.lr=0.1 (3 runs): " in tooltip.text and ", 3 runs" in tooltip.text
     page.screenshot(tmp_path / "group.png")
 
@@ -283,10 +287,11 @@ def test_run_page_shows_the_image_artifact_and_every_metric(page: Page, tmp_path
     page.open("view=run&run=5")
     image = page.wait(lambda: page.find_all("#run-artifacts img") and page.find("#run-artifacts img"),
                       "the image artifact")
-    page.wait(lambda: page.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image),
-              "the image to load")
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth"
+    page.wait(lambda: page.driver.execute_script(loaded, image), "the image to load")
     assert page.driver.execute_script("return arguments[0].naturalWidth", image) == 24
-    page.wait(lambda: len(page.find_all("#run-metrics path.series")) == 2, "the curves of train.epoch and train.loss")
+    page.wait(lambda: len(page.find_all("#run-metrics path.series")) == 2,
+              "the curves of train.epoch and train.loss")
     summary = page.wait(lambda: [pre for pre in page.find_all('#run-artifacts [data-kind="json"] pre')
                                  if "<b>bold?</b>" in pre.text], "the JSON artifact shown as text")
     assert page.find_all("#run-artifacts b") == [] and len(summary) == 1
@@ -298,7 +303,7 @@ def test_run_page_shows_the_image_artifact_and_every_metric(page: Page, tmp_path
 
 def test_failed_run_page_shows_the_error(page: Page, tmp_path: Path) -> None:
     page.open("view=run&run=6")
-    error = page.wait(lambda: page.find("#run-error").is_displayed() and page.find("#run-error"), "the error")
+    error = page.visible("#run-error", "the error")
     assert "this run fails on purpose" in error.text
     page.screenshot(tmp_path / "run-failed.png")
 
@@ -308,7 +313,8 @@ def test_markup_in_a_config_value_shows_as_text_and_never_runs(page: Page, tmp_p
     note = page.find('tr.run-row[data-id="7"]').find_elements("css selector", "td")
     assert MARKUP in [cell.get_attribute("textContent") for cell in note]
     page.open("view=run&run=7")
-    page.wait(lambda: MARKUP in page.find("#run-config").get_attribute("textContent"), "the run's config")
+    page.wait(lambda: MARKUP in page.find("#run-config").get_attribute("textContent"),
+              "the run's config")
     page.screenshot(tmp_path / "run-markup.png")
     assert page.find_all("img[src='x']") == []
     assert page.driver.execute_script("return window.mlxpXss") is None
@@ -318,7 +324,8 @@ def test_markup_in_a_config_value_shows_as_text_and_never_runs(page: Page, tmp_p
 def test_table_exports_as_csv_with_every_matched_run(page: Page, downloads: Path) -> None:
     page.open().wait_rows(7)
     page.find("#export-csv").click()
-    with open(wait_for_file(page.driver, downloads, "runs.csv"), newline="", encoding="utf-8") as stream:
+    saved = wait_for_file(page.driver, downloads, "runs.csv")
+    with open(saved, newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     assert [row["id"] for row in rows] == [str(i) for i in range(1, 8)]
     assert rows[6]["note"] == MARKUP
@@ -335,8 +342,8 @@ def test_column_chooser_and_sorting(page: Page) -> None:
     page.wait(lambda: "num_epoch" in headers(), "the chosen column")
     page.find('#runs-table th[data-column="c:seed"]').click()
     page.find('#runs-table th[data-column="c:seed"]').click()  # twice: descending
-    page.wait(lambda: "sort=c%3Aseed" in page.driver.current_url and "desc=1" in page.driver.current_url,
-              "the sort in the URL")
+    page.wait(lambda: "sort=c%3Aseed" in page.driver.current_url
+              and "desc=1" in page.driver.current_url, "the sort in the URL")
     order = [row.get_attribute("data-id") for row in page.find_all("tr.run-row")]
     assert order[:2] == ["2", "4"]  # seed 2 first (then id order), the seed-1 runs after
 
@@ -351,14 +358,16 @@ def live_run(logdir: Path, tmp_path: Path) -> Path:
     shutil.copytree(logdir / "1", copy)
     info_file = copy / "metadata" / "info.yaml"
     info = yaml.safe_load(info_file.read_text())
-    info.update(status="RUNNING", process_id=os.getpid(), process_start_time=process_start_time(os.getpid()))
+    info.update(status="RUNNING", process_id=os.getpid(),
+                process_start_time=process_start_time(os.getpid()))
     info_file.write_text(yaml.safe_dump(info, sort_keys=False))
     metrics = copy / "metrics" / "train.json"
     metrics.write_text("".join(metrics.read_text().splitlines(keepends=True)[:2]))
     return copy
 
 
-def test_a_running_run_page_follows_its_metrics_and_a_cut_back_file(browser: Any, live_run: Path, tmp_path: Path) -> None:
+def test_a_running_run_page_follows_its_metrics_and_a_cut_back_file(
+        browser: Any, live_run: Path, tmp_path: Path) -> None:
     url, stop = serve(live_run.parent)
     try:
         page = Page(browser, url).open("view=run&run=1")
@@ -374,8 +383,8 @@ def test_a_running_run_page_follows_its_metrics_and_a_cut_back_file(browser: Any
         page.wait(lambda: points() == 6, "the 4 appended points")
         page.screenshot(tmp_path / "run-live.png")
         # A resume cuts the file back to its first line: the page starts over.
-        metrics.write_text(json.dumps({"epoch": 0, "loss": 0.5}) + "\n" + json.dumps({"epoch": 1, "loss": 0.25}) + "\n"
-                           + json.dumps({"epoch": 2, "loss": 0.2}) + "\n")
+        metrics.write_text("".join(json.dumps({"epoch": epoch, "loss": loss}) + "\n"
+                                   for epoch, loss in enumerate([0.5, 0.25, 0.2])))
         page.wait(lambda: points() == 3, "the 3 points of the cut-back file")
         assert script_errors(browser) == []
     finally:
