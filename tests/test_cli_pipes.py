@@ -38,6 +38,9 @@ def project(tmp_path: Path) -> Path:
     pytest.param(["main.py", "--dry-run", "seed=range(0,100000)"], id="launcher-dry-run"),
     pytest.param(["main.py", "--cfg", "seed=1,2"], id="launcher-cfg"),
     pytest.param(["mlxp", "status", "logs"], id="mlxp-status"),
+    pytest.param(["mlxp", "ls"], id="mlxp-ls"),
+    pytest.param(["mlxp", "show", "1"], id="mlxp-show"),
+    pytest.param(["mlxp", "diff", "1", "logs/1"], id="mlxp-diff"),
     pytest.param(["mlxpsub", "--help"], id="mlxpsub-help"),
     pytest.param(["mlxpsub", "--dry-run", "script.sh"], id="mlxpsub-dry-run"),
 ])

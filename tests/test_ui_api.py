@@ -15,7 +15,7 @@ from tests.reader.runs import make_run, metrics_lines, write_file
 from tests.strategies import curve_points
 from tests.ui_helpers import Served, serve
 
-pytestmark = pytest.mark.filterwarnings("ignore:skipped 1 run directory")
+pytestmark = pytest.mark.filterwarnings("ignore:skipped .* run director")
 
 ROWS = [{"epoch": i, "loss": 1.0 / (i + 1)} for i in range(5)]
 
@@ -405,3 +405,86 @@ def test_the_curve_cache_drops_the_least_recently_used(tmp_path) -> None:
     cache.curve("2", str(tmp_path / "2"), "train", "loss", "epoch")
     again = cache.curve("1", str(tmp_path / "1"), "train", "loss", "epoch")
     assert again is not first and again == first
+
+
+# -- the runs table kept in memory ------------------------------------------------------------------
+
+class Versions:
+    """A table reader answering v1, v2, ... and counting its reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self, where: str) -> bytes:
+        self.reads += 1
+        if where == "bad":
+            raise ValueError("malformed")
+        return f"{where}v{self.reads}".encode()
+
+
+def test_a_table_read_quickly_is_read_at_every_request() -> None:
+    from mlxp.ui.runs_table import RunsTable
+
+    table = RunsTable(Versions())
+    assert [table.answer(""), table.answer(""), table.answer("q")] == [b"v1", b"v2", b"qv3"]
+
+
+def test_a_slow_table_is_answered_from_memory_and_read_again_behind(monkeypatch) -> None:
+    from mlxp.ui import runs_table
+
+    monkeypatch.setattr(runs_table, "SLOW_READ", -1.0)  # every read counts as slow
+    monkeypatch.setattr(runs_table, "REFRESH_AFTER", 1e9)
+    reader = Versions()
+    table = runs_table.RunsTable(reader)
+    assert table.answer("") == b"v1"
+    assert table.answer("") == b"v1" and reader.reads == 1  # not stale yet: no new read
+    monkeypatch.setattr(runs_table, "REFRESH_AFTER", -1.0)
+    assert table.answer("") == b"v1"  # answered at once; a read starts behind
+    table._entries[""].thread.join()
+    assert reader.reads == 2 and table.answer("") == b"v2"
+
+
+def test_a_failing_table_read_is_reported_and_not_kept() -> None:
+    from mlxp.ui.runs_table import RunsTable
+
+    reader = Versions()
+    table = RunsTable(reader)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="malformed"):
+            table.answer("bad")
+    assert reader.reads == 2
+
+
+def test_the_runs_table_says_when_it_was_read(sweep: Served) -> None:
+    import datetime
+
+    as_of = datetime.datetime.fromisoformat(sweep.api("runs")["as_of"])
+    assert as_of.tzinfo is not None
+
+
+def test_large_artifacts_and_long_listings_are_bounded(served: Served, monkeypatch) -> None:
+    from mlxp.ui import _files, run_page
+
+    monkeypatch.setattr(run_page, "MAX_ARTIFACT_BYTES", 4)
+    reply = served.get("/api/artifact/1/json/result.json")
+    assert reply.status == 413
+    assert "artifacts/json/result.json directly" in reply.json()["error"]["message"]
+    monkeypatch.setattr(_files, "MAX_ARTIFACTS_LISTED", 2)
+    page = served.api("run/1")
+    assert len(page["artifacts"]) == 2 and page["artifacts_cut"] is True
+
+
+def test_damage_never_breaks_the_table_or_the_charts(sweep: Served) -> None:
+    os.remove(metrics_file(sweep, 1))
+    os.mkfifo(metrics_file(sweep, 1))  # would block a plain open forever
+    append(metrics_file(sweep, 2), '{"epoch": 5, "lo')  # a line being written
+    with open(os.path.join(sweep.logdir, "3", "metadata", "config.yaml"), "w") as stream:
+        stream.write("optimizer: {lr: [0.1,\n")  # half-written
+    table = sweep.api("runs")
+    statuses = {run["id"]: run["status"] for run in table["runs"]}
+    assert statuses == {"1": "COMPLETE", "2": "COMPLETE", "3": "DAMAGED", "4": "COMPLETE",
+                        "9": "DAMAGED"}
+    curves = sweep.api("series?runs=1,2&log=train&y=loss&x=epoch")["series"]
+    assert [curve["points"] for curve in curves] == [0, 5]
+    groups = sweep.api("groups?by=seed&log=train&y=loss&x=epoch")["groups"]
+    assert {group["label"] for group in groups} == {"seed=1", "seed=2"}

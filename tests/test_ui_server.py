@@ -314,3 +314,20 @@ def test_open_starts_the_browser_on_the_url(tmp_path) -> None:
             process.kill()
             process.communicate()
     assert received == [url + "\n"]
+
+
+def test_run_files_linked_out_of_the_run_are_not_read(served: Served) -> None:
+    run = os.path.join(served.logdir, "1")
+    outside = os.path.join(os.path.dirname(served.logdir), "secret.txt")
+    with open(outside, "w") as stream:
+        stream.write('{"loss": 42}\nSECRET-CONTENT\n')
+    os.symlink(outside, os.path.join(run, "log.stdout"))
+    os.remove(os.path.join(run, "metrics", "train.json"))
+    os.symlink(outside, os.path.join(run, "metrics", "train.json"))
+    page = served.get("/api/run/1")
+    assert page.status == 200 and b"SECRET-CONTENT" not in page.body
+    assert "log.stdout: a link leading out of the run directory" in page.json()["problem"]
+    tail = served.get("/api/tail/1/train")
+    assert b"42" not in tail.body and "a link leading out" in tail.json()["problem"]
+    series = served.get("/api/series?runs=1&log=train&y=loss").json()["series"][0]
+    assert series["points"] == 0

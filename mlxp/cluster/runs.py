@@ -5,6 +5,7 @@ directory, read with the Reader, with its derived status (LOST, CANCELLED) and d
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from mlxp import _layout
 from mlxp._process import LOST, lost_reason, run_liveness
 from mlxp.reader import Reader
 
-__all__ = ["JobKey", "Run", "find_runs", "format_duration", "format_table", "run_of", "summarize"]
+__all__ = ["JobKey", "Run", "find_runs", "format_duration", "format_table", "parse_date",
+           "run_from_info", "run_of", "summarize"]
 
 JobKey = Tuple[str, str]  # (scheduler name, job id)
 _ACTIVE = (_layout.STARTING, _layout.RUNNING)
@@ -82,18 +84,23 @@ def find_runs(parent_log_dir: str, query: str = "") -> List[Run]:
         ReaderError: ``parent_log_dir`` is not a directory.
         QueryError: ``query`` is malformed.
     """
-    # flat(): the info fields without loading any metrics file
-    return [run_of(row.log_dir, row.flat()) for row in Reader(parent_log_dir).filter(query)]
+    # loaded(): the info fields without loading any metrics file
+    return [run_of(row.log_dir, row.loaded()) for row in Reader(parent_log_dir).filter(query)]
 
 
 def run_of(log_dir: str, fields: Mapping[str, Any]) -> Run:
     """The :class:`Run` of a Reader row (``fields``: its flat ``info.*`` columns at least)."""
+    return run_from_info(log_dir, {key[5:]: value for key, value in fields.items()
+                                   if key.startswith("info.")})
+
+
+def run_from_info(log_dir: str, info: Mapping[str, Any]) -> Run:
+    """The :class:`Run` of a run directory whose flat ``info.yaml`` fields (dotted keys,
+    without the ``info.`` prefix) are ``info``."""
     def text(key: str) -> str:
-        value = fields.get(f"info.{key}")
+        value = info.get(key)
         return "" if value is None else str(value)
 
-    info = {key[len("info."):]: value for key, value in fields.items()
-            if key.startswith("info.")}
     lost = lost_reason(info, log_dir) or ""
     last_seen = run_liveness(info, log_dir)[1] if lost else None
     start = f"{text('start_date')} {text('start_time')}".strip()
@@ -121,11 +128,11 @@ def _duration(info: Mapping[str, Any], start: str, end: str, last_seen: Optional
     recorded = info.get("duration_seconds")
     if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
         return float(recorded)
-    began = _parse_date(start)
+    began = parse_date(start)
     if began is None:
         return None
     if end:
-        until = _parse_date(end)
+        until = parse_date(end)
     elif last_seen:
         until = datetime.datetime.fromisoformat(last_seen).replace(tzinfo=None)
     elif info.get("status") in _ACTIVE:
@@ -135,7 +142,9 @@ def _duration(info: Mapping[str, Any], start: str, end: str, last_seen: Optional
     return None if until is None else max(0.0, (until - began).total_seconds())
 
 
-def _parse_date(text: str) -> Optional[datetime.datetime]:
+@functools.lru_cache(maxsize=1024)  # runs of a sweep share their dates; strptime is slow
+def parse_date(text: str) -> Optional[datetime.datetime]:
+    """``info.yaml``'s ``start_date start_time`` (local time), or None."""
     try:  # info.yaml's start_date/start_time, local time
         return datetime.datetime.strptime(text, "%d/%m/%Y %H:%M:%S")
     except ValueError:

@@ -68,6 +68,8 @@ def clean(value: Any, keep_newlines: bool = False) -> str:
     (``\\x1b``), so it shows instead of acting. Newlines are kept when asked (multi-line
     errors), tabs become spaces."""
     text = value if isinstance(value, str) else format_value(value)
+    if text.isprintable():  # the usual case, and a fast test: no control character at all
+        return text
     text = text.replace("\t", "    ")
     if keep_newlines:
         return "\n".join(_CONTROL.sub(_escape, line) for line in text.split("\n"))
@@ -86,7 +88,9 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        text = f"{value:.6g}"
+        # 1.0 stays 1.0: a config showing 1 next to 0.001 would read as an int
+        return text + ".0" if text.lstrip("-").isdigit() else text
     return str(value)
 
 

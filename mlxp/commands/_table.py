@@ -30,7 +30,8 @@ def fit_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: Optio
     """The lines of the table and how many columns were left out to fit ``width``.
 
     The first ``keep`` columns are always shown; the others are added from the left while they
-    fit. Cells are cleaned of control characters and cut at ``MAX_CELL``.
+    fit, and the rest is left out. Cells are cleaned of control characters and cut at
+    ``MAX_CELL``.
     """
     table = [[truncate(clean(cell), MAX_CELL) for cell in row] for row in [header, *rows]]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -38,9 +39,10 @@ def fit_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: Optio
     used = 0
     for index, column_width in enumerate(widths):
         needed = column_width + (len(GAP) if shown else 0)
-        if index < keep or width is None or used + needed <= width:
-            shown.append(index)
-            used += needed
+        if index >= keep and width is not None and used + needed > width:
+            break  # the columns shown stay the leftmost ones, in order
+        shown.append(index)
+        used += needed
     lines = [GAP.join(row[i].ljust(widths[i]) for i in shown).rstrip() for row in table]
     if width is not None:
         lines = [truncate(line, width) for line in lines]

@@ -54,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
     columns = [_column(name.strip(), found) for name in names] or _default_columns(found)
     runs = list(found.runs)
     if args.sort:
-        descending = args.sort.startswith("-") != args.reverse
         _, getter = _column(args.sort.lstrip("-"), found)
-        runs.sort(key=lambda run: _sort_key(getter(run), descending))
+        runs = _sorted(runs, getter, descending=args.sort.startswith("-") != args.reverse)
     if not runs:
         print(no_runs_line(args.log_dir, args.where))
         return 0
@@ -126,21 +125,20 @@ def _cell(value: Any) -> str:
     return "-" if value is _ABSENT else format_value(value)
 
 
-def _sort_key(value: Any, descending: bool) -> Tuple[int, Any]:
-    # absent values last either way; numbers before texts; numbers negated for descending
-    if value is _ABSENT:
-        return (3, 0)
-    if isinstance(value, str) and value.isdigit():  # run ids
+def _sorted(runs: List[Any], getter: Getter, descending: bool) -> List[Any]:
+    """``runs`` ordered by a column; the runs without a value come last either way."""
+    present = [run for run in runs if getter(run) is not _ABSENT]
+    present.sort(key=lambda run: _sort_key(getter(run)), reverse=descending)
+    return present + [run for run in runs if getter(run) is _ABSENT]
+
+
+def _sort_key(value: Any) -> Tuple[int, Any]:
+    # numbers (run ids too) in numeric order, then texts
+    if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, -value if descending else value)
-    text = format_value(value)
-    return (1, _Reversed(text) if descending else text)
-
-
-class _Reversed(str):
-    def __lt__(self, other: str) -> bool:  # type: ignore[override]
-        return str.__gt__(self, other)
+        return (0, value)
+    return (1, format_value(value))
 
 
 def _footer(found: Any, hidden: int) -> str:

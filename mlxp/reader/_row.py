@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional
 
 from mlxp.errors import ColumnError
@@ -104,6 +105,11 @@ class DataDict(Mapping[str, Any]):
         if spec is None:
             return default
         return _PLACEHOLDERS.get(spec[0], _ARTIFACT_PLACEHOLDER)
+
+    def loaded(self) -> Mapping[str, Any]:
+        """The columns that hold values (``config.*``, ``info.*``, computed ones), without
+        the lazy ones, as a read-only mapping: nothing to load, and fast to go through."""
+        return MappingProxyType(self._values)
 
     def flat(self) -> Dict[str, Any]:
         """All columns as a plain dict, lazy ones as placeholders (nothing is loaded)."""

@@ -22,7 +22,7 @@ __all__ = ["SUMMARY_CACHE", "MetricSummary", "SummaryCache", "is_number", "metri
            "read_records", "summarize_records"]
 
 SUMMARY_CACHE = ".mlxp_summaries.json"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: each run's listing of metrics/ too
 _RACY_WINDOW_NS = 2_000_000_000
 
 MetricSummary = Dict[str, float]
@@ -126,10 +126,36 @@ class SummaryCache:
     def run_summaries(self, log_id: str, run_dir: str) -> Dict[str, MetricSummary]:
         """``{"<log>.<key>": summary}`` for every metrics file of one run."""
         found: Dict[str, MetricSummary] = {}
-        for log_name, path in metric_files(run_dir):
+        for log_name, path in self._metric_files(log_id, run_dir):
             for key, summary in self._file_summaries(f"{log_id}/{log_name}", path).items():
                 found[f"{log_name}.{key}"] = summary
         return found
+
+    def _metric_files(self, log_id: str, run_dir: str) -> List[Tuple[str, str]]:
+        # The listing is kept under "<id>/" with the directory's signature: a file created,
+        # renamed or removed changes the directory's mtime, so one stat replaces a listing.
+        metrics_dir = f"{run_dir}{os.sep}{_layout.METRICS_DIR}"  # a hot path: no os.path.join
+        try:
+            status = os.stat(metrics_dir)
+        except OSError:
+            return []
+        signature = [status.st_ino, status.st_mtime_ns]
+        cached = self._entries.get(f"{log_id}/")
+        if isinstance(cached, list) and len(cached) == 2 and cached[0] == signature:
+            return [(name, f"{metrics_dir}{os.sep}{name}{_layout.METRIC_SUFFIX}")
+                    for name in cached[1]]
+        files = metric_files(run_dir)
+        self._remember(f"{log_id}/", signature, [name for name, _ in files], status.st_mtime_ns)
+        return files
+
+    def _remember(self, entry: str, signature: List[int], value: Any, mtime_ns: int) -> None:
+        """Cache ``value`` unless its file changed too recently to trust its signature."""
+        if mtime_ns < time.time_ns() - _RACY_WINDOW_NS:
+            self._entries[entry] = [signature, value]
+            self._changed = True
+        elif entry in self._entries:
+            del self._entries[entry]
+            self._changed = True
 
     def _file_summaries(self, entry: str, path: str) -> Dict[str, MetricSummary]:
         try:
@@ -146,12 +172,7 @@ class SummaryCache:
         except OSError as error:
             self.problems[path] = error.strerror or str(error)
             return {}
-        if status.st_mtime_ns < time.time_ns() - _RACY_WINDOW_NS:
-            self._entries[entry] = [signature, summaries]
-            self._changed = True
-        elif entry in self._entries:
-            del self._entries[entry]
-            self._changed = True
+        self._remember(entry, signature, summaries, status.st_mtime_ns)
         return summaries
 
     def save(self, log_ids: Iterable[str]) -> None:

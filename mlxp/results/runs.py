@@ -7,14 +7,13 @@ masked, and the last/min/max/count of every metric, cached per metrics file.
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Collection, Dict, Iterable, List, Optional
+from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
 
 from mlxp._layout import METADATA_DIR
-from mlxp.cluster.runs import run_of
+from mlxp.cluster.runs import parse_date, run_from_info
 from mlxp.errors import UsageError
 from mlxp.reader import Reader
 from mlxp.results.metricfiles import MetricSummary, SummaryCache
@@ -100,23 +99,24 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
     reader = Reader(logdir)
     every = reader.filter("")
     matched = every if not where.strip() else reader.filter(where)
-    flats = {row.log_dir: row.flat() for row in every}
-    configs = [_section(flat, _CONFIG) for flat in flats.values()]
+    sections = {row.log_dir: _sections(row) for row in every}
+    configs = [config for config, _ in sections.values()]
     wanted = None if ids is None else {str(one) for one in ids}
     cache = SummaryCache(reader.src_dir) if with_metrics else None
     runs = []
     for row in matched:
         log_id = os.path.basename(row.log_dir)
         if wanted is None or log_id in wanted:
-            runs.append(_summary(row.log_dir, flats[row.log_dir], cache,
+            runs.append(_summary(row.log_dir, *sections[row.log_dir], cache,
                                  reader.problems.get(row.log_dir)))
-    if not where.strip():
-        runs.extend(RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
-                    for path, reason in reader.skipped.items()
-                    if wanted is None or os.path.basename(path) in wanted)
-        runs.sort(key=lambda run: (int(run.id) if run.id.isdigit() else -1, run.id))
+    damaged = [RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
+               for path, reason in reader.skipped.items()
+               if wanted is None or os.path.basename(path) in wanted]
+    if damaged and not where.strip():  # a query cannot match what could not be read
+        runs.extend(damaged)
+        runs.sort(key=lambda run: int(run.id))
     if cache is not None:
-        cache.save(os.path.basename(path) for path in flats)
+        cache.save(os.path.basename(path) for path in sections)
     metric_keys = sorted({key for run in runs for key in run.metrics})
     return RunSummaries(
         logdir=logdir,
@@ -129,15 +129,17 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
     )
 
 
-def _section(flat: Dict[str, Any], prefix: str) -> Dict[str, Any]:
-    size = len(prefix)
-    return {key[size:]: value for key, value in flat.items() if key.startswith(prefix)}
+def _sections(row: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """A Reader row's flat config and info, without their prefixes (nothing lazy loaded)."""
+    loaded = row.loaded()
+    config = {key[7:]: value for key, value in loaded.items() if key[:7] == _CONFIG}
+    info = {key[5:]: value for key, value in loaded.items() if key[:5] == _INFO}
+    return config, info
 
 
-def _summary(log_dir: str, flat: Dict[str, Any], cache: Optional[SummaryCache],
-             problem: Optional[str]) -> RunSummary:
-    info = _section(flat, _INFO)
-    run = run_of(log_dir, {key: value for key, value in flat.items() if key.startswith(_INFO)})
+def _summary(log_dir: str, config: Dict[str, Any], info: Dict[str, Any],
+             cache: Optional[SummaryCache], problem: Optional[str]) -> RunSummary:
+    run = run_from_info(log_dir, info)
     log_id = os.path.basename(log_dir)
     return RunSummary(
         id=log_id,
@@ -150,7 +152,7 @@ def _summary(log_dir: str, flat: Dict[str, Any], cache: Optional[SummaryCache],
         job_id=run.job_id or None,
         sweep_id=_text(info.get("sweep_id")),
         error=run.error or None,
-        config=mask_config(_section(flat, _CONFIG), env_keys_of(info)),
+        config=mask_config(config, env_keys_of(info)),
         info=info,
         metrics=cache.run_summaries(log_id, log_dir) if cache is not None else {},
         lost=run.lost or None,
@@ -166,10 +168,8 @@ def _iso(recorded: Any, date_time: str) -> Optional[str]:
     """``started_at`` as recorded, else the older ``start_date start_time`` (local time)."""
     if isinstance(recorded, str) and recorded:
         return recorded
-    try:
-        return datetime.datetime.strptime(date_time, "%d/%m/%Y %H:%M:%S").isoformat()
-    except ValueError:
-        return None
+    parsed = parse_date(date_time)
+    return None if parsed is None else parsed.isoformat()
 
 
 def varying_keys(configs: Iterable[Dict[str, Any]]) -> List[str]:

@@ -82,14 +82,25 @@ def resolve_inside(root: str, relative: str) -> str:
     return target
 
 
-def open_regular(path: str) -> Tuple[BinaryIO, os.stat_result]:
-    """``path`` opened for reading, and its status; only a regular file is opened.
+class LeavesDirectoryError(OSError):
+    """A symbolic link leads out of the directory a file must be in."""
+
+
+def open_regular(path: str, within: Optional[str] = None) -> Tuple[BinaryIO, os.stat_result]:
+    """``path`` opened for reading, and its status; only a regular file is opened, and with
+    ``within``, only one that stays inside that directory once links are resolved.
 
     Raises:
         FileNotFoundError: there is no such file.
+        LeavesDirectoryError: a link leads out of ``within``.
         NotRegularFileError: a FIFO, a directory, a device or a socket.
         OSError: it cannot be opened.
     """
+    if within is not None:
+        root = os.path.realpath(within)
+        if not os.path.realpath(path).startswith(root + os.sep):
+            raise LeavesDirectoryError(errno.EACCES, "a link leading out of the run directory",
+                                       path)
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         status = os.fstat(descriptor)
@@ -101,12 +112,14 @@ def open_regular(path: str) -> Tuple[BinaryIO, os.stat_result]:
         raise
 
 
-def read_text(path: str, max_bytes: int, from_end: bool = True) -> Tuple[str, Optional[str]]:
+def read_text(path: str, max_bytes: int, from_end: bool = True,
+              within: Optional[str] = None) -> Tuple[str, Optional[str]]:
     """At most ``max_bytes`` of a text file (its end, or its start), decoded with replacement,
     and what went wrong. A missing file is empty text and no problem (a run without streams).
+    ``within``: as for ``open_regular``.
     """
     try:
-        stream, status = open_regular(path)
+        stream, status = open_regular(path, within)
     except FileNotFoundError:
         return "", None
     except OSError as error:

@@ -7,6 +7,7 @@ run data comes from ``mlxp.results`` (summaries, curves) and ``mlxp.ui.run_page`
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any, Callable, Dict, List, Optional
 
@@ -16,8 +17,9 @@ from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
 from mlxp.results.runs import RunSummaries, RunSummary, load_summaries, nest, varying_keys
 from mlxp.results.secrets import env_keys_of, mask_config
 from mlxp.ui import run_page
-from mlxp.ui._http import Answer, RouteError, error_answer, json_answer
+from mlxp.ui._http import JSON_TYPE, Answer, RouteError, error_answer, json_answer
 from mlxp.ui.downsample import downsample, downsample_aggregate, window
+from mlxp.ui.runs_table import RunsTable
 from mlxp.ui.series_cache import Curve, SeriesCache
 from mlxp.ui.tail import read_tail
 
@@ -98,6 +100,7 @@ class Api:
         self.logdir = os.path.abspath(logdir)
         self.shown_logdir = _layout.display_path(self.logdir)
         self.curves = SeriesCache()
+        self.table = RunsTable(self._read_table)
         self.routes: Dict[str, Callable[[str, Query], Answer]] = {
             "runs": self._runs,
             "run": self._run,
@@ -139,10 +142,16 @@ class Api:
         except ReaderError as error:  # the log directory itself went away
             raise RouteError(404, error.message) from error
 
-    def _runs(self, rest: str, query: Query) -> Answer:
-        payload = self._summaries(text_param(query, "where")).to_json()
+    def _read_table(self, where: str) -> bytes:
+        as_of = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        payload = self._summaries(where).to_json()
         payload["logdir"] = self.shown_logdir
-        return json_answer(payload)
+        payload["as_of"] = as_of
+        return json_answer(payload).body
+
+    def _runs(self, rest: str, query: Query) -> Answer:
+        return Answer(200, JSON_TYPE, self.table.answer(text_param(query, "where")),
+                      {"Cache-Control": "no-store"})
 
     def _run(self, rest: str, query: Query) -> Answer:
         run_dir = self.run_dir(rest)
@@ -232,7 +241,7 @@ class Api:
         path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
         payload: Dict[str, Any]
         try:
-            payload = read_tail(path, offset, ino, tag)
+            payload = read_tail(path, offset, ino, tag, within=run_dir)
         except FileNotFoundError:  # nothing logged yet under that name
             payload = {"offset": 0, "ino": None, "tag": None, "reset": offset > 0,
                        "records": [], "skipped": 0}

@@ -101,12 +101,13 @@ def run_page(run_dir: str, log_id: str, status: str, mask: Masker) -> Dict[str, 
     damaged = config is None or loaded_info is None  # the run's own record is unreadable
     info = loaded_info or {}
     version = info.get("version_manager")
-    diff, diff_problem = read_text(os.path.join(metadata, _DIFF_FILE), MAX_DIFF, from_end=False)
+    diff, diff_problem = read_text(os.path.join(metadata, _DIFF_FILE), MAX_DIFF, from_end=False,
+                                   within=run_dir)
     streams = {}
     for field, file_name in (("stdout_tail", _layout.STDOUT_FILE),
                              ("stderr_tail", _layout.STDERR_FILE)):
         streams[field], stream_problem = read_text(os.path.join(run_dir, file_name),
-                                                   MAX_STREAM_TAIL)
+                                                   MAX_STREAM_TAIL, within=run_dir)
         problems.extend(filter(None, [stream_problem]))
     problems.extend(filter(None, [diff_problem]))
     artifacts, cut = list_artifacts(os.path.join(run_dir, _layout.ARTIFACTS_DIR))

@@ -329,6 +329,7 @@ def make_server(logdir: str, port: int = 0, host: str = "127.0.0.1",
                          " such as ./logs)")
     chosen = secrets.token_urlsafe(18) if token is None else token
     server = _bind(host, port, Site(logdir, chosen, static_dir, verbose))
+    server.site.api.table.warm()  # the page asks for the runs table first
     return server, _url(server, chosen)
 
 

@@ -61,17 +61,17 @@ def _skip_long_line(stream: BinaryIO, start: int, size: int) -> Optional[int]:
 
 
 def read_tail(path: str, offset: int = 0, ino: Optional[int] = None,
-              tag: Optional[str] = None) -> Dict[str, Any]:
+              tag: Optional[str] = None, within: Optional[str] = None) -> Dict[str, Any]:
     """The records of ``path`` after byte ``offset``, as ``/api/tail`` answers them.
 
     Returns ``offset`` (where to ask next), ``ino``, ``tag`` (to send back), ``reset`` (the
     records start from byte 0 again), ``records`` and ``skipped`` (lines that are not a JSON
-    object: damage, counted and left out).
+    object: damage, counted and left out). ``within``: as for ``_files.open_regular``.
 
     Raises:
         FileNotFoundError, NotRegularFileError, OSError: the file cannot be read.
     """
-    stream, status = open_regular(path)
+    stream, status = open_regular(path, within)
     with stream:
         reset = _moved(stream, status, offset, ino, tag)
         start = 0 if reset else offset

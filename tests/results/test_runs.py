@@ -82,9 +82,11 @@ def test_a_running_run_whose_process_is_gone_is_lost(tmp_path: Path) -> None:
 
 def test_metric_summaries_are_cached_per_file_and_reread_when_it_changes(tmp_path: Path) -> None:
     _sweep(tmp_path)
+    for log_id in "123":
+        backdate(str(tmp_path / log_id / "metrics"))
     load_summaries(str(tmp_path))
     cache = json.loads((tmp_path / SUMMARY_CACHE).read_text())
-    assert sorted(cache["files"]) == ["1/train", "2/train", "3/train"]
+    assert sorted(cache["files"]) == ["1/", "1/train", "2/", "2/train", "3/", "3/train"]
     metrics = tmp_path / "1" / "metrics" / "train.json"
     write_file(str(metrics), metrics_lines([{"epoch": 0, "loss": 7.0}]))
     assert load_summaries(str(tmp_path)).runs[0].metrics["train.loss"]["last"] == 7.0
@@ -93,6 +95,15 @@ def test_metric_summaries_are_cached_per_file_and_reread_when_it_changes(tmp_pat
     cache["files"]["1/train"][1]["loss"]["last"] = 99.0
     (tmp_path / SUMMARY_CACHE).write_text(json.dumps(cache))
     assert load_summaries(str(tmp_path)).runs[0].metrics["train.loss"]["last"] == 99.0
+
+
+def test_a_new_metrics_file_is_found_through_the_cached_listing(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    backdate(str(tmp_path / "1" / "metrics"))
+    load_summaries(str(tmp_path))
+    assert "1/" in json.loads((tmp_path / SUMMARY_CACHE).read_text())["files"]
+    write_file(str(tmp_path / "1" / "metrics" / "test.json"), metrics_lines([{"acc": 0.5}]))
+    assert load_summaries(str(tmp_path)).runs[0].metrics["test.acc"]["last"] == 0.5
 
 
 def test_a_recent_metrics_file_is_not_cached(tmp_path: Path) -> None:
@@ -107,7 +118,7 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     _sweep(tmp_path)
     (tmp_path / SUMMARY_CACHE).write_text("{not json")
     assert load_summaries(str(tmp_path)).runs[2].metrics["train.loss"]["count"] == 3
-    assert json.loads((tmp_path / SUMMARY_CACHE).read_text())["format"] == 1
+    assert json.loads((tmp_path / SUMMARY_CACHE).read_text())["format"] == 2
 
 
 @pytest.mark.parametrize("lines, expected", [
