@@ -422,20 +422,21 @@ class Versions:
         return f"{where}v{self.reads}".encode()
 
 
-def test_a_table_read_quickly_is_read_at_every_request() -> None:
-    from mlxp.ui.runs_table import RunsTable
+def test_a_small_log_directory_is_read_at_every_request() -> None:
+    from mlxp.ui.runs_table import LARGE, RunsTable
 
-    table = RunsTable(Versions())
+    table = RunsTable(Versions(), lambda: LARGE)
+    table.warm()  # nothing to warm: read at each request anyway
     assert [table.answer(""), table.answer(""), table.answer("q")] == [b"v1", b"v2", b"qv3"]
 
 
-def test_a_slow_table_is_answered_from_memory_and_read_again_behind(monkeypatch) -> None:
+def test_a_large_table_is_answered_from_memory_and_read_again_behind(monkeypatch) -> None:
     from mlxp.ui import runs_table
 
-    monkeypatch.setattr(runs_table, "SLOW_READ", -1.0)  # every read counts as slow
     monkeypatch.setattr(runs_table, "REFRESH_AFTER", 1e9)
     reader = Versions()
-    table = runs_table.RunsTable(reader)
+    table = runs_table.RunsTable(reader, lambda: runs_table.LARGE + 1)
+    table.warm()  # the server starts reading at once; the first request waits for that read
     assert table.answer("") == b"v1"
     assert table.answer("") == b"v1" and reader.reads == 1  # not stale yet: no new read
     monkeypatch.setattr(runs_table, "REFRESH_AFTER", -1.0)
@@ -445,14 +446,15 @@ def test_a_slow_table_is_answered_from_memory_and_read_again_behind(monkeypatch)
 
 
 def test_a_failing_table_read_is_reported_and_not_kept() -> None:
-    from mlxp.ui.runs_table import RunsTable
+    from mlxp.ui.runs_table import LARGE, RunsTable
 
     reader = Versions()
-    table = RunsTable(reader)
-    for _ in range(2):
-        with pytest.raises(ValueError, match="malformed"):
-            table.answer("bad")
-    assert reader.reads == 2
+    for size in (LARGE, LARGE + 1):
+        table = RunsTable(reader, lambda: size)
+        for _ in range(2):
+            with pytest.raises(ValueError, match="malformed"):
+                table.answer("bad")
+    assert reader.reads == 4
 
 
 def test_the_runs_table_says_when_it_was_read(sweep: Served) -> None:

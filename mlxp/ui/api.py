@@ -100,7 +100,7 @@ class Api:
         self.logdir = os.path.abspath(logdir)
         self.shown_logdir = _layout.display_path(self.logdir)
         self.curves = SeriesCache()
-        self.table = RunsTable(self._read_table)
+        self.table = RunsTable(self._read_table, self._count_runs)
         self.routes: Dict[str, Callable[[str, Query], Answer]] = {
             "runs": self._runs,
             "run": self._run,
@@ -141,6 +141,13 @@ class Api:
             raise RouteError(400, error.message, getattr(error, "column", None)) from error
         except ReaderError as error:  # the log directory itself went away
             raise RouteError(404, error.message) from error
+
+    def _count_runs(self) -> int:
+        try:
+            with os.scandir(self.logdir) as entries:
+                return sum(1 for entry in entries if _layout.is_run_dir_name(entry.name))
+        except OSError:
+            return 0
 
     def _read_table(self, where: str) -> bytes:
         as_of = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
