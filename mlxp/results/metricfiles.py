@@ -172,18 +172,18 @@ class SummaryCache:
         except OSError as error:
             self.problems[path] = error.strerror or str(error)
             return {}
+        # kept as mappings, bigger than lists but decoded by json's C code into what is used
         self._remember(entry, signature, summaries, status.st_mtime_ns)
         return summaries
 
     def save(self, log_ids: Iterable[str]) -> None:
         """Write the cache back if it changed, keeping only the runs in ``log_ids``. A cache
         that cannot be written is left alone: it only saves time."""
-        keep = set(log_ids)
-        stale = [entry for entry in self._entries if entry.partition("/")[0] not in keep]
-        for entry in stale:
-            del self._entries[entry]
-        if not (self._changed or stale):
+        if not self._changed:  # the runs deleted since are dropped at the next change
             return
+        keep = set(log_ids)
+        for entry in [entry for entry in self._entries if entry.partition("/")[0] not in keep]:
+            del self._entries[entry]
         document = {"format": _CACHE_FORMAT, "files": self._entries}
         try:
             _layout.atomic_write(self.path, json.dumps(document, separators=(",", ":")).encode())

@@ -44,3 +44,12 @@ def test_a_warning_quoting_a_run_is_escaped_too(project: Path) -> None:
     write_file(str(bad / "info.yaml"), "status: [\x1b[2J\n")
     result = mlxp(project, "ls", "-c", "id")
     assert "\x1b" not in result.stderr
+
+
+def test_show_of_a_damaged_run_says_what_is_wrong(project: Path) -> None:
+    write_file(str(project / "logs" / "5" / "metadata" / "info.yaml"), "status: [\n")
+    result = mlxp(project, "show", "5")
+    assert result.returncode == 0, result.stderr
+    words = [line.split() for line in result.stdout.splitlines()]
+    assert ["status", "DAMAGED"] in words
+    assert any(line[:1] == ["problem"] and "info.yaml" in " ".join(line) for line in words)

@@ -108,8 +108,9 @@ def test_a_new_metrics_file_is_found_through_the_cached_listing(tmp_path: Path) 
 
 def test_a_recent_metrics_file_is_not_cached(tmp_path: Path) -> None:
     _sweep(tmp_path)
-    write_file(str(tmp_path / "2" / "metrics" / "train.json"),
-               metrics_lines([{"loss": 1.0}]), settled=False)
+    recent = tmp_path / "2" / "metrics" / "train.json"
+    write_file(str(recent), metrics_lines([{"loss": 1.0}]))
+    backdate(str(recent), age=-60)  # changed "now" however slow the machine is
     load_summaries(str(tmp_path))
     assert "2/train" not in json.loads((tmp_path / SUMMARY_CACHE).read_text())["files"]
 
