@@ -151,6 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True  # a body we will not read may follow
                 self._send(text_answer(405, "mlxp ui is read-only: GET and HEAD only\n"),
                            {"Allow": "GET, HEAD"})
+                self._discard_input()
                 return
             try:
                 answer, set_cookies = self._answer()
@@ -166,6 +167,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.requestline, self.request_version, self.command = "", "HTTP/1.1", "GET"
         self.close_connection = True
         self._send(text_answer(status, "request head too large\n"))
+        self._discard_input()
+
+    def _discard_input(self) -> None:
+        """Read what the client still sends (bounded) before closing: closing a socket with
+        unread input resets the connection, and the client would lose our answer."""
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(1.0)
+        left = 1 << 20
+        while left > 0 and self.connection.recv(min(left, 65536)):
+            left -= 65536
 
     def _offered_tokens(self, query: Dict[str, List[str]]) -> Tuple[List[str], bool]:
         """The tokens the request carries, and whether one came in the URL."""
