@@ -1,4 +1,4 @@
-"""Make the screenshots of docs/ui-views.md: each view of `mlxp ui` on the reading example's sweep.
+"""Make the screenshots of docs/looking-at-results.md: each view of `mlxp ui` on the reading example's sweep.
 
 Usage: python docs/make_screenshots.py
 Run by hand after a change to the web app (the tests never write into docs/). It runs
