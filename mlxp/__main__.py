@@ -1,7 +1,10 @@
-"""The ``mlxp`` command (also ``python -m mlxp``): follow and cancel the runs of a log directory.
+"""The ``mlxp`` command (also ``python -m mlxp``): follow, cancel and rerun the runs of a log
+directory.
 
     mlxp status [DIR] [--query Q]            a table of the runs, with their jobs' states
     mlxp cancel [DIR] [--query Q] [--wait S] cancel the queued and running jobs among them
+    mlxp rerun [DIR] (--sweep ID | --query Q) [-j N] [--dry-run]
+                                             run again the points a local sweep did not finish
 
 DIR is ./logs by default.
 """
@@ -66,6 +69,26 @@ def _parser() -> _Parser:
         command.add_argument("log_dir", metavar="DIR", nargs="?", default="./logs",
                              help="the parent log directory (default: ./logs)")
         command.add_argument("--query", "-q", default="", metavar="Q", help=_QUERY_HELP)
+    rerun = commands.add_parser(
+        "rerun",
+        help="run again, here, the FAILED and never-started points of a local sweep",
+        description="Run again, on this machine, the points of a sweep started with python"
+        " main.py that did not finish: with --sweep, every point without a COMPLETE run (the"
+        " FAILED ones and those never started); with --query, the FAILED runs it selects."
+        " Each goes into a new run directory, with the sweep's id, script and flags."
+        " (mlxpsub --rerun is for submitted jobs.)",
+    )
+    rerun.add_argument("log_dir", metavar="DIR", nargs="?", default="./logs",
+                       help="the parent log directory (default: ./logs)")
+    which = rerun.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sweep", "-s", metavar="ID",
+                       help="the sweep's id (info.sweep_id, shown by its summary)")
+    which.add_argument("--query", "-q", metavar="Q", help=_QUERY_HELP)
+    rerun.add_argument("--jobs", "-j", metavar="N",
+                       help="points at once: a number or auto (default: the sweep's"
+                       " mlxp.launcher.jobs)")
+    rerun.add_argument("--dry-run", action="store_true",
+                       help="list the points that would run, and run nothing")
     cancel.add_argument(
         "--wait", type=float, default=CANCEL_WAIT, metavar="SECONDS",
         help=f"how long to wait for the jobs to stop (default {CANCEL_WAIT:g})",
@@ -88,6 +111,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except UsageError as error:
         print(f"mlxp: error: {error}", file=sys.stderr)
         return error.exit_code
+    if args.command == "rerun":
+        return _rerun(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -115,6 +140,16 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     for warning in caught:
         print(f"mlxp: warning: {warning.message}", file=sys.stderr)
     return status
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from mlxp._sweep_rerun import rerun_local  # the parallel runner loads only here
+
+    try:
+        return rerun_local(args.log_dir, args.sweep, args.query, args.jobs, args.dry_run)
+    except MLXPError as error:
+        print(f"mlxp: error: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 def _status(runs: List[Run]) -> int:

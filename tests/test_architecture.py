@@ -28,7 +28,7 @@ LAYERS = [
     {"mlxp._ranks", "mlxp._parallel", "mlxp.version_manager", "mlxp.cluster.jobscript", "mlxp.cluster.jobs",
      "mlxp.cluster.runs"},
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status",
-     "mlxp.cluster.launches"},
+     "mlxp.cluster.launches", "mlxp._sweep_rerun"},
     {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
     {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun"},
     {"mlxp.cluster.mlxpsub"},
