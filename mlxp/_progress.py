@@ -8,6 +8,7 @@ stopped the sweep (130 for Ctrl-C, 143 for SIGTERM).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -37,7 +38,10 @@ class SweepReport:
     def __init__(self, total: int, stream: Optional[TextIO] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.total = total
-        self.stream = stream
+        # the terminal's stderr as it is now: a run that copies its streams to its log.stderr
+        # (mlxp.logger.log_streams_to_file) does not get the sweep's lines too
+        self.stream = stream or _terminal()
+        self._owns_stream = stream is None and self.stream is not sys.stderr
         self.completed = 0
         self.failed: List[str] = []
         self.errors: List[Tuple[str, str]] = []  # (where, error) of each FAILED run
@@ -51,7 +55,7 @@ class SweepReport:
         self._lock = threading.Lock()
 
     def _print(self, line: str) -> None:
-        print(line, file=self.stream or sys.stderr, flush=True)
+        print(line, file=self.stream, flush=True)
 
     def start(self, number: int, where: str, overrides: Sequence[str]) -> None:
         """Point ``number`` (1-based) starts in the run directory ``where``."""
@@ -139,7 +143,19 @@ class SweepReport:
         if self.rerun_hint and (self.failed or self._started < self.total):
             self._print(f"to run what did not finish again: {self.rerun_hint}")
         self._print(self.summary())
+        if self._owns_stream:
+            self.stream.close()
         return self.exit_code()
+
+
+def _terminal() -> TextIO:
+    """A stream on this process's stderr as it is now, or ``sys.stderr`` if it is closed."""
+    try:
+        sys.stderr.flush()
+        return open(os.dup(2), "w", encoding=sys.stderr.encoding or "utf-8",  # noqa: SIM115
+                    errors="backslashreplace", closefd=True)
+    except (OSError, AttributeError, ValueError):
+        return sys.stderr
 
 
 def format_duration(seconds: float) -> str:
