@@ -365,3 +365,28 @@ def test_a_point_that_dies_before_its_run_starts_still_has_a_failed_run(project:
         info = _info(project, log_id)
         assert (info["status"], info["error"]) == ("FAILED", "exit code 7 before its run started")
         assert info["overrides"] == [f"seed={log_id}"] and info["sweep_id"]
+
+
+# --- the version manager -----------------------------------------------------------------------
+
+
+def test_with_the_version_manager_every_point_runs_the_snapshot(tmp_path: Path) -> None:
+    from test_launcher_vcs import TASK as VCS_TASK, VM, _git
+
+    repo = make_project(tmp_path / "repo", main=VCS_TASK, config="seed: 0\n",
+                        files={".gitignore": "logs/\n"})
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "first")
+    (repo / "main.py").write_text(VCS_TASK.replace('"committed"', '"edited"'))
+    result = run_main(repo, "seed=1,2,3", "-j", "2", *VM)
+    assert result.returncode == 0, result.stderr
+    head = _git(repo, "rev-parse", "HEAD")
+    snapshot = repo / ".work_dir" / "repo" / head
+    for run in ("1", "2", "3"):  # each point's own process ran the committed copy
+        assert (repo / "logs" / run / "log.stdout").read_text() == (
+            f"code version: committed from {snapshot / 'main.py'}\n")
+        assert read_yaml(repo / "logs" / run / "metadata" / "info.yaml")[
+            "version_manager"]["commit_hash"] == head
+    plan = read_yaml(repo / "logs" / "1" / "metadata" / "sweep.yaml")
+    assert plan["program"][-1] == str(snapshot / "main.py") and plan["snapshot"]
