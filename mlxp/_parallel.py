@@ -115,8 +115,8 @@ class _Runner:
         self.report.start(number, where, spec.overrides)
         self.running.append(running)
         env = {**os.environ, **self.command.environment(), SWEEP_ID_ENV: self.command.sweep_id}
-        if log_dir is not None:
-            env[POINT_RUN_ENV] = os.path.abspath(log_dir)
+        # a point, even without a run directory: it reports its failure as a sweep's point does
+        env[POINT_RUN_ENV] = os.path.abspath(log_dir) if log_dir is not None else ""
         if running.devices is not None:
             env["CUDA_VISIBLE_DEVICES"] = running.devices
         try:
@@ -163,7 +163,7 @@ class _Runner:
             if code == 0:
                 self.report.complete(running.number)
                 return False
-            self.report.fail(running.number, running.stopped_by or _describe_code(code))
+            self.report.fail(running.number, running.stopped_by or _describe_code(code, ""))
             return True
         info = read_run_info(running.log_dir) or {}
         if info.get("status") not in (_layout.COMPLETE, _layout.FAILED):
@@ -218,12 +218,12 @@ def _signal_group(running: _Running, signum: int) -> None:
         pass
 
 
-def _describe_code(code: Optional[int]) -> str:
+def _describe_code(code: Optional[int], when: str = " before its run started") -> str:
     if code is None:
         return "did not start"
     if code < 0:
         return f"killed by {signal.Signals(-code).name}"
-    return f"exit code {code} before its run started"
+    return f"exit code {code}{when}"
 
 
 def _record_failed(running: _Running, reason: str, info: Dict[str, Any], sweep_id: str) -> None:

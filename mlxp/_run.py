@@ -165,7 +165,8 @@ def run_points(
     """
     point_dir = os.environ.pop(POINT_RUN_ENV, None)  # not for the task's own subprocesses
     if point_dir is not None and len(points) == 1:
-        return _run_as_point(task, points[0], seeding_function, snapshot, sweep_id, point_dir)
+        return _run_as_point(task, points[0], seeding_function, snapshot, sweep_id,
+                             point_dir or None)
     if len(points) == 1:
         _run_one(task, points[0], seeding_function, reraise=True,
                  logger=_make_logger(points[0], snapshot, sweep_id))
@@ -211,7 +212,8 @@ def run_points(
 
 def _run_as_point(task: Callable[[Context], Any], point: RunPoint,
                   seeding_function: Optional[Callable[[Any], None]],
-                  snapshot: Optional["Snapshot"], sweep_id: Optional[str], log_dir: str) -> int:
+                  snapshot: Optional["Snapshot"], sweep_id: Optional[str],
+                  log_dir: Optional[str]) -> int:
     """Run one point of a parallel sweep in the run directory its runner claimed: as a point
     of a sequential sweep does (its traceback kept in ``log.stderr``); 1 if it failed."""
     logger: Optional[Logger] = None

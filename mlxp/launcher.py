@@ -24,6 +24,7 @@ from mlxp._override_checks import check_new_key, check_replacement
 from mlxp._run import (Context, RunPoint, SweepPoints, check_named_class, check_resumable,
                        local_jobs, run_points)
 from mlxp._signals import RunPreempted
+from mlxp._sweep_plan import PointCommand
 from mlxp.config import (
     ConfigDict,
     assign,
@@ -127,8 +128,6 @@ def _main(
     try:
         # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130; a sweep prints its summary first
         with terminate_on_signals():
-            from mlxp._sweep_plan import PointCommand
-
             command = PointCommand.of_this_launch(
                 _forwarded_flags(command_line), [o.text for o in command_line.overrides], sweep_id)
             return run_points(task, points, seeding_function, snapshot, sweep_id, command, jobs)

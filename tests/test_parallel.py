@@ -187,6 +187,27 @@ def test_a_single_point_with_jobs_runs_in_this_process(project: Path) -> None:
     assert "[1/1]" not in result.stderr
 
 
+def test_without_a_logger_points_print_on_the_terminal_and_make_no_run(tmp_path: Path) -> None:
+    main = """
+        import mlxp
+
+        @mlxp.launch(config_path="./configs")
+        def task(ctx):
+            print("point", ctx.config.seed, flush=True)
+            if ctx.config.seed == 2:
+                raise ValueError("seed 2 is unlucky")
+
+        task()
+    """
+    project = make_project(tmp_path / "p", main=main, config="seed: 0\n")
+    result = run_main(project, "seed=1,2,3", "-j", "2", "mlxp.use_logger=false")
+    assert result.returncode == 1
+    assert sorted(result.stdout.splitlines()) == ["point 1", "point 2", "point 3"]
+    assert "ValueError: seed 2 is unlucky" in result.stderr  # its traceback, on the terminal
+    assert result.stderr.splitlines()[-1] == "3 runs: 2 COMPLETE, 1 FAILED ((no logger))"
+    assert not (project / "logs").exists()
+
+
 # --- devices ----------------------------------------------------------------------------------
 
 
