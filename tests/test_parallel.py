@@ -189,11 +189,12 @@ def test_a_single_point_with_jobs_runs_in_this_process(project: Path) -> None:
 
 def test_without_a_logger_points_print_on_the_terminal_and_make_no_run(tmp_path: Path) -> None:
     main = """
+        import os
         import mlxp
 
         @mlxp.launch(config_path="./configs")
         def task(ctx):
-            print("point", ctx.config.seed, flush=True)
+            os.write(1, f"point {ctx.config.seed}\\n".encode())  # one write: never interleaved
             if ctx.config.seed == 2:
                 raise ValueError("seed 2 is unlucky")
 
