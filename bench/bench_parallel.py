@@ -4,7 +4,8 @@ Usage: python bench/bench_parallel.py [--points 64] [--seconds 0.2] [--repeats 3
                                       [--hydra-python PATH]
 
 Each point spins until it has used ``--seconds`` of CPU time, so every point does the same work
-whatever else runs. Measured in the same run, median wall time of ``--repeats``:
+whatever else runs. Measured in the same run, the commands taking turns, median wall time of
+``--repeats``:
 
 - mlxp sequential: ``python main.py seed=range(0,64)``;
 - mlxp parallel: the same with ``-j 2`` (each point a fresh ``python main.py``); target: at most
@@ -32,7 +33,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from _common import PYTHON, bytecode_env, warm_bytecode
 
@@ -75,19 +76,27 @@ if __name__ == "__main__":
 '''
 
 
-def wall_time(argv: Sequence[str], cwd: Path, repeats: int) -> float:
-    """Median wall time of ``argv`` in a clean ``cwd`` (its logs and outputs removed first)."""
-    samples: List[float] = []
+def run_once(argv: Sequence[str], cwd: Path) -> float:
+    """Wall time of ``argv`` in a clean ``cwd`` (its logs and outputs removed first)."""
+    for made in ("logs", "multirun", "outputs"):
+        shutil.rmtree(cwd / made, ignore_errors=True)
+    start = time.perf_counter()
+    done = subprocess.run(list(argv), cwd=str(cwd), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, env=bytecode_env())
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
+    return time.perf_counter() - start
+
+
+def interleaved(commands: Dict[str, Tuple[List[str], Path, int]], repeats: int
+                ) -> Dict[str, float]:
+    """Median wall time of each command, run in turn ``repeats`` times (``n`` times each turn),
+    so that a change in the machine's load hits them all alike."""
+    samples: Dict[str, List[float]] = {name: [] for name in commands}
     for _ in range(repeats):
-        for made in ("logs", "multirun", "outputs"):
-            shutil.rmtree(cwd / made, ignore_errors=True)
-        start = time.perf_counter()
-        done = subprocess.run(list(argv), cwd=str(cwd), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, env=bytecode_env())
-        samples.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
-    return statistics.median(samples)
+        for name, (argv, cwd, n) in commands.items():
+            samples[name] += [run_once(argv, cwd) for _ in range(n)]
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def project(workspace: Path, name: str, main: str, seconds: float) -> Path:
@@ -126,30 +135,35 @@ def main(argv: Optional[list] = None) -> None:
     with tempfile.TemporaryDirectory() as workspace:
         spin_project = project(Path(workspace), "spin", MLXP_MAIN, args.seconds)
         idle = project(Path(workspace), "idle", MLXP_MAIN, 0.0)
-        sequential = wall_time([PYTHON, "main.py", sweep], spin_project, args.repeats)
-        parallel = wall_time([PYTHON, "main.py", sweep, "-j", "2"], spin_project, args.repeats)
+        python = hydra_python(args.hydra_python)
+        commands = {
+            "sequential": ([PYTHON, "main.py", sweep], spin_project, 1),
+            "parallel": ([PYTHON, "main.py", sweep, "-j", "2"], spin_project, 1),
+            "once": ([PYTHON, "main.py", "seed=0"], idle, 5),
+            "runner": ([PYTHON, "main.py", sweep, "mlxp.launcher.devices=0"], idle, 1),
+        }
+        if python is not None:
+            warm_bytecode(python, "hydra_plugins.hydra_joblib_launcher.joblib_launcher")
+            hydra_project = project(Path(workspace), "hydra", HYDRA_MAIN, args.seconds)
+            commands["joblib"] = ([python, "main.py", "-m", sweep, "hydra/launcher=joblib",
+                                   "hydra.launcher.n_jobs=2"], hydra_project, 1)
+            commands["basic"] = ([python, "main.py", "-m", sweep], hydra_project, 1)
+        times = interleaved(commands, args.repeats)
+        sequential, parallel = times["sequential"], times["parallel"]
         print(f"mlxp sequential                 {sequential:7.2f} s")
         print(f"mlxp -j 2                       {parallel:7.2f} s   {parallel / sequential:.2f}x"
               " sequential (target <= 0.6x)")
-        once = wall_time([PYTHON, "main.py"], idle, args.repeats * 5)
-        runner = wall_time([PYTHON, "main.py", sweep, "mlxp.launcher.devices=0"], idle,
-                           args.repeats)
-        per_point = (runner - once) / args.points
-        print(f"python main.py, once            {once * 1000:7.1f} ms")
+        once, per_point = times["once"], (times["runner"] - times["once"]) / args.points
+        print(f"python main.py seed=0, once     {once * 1000:7.1f} ms")
         print(f"parallel runner, per point      {per_point * 1000:7.1f} ms   {per_point / once:.2f}x"
               " one launch (target <= 1.5x)")
-        python = hydra_python(args.hydra_python)
         if python is None:
             return
-        hydra_project = project(Path(workspace), "hydra", HYDRA_MAIN, args.seconds)
-        subprocess.run([python, "-c", "import hydra, joblib"], check=True, env=bytecode_env())
-        joblib = wall_time([python, "main.py", "-m", sweep, "hydra/launcher=joblib",
-                            "hydra.launcher.n_jobs=2"], hydra_project, args.repeats)
-        basic = wall_time([python, "main.py", "-m", sweep], hydra_project, args.repeats)
+        basic, joblib = times["basic"], times["joblib"]
         print(f"Hydra basic launcher            {basic:7.2f} s   {basic / sequential:.2f}x"
               " mlxp sequential")
-        print(f"Hydra joblib n_jobs=2           {joblib:7.2f} s   {joblib / basic:.2f}x Hydra basic,"
-              f" {parallel / joblib:.2f}x: mlxp -j 2 / Hydra joblib")
+        print(f"Hydra joblib n_jobs=2           {joblib:7.2f} s   {joblib / basic:.2f}x Hydra basic;"
+              f" mlxp -j 2 / Hydra joblib: {parallel / joblib:.2f}x")
 
 
 if __name__ == "__main__":

@@ -108,8 +108,6 @@ class _Runner:
         log_dir = None
         if spec.parent_log_dir is not None:
             _, log_dir = self.planner.next_run(spec.parent_log_dir)
-        if number == 1 and log_dir is not None:
-            record_plan(log_dir, self.command, self.report.total)
         where = _layout.display_path(log_dir) if log_dir else "(no logger)"
         running = _Running(number, spec, log_dir, self.devices.take())
         self.report.start(number, where, spec.overrides)
@@ -120,6 +118,8 @@ class _Runner:
         if running.devices is not None:
             env["CUDA_VISIBLE_DEVICES"] = running.devices
         try:
+            if number == 1 and log_dir is not None:  # what mlxp rerun needs to know
+                record_plan(log_dir, self.command, self.report.total)
             running.process = spawn_group(
                 self.command.argv(spec.overrides), cwd=self.command.cwd, env=env,
                 stdout_path=log_dir and os.path.join(log_dir, _layout.STDOUT_FILE),
