@@ -14,8 +14,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp._cli import parse_command_line
+from mlxp._process import host_name, process_start_time
 from mlxp._yaml import dump_yaml, load_yaml_file
-from mlxp.errors import MLXPError, UsageError
+from mlxp.errors import UsageError
 from mlxp.settings import SNAPSHOT_ENV
 from mlxp.sweep import expand_sweep
 
@@ -68,12 +69,19 @@ class PointCommand:
                 "cwd": self.cwd, "overrides": self.overrides, "snapshot": self.snapshot}
 
 
+def _this_process() -> Dict[str, Any]:
+    """Who runs the sweep: so that a rerun can tell whether it is still running."""
+    return {"hostname": host_name(), "process_id": os.getpid(),
+            "process_start_time": process_start_time(os.getpid())}
+
+
 def record_plan(log_dir: str, command: PointCommand, total: int) -> None:
     """Write the sweep's plan into its first run, ``log_dir``, before that run starts."""
     metadata = os.path.join(log_dir, _layout.METADATA_DIR)
     os.makedirs(metadata, exist_ok=True)
     _layout.atomic_write_text(os.path.join(metadata, PLAN_FILE),
-                              dump_yaml({**command.to_dict(), "points": total}))
+                              dump_yaml({**command.to_dict(), "points": total,
+                                         "launcher": _this_process()}))
 
 
 def read_plan(log_dir: str) -> Optional[PointCommand]:
@@ -87,11 +95,22 @@ def read_plan(log_dir: str) -> Optional[PointCommand]:
         return None
     try:
         fields = load_yaml_file(path)
+        _check_ended(fields.get("launcher") or {}, fields["sweep_id"])
         return PointCommand(fields["program"], fields["flags"], fields["cwd"],
                             fields["overrides"], fields["sweep_id"], fields.get("snapshot"))
-    except (MLXPError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise UsageError(f"cannot read the sweep plan {_layout.display_path(path)}: {error}"
                          "; rerun those points with python main.py <their overrides>") from error
+
+
+def _check_ended(launcher: Dict[str, Any], sweep_id: str) -> None:
+    """Refuse to run again the points of a sweep that is still running: it would start its
+    never-started points too."""
+    pid, started = launcher.get("process_id"), launcher.get("process_start_time")
+    if (launcher.get("hostname") == host_name() and isinstance(pid, int) and started
+            and process_start_time(pid) == started):
+        raise UsageError(f"sweep {sweep_id} is still running (process {pid}): wait for it to"
+                         " end, or stop it (Ctrl-C, or kill -TERM the process), then rerun")
 
 
 def planned_points(command: PointCommand) -> List[Tuple[str, ...]]:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import pytest
 
@@ -305,6 +305,10 @@ bystander = subprocess.Popen(["sleep", "60"])  # the runner must never signal it
 sweep = subprocess.Popen([sys.executable, "main.py", *ARGS], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
 wait_for(*WAIT)
+middle = None
+if MIDDLE:  # a command run while the sweep runs
+    done = subprocess.run([sys.executable, "-m", "mlxp", *MIDDLE], capture_output=True, text=True)
+    middle = {"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
 if SIGNUM:
     sweep.send_signal(SIGNUM)
 out, err = sweep.communicate(timeout=120)
@@ -313,16 +317,21 @@ bystander.kill()
 bystander.wait()
 left = subprocess.run(["pgrep", "-f", "main.py"], capture_output=True, text=True).stdout
 print("RESULT " + json.dumps({"code": sweep.returncode, "stdout": out, "stderr": err,
-                              "bystander_alive": alive, "left": left}), flush=True)
+                              "bystander_alive": alive, "left": left, "middle": middle}),
+      flush=True)
 '''
 
 
-def _drive(project: Path, args: List[str], wait: List[str], signum: int = 0) -> Dict[str, Any]:
-    """Run the sweep as pid 1's child in a new pid namespace; signal it once ``wait`` exist."""
+def _drive(project: Path, args: List[str], wait: List[str], signum: int = 0,
+           middle: Sequence[str] = (), sweep_id: str = "") -> Dict[str, Any]:
+    """Run the sweep as pid 1's child in a new pid namespace; once ``wait`` exist, run ``mlxp
+    <middle>`` (its result is ``["middle"]``), then signal the sweep."""
     (project / "driver.py").write_text(
-        f"ARGS = {args!r}\nWAIT = {wait!r}\nSIGNUM = {int(signum)}\n" + textwrap.dedent(DRIVER))
+        f"ARGS = {args!r}\nWAIT = {wait!r}\nSIGNUM = {int(signum)}\nMIDDLE = {list(middle)!r}\n"
+        + textwrap.dedent(DRIVER))
+    env = {**os.environ, "MLXP_SWEEP_ID": sweep_id} if sweep_id else None  # as mlxpsub sets it
     done = subprocess.run(["unshare", *PID_NAMESPACE, sys.executable, "driver.py"],
-                          cwd=str(project), capture_output=True, text=True, timeout=180)
+                          cwd=str(project), capture_output=True, text=True, timeout=180, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
     result: Dict[str, Any] = json.loads(line[len("RESULT "):])

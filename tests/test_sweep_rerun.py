@@ -54,6 +54,19 @@ def test_the_failed_and_never_started_points_of_an_interrupted_sweep_run_again(
     assert len(_runs(project)) == 8
 
 
+@needs_pid_namespace
+def test_a_sweep_still_running_is_not_run_again(project: Path) -> None:
+    _mark(project, block_2="")
+    sweep_id = "20261201-120000-abcdef"
+    result = _drive(project, ["seed=1,2,3", "-j", "2"], ["started_2"], signal.SIGTERM,
+                    middle=["rerun", "logs", "--sweep", sweep_id], sweep_id=sweep_id)
+    assert result["code"] == 143
+    middle = result["middle"]
+    assert middle["code"] == 2 and "is still running (process" in middle["stderr"], middle
+    assert _runs(project) in (["1", "2"], ["1", "2", "3"])  # point 3 starts once 1 ends
+    assert _info(project, 2)["sweep_id"] == sweep_id
+
+
 def test_a_query_selects_failed_runs_to_run_again(project: Path) -> None:
     _mark(project, fail_2="", exit_3="")
     first = run_main(project, "seed=1,2,3", "-j", "2")
