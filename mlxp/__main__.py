@@ -43,8 +43,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> _Parser:
     parser = _Parser(
         prog="mlxp",
-        description="Follow and cancel the runs of a parent log directory (./logs);"
-        " see docs/scale-out.md.",
+        description="Follow, cancel and rerun the runs of a parent log directory (./logs);"
+        " see docs/scale-out.md and docs/sweeps.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
