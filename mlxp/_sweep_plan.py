@@ -84,18 +84,20 @@ def record_plan(log_dir: str, command: PointCommand, total: int) -> None:
                                          "launcher": _this_process()}))
 
 
-def read_plan(log_dir: str) -> Optional[PointCommand]:
-    """The plan recorded in the run ``log_dir``, if it is the first run of a local sweep.
+def read_plan(log_dir: str, sweep_id: str) -> Optional[PointCommand]:
+    """The plan of ``sweep_id`` if the run ``log_dir`` is its first run, else None.
 
     Raises:
-        UsageError: the plan is there but cannot be read.
+        UsageError: the plan cannot be read, or the sweep is still running.
     """
     path = os.path.join(log_dir, _layout.METADATA_DIR, PLAN_FILE)
     if not os.path.isfile(path):
         return None
     try:
         fields = load_yaml_file(path)
-        _check_ended(fields.get("launcher") or {}, fields["sweep_id"])
+        if fields["sweep_id"] != sweep_id:
+            return None
+        _check_ended(fields.get("launcher") or {}, sweep_id)
         return PointCommand(fields["program"], fields["flags"], fields["cwd"],
                             fields["overrides"], fields["sweep_id"], fields.get("snapshot"))
     except (KeyError, TypeError) as error:

@@ -73,12 +73,12 @@ def _runs(parent_log_dir: str) -> List[Run]:
 
 
 def _plan_of(runs: List[Run], sweep_id: str) -> Tuple[PointCommand, str]:
-    """The sweep's plan and the run that holds it."""
-    for log_dir, info in runs:
-        if info.get("sweep_id") == sweep_id:
-            plan = read_plan(log_dir)
-            if plan is not None:
-                return plan, log_dir
+    """The sweep's plan and the run that holds it (written before that run started, so
+    found even if the run has no ``info.yaml`` yet)."""
+    for log_dir, _ in runs:
+        plan = read_plan(log_dir, sweep_id)
+        if plan is not None:
+            return plan, log_dir
     raise UsageError(
         f"no local sweep {sweep_id!r} in this directory: its first run holds"
         f" metadata/sweep.yaml, and only sweeps run here by python main.py (mlxp 'runs' lines)"
