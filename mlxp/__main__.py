@@ -9,6 +9,7 @@ them and turns errors into one ``mlxp: error: ...`` line.
     mlxp ui [LOGDIR]                 a local web dashboard of the runs (until Ctrl-C)
     mlxp status [LOGDIR]             the runs with their jobs' states
     mlxp cancel [LOGDIR]             cancel the queued and running jobs among them
+    mlxp rerun [LOGDIR] --sweep ID   run again the points a local sweep did not finish
 
 LOGDIR is ./logs by default; RUN is a run directory (logs/3) or an id inside --logdir.
 """
@@ -36,14 +37,15 @@ COMMANDS = (
     "mlxp.commands.ui",
     "mlxp.commands.status",
     "mlxp.commands.cancel",
+    "mlxp.commands.rerun",
 )
 
 
 def _parser() -> CommandParser:
     parser = CommandParser(
         prog="mlxp",
-        description="Look at, follow and cancel the runs of a parent log directory (./logs);"
-        " see docs/looking-at-results.md and docs/scale-out.md.",
+        description="Look at, follow, cancel and rerun the runs of a parent log directory"
+        " (./logs); see docs/looking-at-results.md, docs/scale-out.md and docs/sweeps.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)

@@ -17,6 +17,8 @@ _VALUE_FLAGS = {
     "-cn": "config_name",
     "--config-path": "config_path",
     "-cp": "config_path",
+    "--jobs": "jobs",
+    "-j": "jobs",
 }
 _SWITCHES = {"--help": "help", "-h": "help", "--dry-run": "dry_run", "--multirun": "multirun",
              "-m": "multirun", "--resolve": "resolve"}
@@ -41,6 +43,7 @@ class CommandLine:
         self.multirun = False  # Hydra's -m: accepted, and not needed
         self.dry_run = False
         self.info: Optional[str] = None  # None: not asked; else "", "defaults", "defaults-tree"
+        self.jobs: Optional[str] = None  # -j/--jobs: points run at once (mlxp.launcher.jobs)
 
 
 def parse_command_line(argv: Sequence[str]) -> CommandLine:
@@ -56,6 +59,8 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
     while position < len(argv):
         argument = argv[position]
         name, equals, inline_value = argument.partition("=")
+        if name.startswith("-j") and name[2:].isdigit():  # -j4, as make takes it
+            name, equals, inline_value = "-j", "=", name[2:]
         if name in _VALUE_FLAGS:
             if equals:
                 value = inline_value
@@ -94,8 +99,15 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
     if command_line.resolve and not command_line.show_config:
         raise UsageError("--resolve goes with --cfg job or --cfg all (--cfg alone prints the"
                          " resolved config)")
-    command_line.overrides = parse_overrides(override_texts)
+    command_line.overrides = [_device_list(o) for o in parse_overrides(override_texts)]
     return command_line
+
+
+def _device_list(override: Override) -> Override:
+    """``mlxp.launcher.devices=0,1,2,3`` lists the devices of one sweep; it is not a sweep."""
+    if override.key != "mlxp.launcher.devices" or not override.is_sweep:
+        return override
+    return Override(override.kind, override.key, (list(override.values),), text=override.text)
 
 
 def _is_cfg_choice(argument: str) -> bool:
@@ -151,7 +163,9 @@ flags:
   --multirun, -m             accepted for Hydra users, and not needed
   --dry-run                  list the runs and their directories, write nothing
   --config-name, -cn NAME    use NAME.yaml in the config directory
-  --config-path, -cp DIR     read the config from DIR"""
+  --config-path, -cp DIR     read the config from DIR
+  --jobs, -j N|auto          run up to N points of a sweep at once, each in
+                             its own process (mlxp.launcher.jobs; default 1)"""
 
 
 def usage(program: str, config_keys: Sequence[str]) -> str:

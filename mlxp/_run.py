@@ -1,14 +1,16 @@
 """Running composed points: one run directory each, its lifecycle, and a job's requeue.
 
 The launcher checks every point first; this module composes each again as it runs them, one
-after another (RUNNING -> COMPLETE or FAILED), reporting through
-:class:`mlxp._progress.SweepReport`, and inside a job submitted with requeue, turns the
+after another (RUNNING -> COMPLETE or FAILED), or hands them to :mod:`mlxp._parallel` to run
+several at once, each in its own process, reporting through
+:class:`mlxp._progress.SweepReport`; inside a job submitted with requeue, it turns the
 scheduler's warning into a checkpoint, a requeue and a clean exit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sys
 from collections.abc import Sequence as SequenceABC
@@ -16,7 +18,8 @@ from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator
                     Sequence, Tuple, Union, overload)
 
 from mlxp import _layout
-from mlxp._progress import SweepReport
+from mlxp._devices import DevicePool, device_list, job_count
+from mlxp._progress import SweepReport, read_tail
 from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
@@ -24,9 +27,11 @@ from mlxp.config import ConfigDict, config_text, env_sourced_keys
 from mlxp.errors import SettingsError
 from mlxp.logger import Logger, RunInterrupted, describe_exit, read_run_config, read_run_info
 from mlxp.overrides import Override
+from mlxp.settings import POINT_RUN_ENV
 from mlxp.sweep import Point, Sweep
 
 if TYPE_CHECKING:
+    from mlxp._sweep_plan import PointCommand
     from mlxp.cluster.schedulers import Scheduler
     from mlxp.vcs import Snapshot
 
@@ -132,40 +137,99 @@ class SweepPoints(SequenceABC[RunPoint]):
             pass
 
 
+def local_jobs(settings: ConfigDict, flag: Optional[str] = None) -> int:
+    """How many points of a sweep run at once here: ``-j``/``--jobs`` or ``mlxp.launcher.jobs``.
+
+    Raises:
+        SettingsError: not a positive number nor ``auto``, or more than the devices allow.
+    """
+    launcher = settings.launcher
+    return job_count(launcher.jobs if flag is None else flag, device_list(launcher.devices),
+                     launcher.devices_per_run)
+
+
 def run_points(
     task: Callable[[Context], Any],
     points: Sequence[RunPoint],
     seeding_function: Optional[Callable[[Any], None]],
     snapshot: Optional["Snapshot"],
     sweep_id: Optional[str] = None,
+    command: Optional["PointCommand"] = None,
+    jobs: int = 1,
 ) -> int:
-    """Run every point, one after another; the exit code (see :mod:`mlxp._progress`).
+    """Run every point; the exit code (see :mod:`mlxp._progress`).
 
     A single run lets the task's exception (and its traceback) or ``sys.exit`` code escape.
-    In a sweep a failed point does not stop the others: its traceback goes to its run's
-    ``log.stderr`` and the terminal gets one line; a signal stops the sweep, with a summary.
+    In a sweep a failed point does not stop the others (unless ``mlxp.launcher.fail_fast``):
+    its traceback goes to its run's ``log.stderr`` and the terminal gets its line; a signal
+    stops the sweep, with a summary. With ``jobs`` > 1 or devices to share out, the points run
+    as processes of ``command``, ``jobs`` at a time.
     """
+    point_dir = os.environ.pop(POINT_RUN_ENV, None)  # not for the task's own subprocesses
+    if point_dir is not None and len(points) == 1:
+        return _run_as_point(task, points[0], seeding_function, snapshot, sweep_id,
+                             point_dir or None)
     if len(points) == 1:
         _run_one(task, points[0], seeding_function, reraise=True,
                  logger=_make_logger(points[0], snapshot, sweep_id))
         return 0
+    settings = points[0].settings
     report = SweepReport(len(points))
+    if command is not None and settings.use_logger:
+        report.rerun_hint = (f"mlxp rerun {_layout.display_path(settings.logger.parent_log_dir)}"
+                             f" --sweep {command.sweep_id}")
+    devices = device_list(settings.launcher.devices)
+    if command is not None and (jobs > 1 or devices):
+        from mlxp._parallel import points_of, run_in_parallel
+
+        pool = DevicePool(devices, settings.launcher.devices_per_run)
+        return run_in_parallel(points_of(points), command, jobs, report, pool,
+                               settings.launcher.fail_fast)
     logger: Optional[Logger] = None
     try:
         for number, point in enumerate(points, start=1):
             logger = _make_logger(point, snapshot, sweep_id)
+            if number == 1 and command is not None and logger and logger.log_dir:
+                from mlxp._sweep_plan import record_plan  # what a rerun needs to know
+
+                record_plan(logger.log_dir, command, len(points))
             where = _layout.display_path(logger.log_dir) if logger and logger.log_dir else "(no logger)"
             report.start(number, where, point.overrides)
             error = _run_one(task, point, seeding_function, reraise=False, logger=logger)
             if error is None:
                 report.complete(number)
-            else:
-                report.fail(number, describe_exit(error) or "", _keep_traceback(logger, error))
+                continue
+            traceback_path = _keep_traceback(logger, error)
+            report.fail(number, describe_exit(error) or "", traceback_path,
+                        read_tail(traceback_path) if traceback_path else ())
+            if point.settings.launcher.fail_fast:
+                report.stop_early("stopped at the first failure (mlxp.launcher.fail_fast)")
+                break
     except RunInterrupted as interruption:
         if logger is not None and logger.get_info().get("status") == _layout.RUNNING:
             logger.finish(interruption)  # the signal came before the task started
         report.interrupt(interruption)
     return report.finish()
+
+
+def _run_as_point(task: Callable[[Context], Any], point: RunPoint,
+                  seeding_function: Optional[Callable[[Any], None]],
+                  snapshot: Optional["Snapshot"], sweep_id: Optional[str],
+                  log_dir: Optional[str]) -> int:
+    """Run one point of a parallel sweep in the run directory its runner claimed: as a point
+    of a sequential sweep does (its traceback kept in ``log.stderr``); 1 if it failed."""
+    logger: Optional[Logger] = None
+    try:
+        logger = _make_logger(point, snapshot, sweep_id, log_dir)
+        error = _run_one(task, point, seeding_function, reraise=False, logger=logger)
+    except RunInterrupted as interruption:
+        if logger is not None and logger.get_info().get("status") == _layout.RUNNING:
+            logger.finish(interruption)  # the signal came before the task started
+        raise
+    if error is None:
+        return 0
+    _keep_traceback(logger, error)
+    return 1
 
 
 def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[str]:
@@ -189,7 +253,10 @@ def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[
 
 
 def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
-                 sweep_id: Optional[str] = None) -> Optional[Logger]:
+                 sweep_id: Optional[str] = None, log_dir: Optional[str] = None
+                 ) -> Optional[Logger]:
+    """The point's Logger, in a new run directory, or in ``log_dir`` (claimed for it by a
+    parallel runner; its recorded settings stay the point's own)."""
     settings = point.settings
     if not settings.use_logger:
         return None
@@ -206,7 +273,12 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
         info["config_from_env"] = from_env
     if snapshot is not None:
         info["version_manager"] = snapshot.info()
-    logger = _build_logger(point.logger_class or Logger, settings, {
+    placed = settings
+    if log_dir is not None:
+        placed = copy.deepcopy(settings)
+        placed.logger.parent_log_dir, log_id = os.path.split(log_dir)
+        placed.logger.forced_log_id = int(log_id)
+    logger = _build_logger(point.logger_class or Logger, placed, {
         "info": info,
         "resume": settings.resume,
         "requeued": settings.resume and _restarted_job(settings),

@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
-__all__ = ["ShellResult", "run", "run_attached", "spawn_background"]
+__all__ = ["ShellResult", "run", "run_attached", "spawn_background", "spawn_group"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,41 @@ def spawn_background(
         while_unreaped(process.pid)
     # Dropping the Popen object is deliberate: the subprocess module reaps the child later.
     return process.pid
+
+
+def spawn_group(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    stdout_path: Optional[str] = None,
+    stderr_path: Optional[str] = None,
+) -> "subprocess.Popen[bytes]":
+    """Start ``argv`` as the leader of a new session and process group, and keep its handle.
+
+    The caller alone passes signals on to it (``os.killpg(process.pid, ...)`` while
+    ``process.poll()`` is None): a Ctrl-C in the terminal does not reach it directly. Its
+    output is appended to ``stdout_path`` / ``stderr_path`` (this process's own streams when
+    None); its stdin is ``/dev/null``.
+
+    Raises:
+        OSError: ``argv[0]`` cannot be run, or an output file cannot be opened.
+    """
+    args = _checked(argv)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    outputs = [None if path is None else os.open(path, flags, 0o666)
+               for path in (stdout_path, stderr_path)]
+    try:
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=outputs[0],
+                                stderr=outputs[1], cwd=cwd,
+                                env=None if env is None else dict(env),
+                                start_new_session=True, close_fds=True)
+    except FileNotFoundError as exc:
+        raise _not_found(args, cwd) from exc
+    finally:
+        for fd in outputs:
+            if fd is not None:
+                os.close(fd)
 
 
 def _checked(argv: Sequence[str]) -> List[str]:

@@ -26,8 +26,9 @@ from mlxp._interactive import (RunDirectories, command_line_of, in_jupyter_kerne
 from mlxp._limits import check_parent_log_dir, check_sweep_size, checked_arguments
 from mlxp._override_checks import check_new_key, check_replacement
 from mlxp._run import (Context, RunPoint, SweepPoints, check_named_class, check_resumable,
-                       run_points)
+                       local_jobs, run_points)
 from mlxp._signals import RunPreempted
+from mlxp._sweep_plan import PointCommand
 from mlxp.config import (
     ConfigDict,
     assign,
@@ -143,6 +144,7 @@ def _main(
                 return 0
             if not command_line.dry_run:
                 points.check_all()  # a bad point fails before the first one runs
+            jobs = local_jobs(settings, command_line.jobs)
             if snapshot is None and settings.use_version_manager:
                 if command_line.dry_run:  # submit mode: show the scripts a submission writes
                     snapshot = _preview_snapshot(points.first, task_file, program)
@@ -161,7 +163,9 @@ def _main(
     try:
         # SIGTERM/Ctrl-C: the run is FAILED, exit 143/130; a sweep prints its summary first
         with terminate_on_signals():
-            return run_points(task, points, seeding_function, snapshot, sweep_id)
+            command = PointCommand.of_this_launch(
+                _forwarded_flags(command_line), [o.text for o in command_line.overrides], sweep_id)
+            return run_points(task, points, seeding_function, snapshot, sweep_id, command, jobs)
     except RunPreempted as preemption:
         print(f"{program}: {preemption}", file=sys.stderr)
         return 0
@@ -246,8 +250,9 @@ def _rerun_from_snapshot(snapshot: "Snapshot", task_file: str, command_line: Com
     """Run this same launch again with the snapshot's copy of the task, and its exit code."""
     from mlxp._shell import run_attached
 
+    jobs = ["--jobs", command_line.jobs] if command_line.jobs is not None else []
     argv = [sys.executable, snapshot.task_path(task_file), *_forwarded_flags(command_line),
-            *(override.text for override in command_line.overrides)]
+            *jobs, *(override.text for override in command_line.overrides)]
     return run_attached(argv, cwd=snapshot.work_dir(os.getcwd()),
                         env={**os.environ, **snapshot.environment(), SWEEP_ID_ENV: sweep_id})
 

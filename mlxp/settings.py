@@ -26,6 +26,8 @@ SWEEP_ID_ENV = "MLXP_SWEEP_ID"
 #: mlxpsub --dry-run: a JSON file of the next run id per log directory, so that the python
 #: commands of one script predict the ids one submission would give them.
 DRY_RUN_PLAN_ENV = "MLXP_DRY_RUN_PLAN"
+#: a point started by the parallel runner: the run directory its parent claimed for it.
+POINT_RUN_ENV = "MLXP_POINT_RUN"
 
 SCHEDULER_NAMES = ("slurm", "oar", "torque", "sge", "mwm", "lsf", "local")
 
@@ -72,6 +74,13 @@ SCHEMA: Dict[str, Any] = {
         "max_array_size": ((int,), 1000, None),
         "requeue": ((bool,), False, None),
         "requeue_warning": ((int,), 120, None),
+    },
+    # running a sweep's points here: how many at once, on which devices (docs/sweeps.md)
+    "launcher": {
+        "jobs": ((int, str), 1, None),  # a number, or "auto"
+        "devices": ((list, str, int), [], None),  # "0,1,2,3", [0, 1, 2, 3]
+        "devices_per_run": ((int,), 1, None),
+        "fail_fast": ((bool,), False, None),
     },
 }
 

@@ -75,3 +75,10 @@ def installed_command(name: str) -> str:
     found = str(beside) if beside.exists() else shutil.which(name)
     assert found, f"the {name} command is not installed: pip install -e ."
     return found
+
+
+def timeless(stderr: str) -> list:
+    """A sweep's progress lines with every duration (``0.4s``, ``2m05s``, ``1h02m``) as ``T``."""
+    import re
+
+    return [re.sub(r"\b(\d+\.\ds|\d+m\d\ds|\d+h\d\dm)\b", "T", line) for line in stderr.splitlines()]

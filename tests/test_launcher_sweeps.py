@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from projects import make_project, read_yaml, run_main
+from projects import make_project, read_yaml, run_main, timeless
 
 SWEEP_TASK = """
 import mlxp
@@ -41,12 +41,16 @@ def test_sweep_runs_every_point_in_order_each_in_its_own_directory(project: Path
     assert result.returncode == 0, result.stderr
     points = [(c["optimizer"]["lr"], c["seed"]) for c in _configs(project)]
     assert points == [(10.0, 1), (10.0, 2), (1.0, 1), (1.0, 2)]
-    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    progress = [line for line in timeless(result.stderr) if line.startswith("[")]
     assert progress == [
         "[1/4] logs/1 optimizer.lr=10. seed=1",
+        "[1/4] logs/1 COMPLETE T | 1/4 done, T elapsed, ETA T",
         "[2/4] logs/2 optimizer.lr=10. seed=2",
+        "[2/4] logs/2 COMPLETE T | 2/4 done, T elapsed, ETA T",
         "[3/4] logs/3 optimizer.lr=1. seed=1",
+        "[3/4] logs/3 COMPLETE T | 3/4 done, T elapsed, ETA T",
         "[4/4] logs/4 optimizer.lr=1. seed=2",
+        "[4/4] logs/4 COMPLETE T | 4/4 done, T elapsed",
     ]
     assert result.stderr.splitlines()[-1] == "4 runs: 4 COMPLETE"
     info = read_yaml(project / "logs" / "2" / "metadata" / "info.yaml")
@@ -95,11 +99,23 @@ def test_a_failing_point_does_not_stop_the_others(project: Path) -> None:
     assert statuses == ["COMPLETE", "FAILED", "COMPLETE"]
     failed = read_yaml(project / "logs" / "2" / "metadata" / "info.yaml")
     assert failed["error"] == "ValueError: seed 2 is unlucky"
-    assert result.stderr.splitlines() == [
+    lines = timeless(result.stderr)
+    sweep_id = read_yaml(project / "logs" / "2" / "metadata" / "info.yaml")["sweep_id"]
+    assert lines[:4] == [
         "[1/3] logs/1 seed=1 +fail_on_seed=2",
+        "[1/3] logs/1 COMPLETE T | 1/3 done, T elapsed, ETA T",
         "[2/3] logs/2 seed=2 +fail_on_seed=2",
-        "[2/3] logs/2 FAILED: ValueError: seed 2 is unlucky (traceback in logs/2/log.stderr)",
+        "[2/3] logs/2 FAILED T: ValueError: seed 2 is unlucky (traceback in logs/2/log.stderr)"
+        " | 2/3 done, T elapsed, ETA T",
+    ]
+    # the end of the traceback, indented, then the next point
+    assert lines[4:9][-2:] == ['        raise ValueError(f"seed {ctx.config.seed} is unlucky")',
+                               "    ValueError: seed 2 is unlucky"]
+    assert lines[9:] == [
         "[3/3] logs/3 seed=3 +fail_on_seed=2",
+        "[3/3] logs/3 COMPLETE T | 3/3 done, T elapsed",
+        "FAILED logs/2: ValueError: seed 2 is unlucky",
+        f"to run what did not finish again: mlxp rerun logs --sweep {sweep_id}",
         "3 runs: 2 COMPLETE, 1 FAILED (logs/2)",
     ]
     traceback = (project / "logs" / "2" / "log.stderr").read_text()
@@ -138,14 +154,17 @@ def test_a_sweep_exits_1_when_a_point_exits_non_zero(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", main=EXITING_TASK, config="seed: 0\n")
     result = run_main(project, "seed=0,3")
     assert result.returncode == 1
-    assert "[2/2] logs/2 FAILED: SystemExit: exit code 3" in result.stderr.splitlines()
+    assert "[2/2] logs/2 FAILED T: SystemExit: exit code 3 | 2/2 done, T elapsed" in timeless(
+        result.stderr)
     assert result.stderr.splitlines()[-1] == "2 runs: 1 COMPLETE, 1 FAILED (logs/2)"
 
 
 def test_six_failures_print_one_line_each_and_the_summary(project: Path) -> None:
     result = run_main(project, "seed=range(1,7)", "+fail_on_seed=${seed}")
     assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 6 + 6 + 1
+    lines = result.stderr.splitlines()
+    failures = [line for line in lines if line.startswith("[") and " FAILED " in line]
+    assert len(failures) == 6 and len([line for line in lines if line.startswith("FAILED ")]) == 6
     assert result.stderr.splitlines()[-1] == (
         "6 runs: 0 COMPLETE, 6 FAILED (logs/1, logs/2, logs/3, logs/4, logs/5, logs/6)")
 

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import io
+import itertools
 import signal
-from typing import List, Tuple
+from typing import Callable, List, Tuple
 
 import pytest
 
-from mlxp._progress import SweepReport
+from mlxp._progress import SweepReport, format_duration
 from mlxp._signals import RunInterrupted
 
 # (number, outcome) in the order a runner reports them: "ok", "fail", or "start"
 Events = List[Tuple[int, str]]
 
 
+def _ticks(step: float = 1.0) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds each time it is read: durations without timing."""
+    counter = itertools.count()
+    return lambda: next(counter) * step
+
+
 def _report(total: int, events: Events, signum: int = 0) -> SweepReport:
-    report = SweepReport(total, stream=io.StringIO())
+    report = SweepReport(total, stream=io.StringIO(), clock=_ticks())
     for number, outcome in events:
         if outcome == "start":
             report.start(number, f"logs/{number}", [f"seed={number}"])
@@ -62,10 +69,46 @@ def test_summary_and_exit_code(total: int, events: Events, signum: int, summary:
     assert report.stream.getvalue().splitlines()[-1] == summary  # type: ignore[union-attr]
 
 
-def test_a_failure_is_one_line_naming_its_traceback_file() -> None:
-    report = _report(2, _sweep("fail", "ok"))
+def test_each_end_is_one_line_with_duration_counts_elapsed_and_eta() -> None:
+    report = SweepReport(3, stream=io.StringIO(), clock=_ticks())  # clock 0: the sweep begins
+    report.start(1, "logs/1", ["seed=1"])  # 1
+    report.start(2, "logs/2", ["seed=2"])  # 2
+    report.fail(1, "ValueError: bad seed 1\nmore", "logs/1/log.stderr",  # 3
+                ["Traceback (most recent call last):", "ValueError: bad seed 1"])
+    report.complete(2)  # 4
+    assert report.finish() == 1
     assert report.stream.getvalue().splitlines() == [  # type: ignore[union-attr]
-        "[1/2] logs/1 seed=1",
-        "[1/2] logs/1 FAILED: ValueError: bad seed 1 (traceback in logs/1/log.stderr)",
-        "[2/2] logs/2 seed=2",
+        "[1/3] logs/1 seed=1",
+        "[2/3] logs/2 seed=2",
+        "[1/3] logs/1 FAILED 2.0s: ValueError: bad seed 1 (traceback in logs/1/log.stderr)"
+        " | 1/3 done, 1 running, 3.0s elapsed, ETA 6.0s",
+        "    Traceback (most recent call last):",
+        "    ValueError: bad seed 1",
+        "[2/3] logs/2 COMPLETE 2.0s | 2/3 done, 4.0s elapsed, ETA 2.0s",
+        "FAILED logs/1: ValueError: bad seed 1",
+        "3 runs: 1 COMPLETE, 1 FAILED (logs/1), 1 not started (point 3)",
     ]
+
+
+def test_the_rerun_command_is_shown_only_when_something_did_not_finish() -> None:
+    done = _report(1, _sweep("ok"))
+    done.rerun_hint = "mlxp rerun logs --sweep S"
+    done.finish()
+    assert "mlxp rerun" not in done.stream.getvalue()  # type: ignore[union-attr]
+    cut = _report(2, _sweep("ok"))
+    cut.rerun_hint = "mlxp rerun logs --sweep S"
+    cut.finish()
+    assert cut.stream.getvalue().splitlines()[-2:] == [  # type: ignore[union-attr]
+        "to run what did not finish again: mlxp rerun logs --sweep S",
+        "2 runs: 1 COMPLETE, 1 not started (point 2)"]
+
+
+@pytest.mark.parametrize("seconds, text", [
+    pytest.param(0.04, "0.0s", id="tenths"),
+    pytest.param(12.34, "12.3s", id="seconds"),
+    pytest.param(125, "2m05s", id="minutes"),
+    pytest.param(3720, "1h02m", id="hours"),
+    pytest.param(-1, "0.0s", id="a-clock-that-went-back"),
+])
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text

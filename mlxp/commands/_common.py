@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from mlxp.errors import UsageError
 
 DEFAULT_LOGDIR = "./logs"
-_QUERY_HELP = (
+QUERY_HELP = (
     "only the runs matching this Reader query, e.g. \"info.status == 'COMPLETE'\""
     " or 'config.seed in [1, 2]'"
 )
@@ -41,7 +41,7 @@ def add_logdir(parser: argparse.ArgumentParser) -> None:
 def add_where(parser: argparse.ArgumentParser) -> None:
     """``--where Q`` (also ``--query``/``-q``, the older name)."""
     parser.add_argument("--where", "--query", "-q", dest="where", default="", metavar="Q",
-                        help=_QUERY_HELP)
+                        help=QUERY_HELP)
 
 
 def add_logdir_option(parser: argparse.ArgumentParser) -> None:
