@@ -91,7 +91,8 @@ def test_a_sequential_sweep_can_be_rerun_too(project: Path) -> None:
 @pytest.mark.parametrize("args, code, words", [
     pytest.param(["rerun", "logs", "--sweep", "20990101-000000-abcdef"], 2,
                  "no local sweep '20990101-000000-abcdef'", id="unknown-sweep"),
-    pytest.param(["rerun", "logs"], 2, "one of the arguments --sweep/-s --query/-q is required",
+    pytest.param(["rerun", "logs"], 2,
+                 "one of the arguments --sweep/-s --where/--query/-q is required",
                  id="nothing-chosen"),
     pytest.param(["rerun", "logs", "--sweep", "x", "--query", "y"], 2, "not allowed with",
                  id="both"),
