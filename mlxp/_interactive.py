@@ -92,8 +92,9 @@ def run_in_process(task: Callable[[Context], Any], points: SweepPoints,
     (one path, or a list for a sweep; None for a run without logger).
 
     Raises:
-        SettingsError: ``mlxp.use_scheduler`` or ``mlxp.use_version_manager`` is on: both
-            start other processes (jobs, the snapshot's copy of the script).
+        SettingsError: ``mlxp.use_scheduler``, ``mlxp.use_version_manager`` or
+            ``mlxp.launcher.jobs`` asks for other processes (jobs, the snapshot's copy of the
+            script, points in parallel).
         RunFailedError: a point of a sweep FAILED; ``.run_dirs`` and ``.failed`` say which.
         RunInterrupted: a signal (Ctrl-C: also a ``KeyboardInterrupt``) stopped the runs.
         The task's own exception, for a single run, with its traceback.
@@ -106,6 +107,12 @@ def run_in_process(task: Callable[[Context], Any], points: SweepPoints,
             raise SettingsError(
                 f"mlxp.{key}=true {reason}, which task.run(...) cannot do in this process:"
                 " launch it from a terminal (python main.py ...), or set it to false", key=key)
+    if settings.launcher.jobs != 1:
+        raise SettingsError(
+            f"mlxp.launcher.jobs={settings.launcher.jobs} runs points in processes of their own;"
+            " task.run(...) runs them in this process, one after another: launch the sweep from"
+            " a terminal (python main.py ... -j N), or drop mlxp.launcher.jobs",
+            key="launcher.jobs")
     points.check_all()  # a bad point fails before the first one runs
     recorder = _Recorder(task)
     try:

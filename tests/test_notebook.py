@@ -205,6 +205,7 @@ def test_task_run_without_logger_returns_none_and_sys_exit_0_completes(tmp_path:
     pytest.param(["name=\udcff"], "UsageError", id="not-utf8"),
     pytest.param(["mlxp.use_version_manager=true"], "SettingsError", id="version-manager"),
     pytest.param(["mlxp.use_scheduler=true"], "SettingsError", id="scheduler"),
+    pytest.param(["lr=1,2", "mlxp.launcher.jobs=2"], "SettingsError", id="parallel-points"),
 ])
 def test_task_run_raises_mlxps_errors_and_writes_nothing(tmp_path: Path, overrides: object,
                                                          message: str) -> None:
