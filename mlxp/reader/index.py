@@ -30,6 +30,7 @@ from mlxp.reader._run_dir import (
     IndexedRun,
     RunData,
     UnreadableRun,
+    _distrust_recent,
     has_metadata,
     lazy_columns,
     read_run,
@@ -90,6 +91,13 @@ def _encode(runs: Dict[int, IndexedRun], src_dir: str) -> bytes:
     }
     # default=str: a YAML value JSON cannot hold (a date from an explicit tag) is kept as text.
     return json.dumps(document, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def settled_signature(run_dir: str) -> str:
+    """The signature the index would keep for ``run_dir`` now (runs without per-log-name key
+    files): equal to a later one only if none of its files changed in between. Made never to
+    match again when a file changed in the last moments, as the index does."""
+    return _distrust_recent(run_signature(run_dir))
 
 
 def load_cached(index_path: str, src_dir: str) -> Dict[int, IndexedRun]:

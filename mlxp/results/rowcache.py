@@ -1,0 +1,112 @@
+"""The runs table's derived rows, cached per run and keyed by the run's index signature.
+
+With the Reader's index warm, ``mlxp ls`` still spent most of its time deriving each run's
+row from its fields: the flat config with secrets masked, the status, dates and duration. Those
+depend only on the files the index's signature watches (``info.yaml``, ``config.yaml`` and the
+key files), so ``<logdir>/.mlxp_rows.json`` keeps them per run with that signature. When every
+run of the directory still has its signature, the table is built from this file alone: one
+stat per watched file and no decoding of the (larger) index.
+
+An active run (STARTING, RUNNING) keeps its flat info instead of its derived fields: whether it
+is LOST and how long it has run depend on the clock. A signature is taken before the run is
+read, so a run that changed in between is read again next time rather than kept stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+from mlxp import _layout
+from mlxp.reader._files import read_regular_file
+from mlxp.reader._run_dir import run_signature
+from mlxp.reader.index import INDEX_FILE, settled_signature
+
+__all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_rows", "save_rows", "signatures_now",
+           "valid_rows"]
+
+ROW_CACHE = ".mlxp_rows.json"
+_FORMAT = 1
+ACTIVE = (_layout.STARTING, _layout.RUNNING)
+_NO_METRIC_KEYS = 3  # the position of metrics.yaml's token in a run signature
+
+CachedRow = List[Any]
+"""``[signature, masked flat config, derived]``: ``derived`` is ``[status, start, end,
+duration, host, job_id, sweep_id, error, lost]``, or ``{"info": flat info}`` for an active run."""
+
+
+def _path(logdir: str) -> str:
+    return os.path.join(logdir, ROW_CACHE)
+
+
+def load_rows(logdir: str) -> Dict[str, CachedRow]:
+    """The cached rows by run id; nothing if the file is missing, damaged or of another
+    format (it is rebuilt then)."""
+    try:
+        document = json.loads(read_regular_file(_path(logdir)))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        return {}
+    rows = document.get("runs")
+    if not isinstance(rows, dict):
+        return {}
+    if not all(isinstance(row, list) and len(row) == 3 for row in rows.values()):
+        return {}
+    return rows
+
+
+def valid_rows(logdir: str) -> Optional[List[Tuple[str, str, CachedRow]]]:
+    """``(id, run dir, row)`` of every run of ``logdir`` by id, if the cache holds each one
+    with its current signature and the directory has nothing the Reader would warn about;
+    else None (the caller reads the runs)."""
+    if not os.path.exists(os.path.join(logdir, INDEX_FILE)):
+        return None  # the Reader would build the index: let it
+    rows = load_rows(logdir)
+    if not rows:
+        return None
+    not_runs: Dict[str, str] = {}
+    try:
+        listed = list(_layout.iter_run_dirs(logdir, not_runs))
+    except OSError:
+        return None
+    if not_runs or len(listed) != len(rows):
+        return None
+    found = []
+    for log_id, run_dir in listed:
+        key = str(log_id)
+        row = rows.get(key)
+        if row is None or run_signature(run_dir) != row[0]:
+            return None
+        found.append((key, run_dir, row))
+    return found
+
+
+def signatures_now(logdir: str) -> Dict[str, str]:
+    """Each run directory's signature, taken before it is read: a row is cached only with
+    the signature of files at least as old as what it was derived from. Runs whose signature
+    would miss some files (per-log-name key files of older versions) are left out."""
+    signatures = {}
+    try:
+        for _, run_dir in _layout.iter_run_dirs(logdir):
+            signature = settled_signature(run_dir)
+            if signature.split("|")[_NO_METRIC_KEYS] != "-":
+                signatures[run_dir] = signature
+    except OSError:
+        return {}
+    return signatures
+
+
+def save_rows(logdir: str, rows: Dict[str, CachedRow]) -> None:
+    """Replace the cache with ``rows`` unless it already holds them. A cache that cannot be
+    written is left alone: it only saves time."""
+    if load_rows(logdir) == rows:
+        return
+    document = {"format": _FORMAT, "runs": rows}
+    try:
+        # default=str: the index keeps a YAML value JSON cannot hold (a date) as text too
+        data = json.dumps(document, separators=(",", ":"), default=str).encode()
+        _layout.atomic_write(_path(logdir), data)
+    except (OSError, ValueError):
+        pass
