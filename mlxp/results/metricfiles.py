@@ -131,6 +131,21 @@ class SummaryCache:
                 found[f"{log_name}.{key}"] = summary
         return found
 
+    def trusted_part(self, log_id: str, run_dir: str) -> Optional[List[Any]]:
+        """After ``run_summaries``: ``[metrics/ signature, [[log name, file signature], ...]]``
+        of the run as just seen, or None if a file changed too recently to trust (or could not
+        be read). The row cache keeps it to check the run's summaries without this cache."""
+        listing = self._entries.get(f"{log_id}/")
+        if listing is None:
+            return None if os.path.isdir(os.path.join(run_dir, _layout.METRICS_DIR)) else [None, []]
+        files = []
+        for log_name in listing[1]:
+            entry = self._entries.get(f"{log_id}/{log_name}")
+            if entry is None:
+                return None
+            files.append([log_name, entry[0]])
+        return [listing[0], files]
+
     def _metric_files(self, log_id: str, run_dir: str) -> List[Tuple[str, str]]:
         # The listing is kept under "<id>/" with the directory's signature: a file created,
         # renamed or removed changes the directory's mtime, so one stat replaces a listing.

@@ -23,8 +23,8 @@ from mlxp.reader._files import read_regular_file
 from mlxp.reader._run_dir import run_signature
 from mlxp.reader.index import INDEX_FILE, settled_signature
 
-__all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_rows", "save_rows", "signatures_now",
-           "valid_rows"]
+__all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_document", "metrics_current",
+           "save_document", "signatures_now", "valid_rows"]
 
 ROW_CACHE = ".mlxp_rows.json"
 _FORMAT = 1
@@ -32,40 +32,44 @@ ACTIVE = (_layout.STARTING, _layout.RUNNING)
 _NO_METRIC_KEYS = 3  # the position of metrics.yaml's token in a run signature
 
 CachedRow = List[Any]
-"""``[signature, masked flat config, derived]``: ``derived`` is ``[status, start, end,
-duration, host, job_id, sweep_id, error, lost]``, or ``{"info": flat info}`` for an active run."""
+"""``[signature, masked flat config, derived, metrics]``: ``derived`` is ``[status, start, end,
+duration, host, job_id, sweep_id, error, lost]``, or ``{"info": flat info}`` for an active run;
+``metrics`` is ``[metrics/ signature, [[log name, file signature], ...], {"<log>.<key>":
+summary}]`` (``SummaryCache.trusted_part`` and the summaries), or None."""
 
 
 def _path(logdir: str) -> str:
     return os.path.join(logdir, ROW_CACHE)
 
 
-def load_rows(logdir: str) -> Dict[str, CachedRow]:
-    """The cached rows by run id; nothing if the file is missing, damaged or of another
-    format (it is rebuilt then)."""
+def load_document(logdir: str) -> Optional[Dict[str, Any]]:
+    """The cache: ``{"runs": {id: CachedRow}, "varying": [...], "config_keys": [...]}``;
+    None if the file is missing, damaged or of another format (it is rebuilt then)."""
     try:
         document = json.loads(read_regular_file(_path(logdir)))
     except (OSError, ValueError):
-        return {}
+        return None
     if not isinstance(document, dict) or document.get("format") != _FORMAT:
-        return {}
+        return None
     rows = document.get("runs")
-    if not isinstance(rows, dict):
-        return {}
-    if not all(isinstance(row, list) and len(row) == 3 for row in rows.values()):
-        return {}
-    return rows
+    if not isinstance(rows, dict) or not all(
+            isinstance(key, list) for key in (document.get("varying"), document.get("config_keys"))):
+        return None
+    if not all(isinstance(row, list) and len(row) == 4 for row in rows.values()):
+        return None
+    return document
 
 
-def valid_rows(logdir: str) -> Optional[List[Tuple[str, str, CachedRow]]]:
-    """``(id, run dir, row)`` of every run of ``logdir`` by id, if the cache holds each one
-    with its current signature and the directory has nothing the Reader would warn about;
-    else None (the caller reads the runs)."""
+def valid_rows(logdir: str) -> Optional[Tuple[Dict[str, Any], List[Tuple[str, str, CachedRow]]]]:
+    """The cache and ``(id, run dir, row)`` of every run of ``logdir`` by id, if the cache
+    holds each one with its current signature and the directory has nothing the Reader would
+    warn about; else None (the caller reads the runs)."""
     if not os.path.exists(os.path.join(logdir, INDEX_FILE)):
         return None  # the Reader would build the index: let it
-    rows = load_rows(logdir)
-    if not rows:
+    document = load_document(logdir)
+    if document is None:
         return None
+    rows = document["runs"]
     not_runs: Dict[str, str] = {}
     try:
         listed = list(_layout.iter_run_dirs(logdir, not_runs))
@@ -77,10 +81,43 @@ def valid_rows(logdir: str) -> Optional[List[Tuple[str, str, CachedRow]]]:
     for log_id, run_dir in listed:
         key = str(log_id)
         row = rows.get(key)
-        if row is None or run_signature(run_dir) != row[0]:
+        if row is None or run_signature(run_dir) != row[0] or not _well_formed(row):
             return None
         found.append((key, run_dir, row))
-    return found
+    return document, found
+
+
+def _well_formed(row: CachedRow) -> bool:
+    derived, part = row[2], row[3]
+    if type(derived) is list:
+        shape = len(derived) == 9
+    else:
+        shape = type(derived) is dict and type(derived.get("info")) is dict
+    return shape and type(row[1]) is dict and (
+        part is None or type(part) is list and len(part) == 3 and type(part[1]) is list
+        and type(part[2]) is dict)
+
+
+def metrics_current(run_dir: str, part: Optional[List[Any]]) -> bool:
+    """Whether a row's metric summaries still describe the run's metrics files: the same
+    ``metrics/`` directory (so the same files) and each file's signature unchanged."""
+    if part is None:
+        return False
+    metrics_dir = f"{run_dir}{os.sep}{_layout.METRICS_DIR}"  # a hot path: no os.path.join
+    try:
+        status = os.stat(metrics_dir)
+    except OSError:
+        return part[0] is None
+    if part[0] != [status.st_ino, status.st_mtime_ns]:
+        return False
+    for log_name, signature in part[1]:
+        try:
+            status = os.stat(f"{metrics_dir}{os.sep}{log_name}{_layout.METRIC_SUFFIX}")
+        except (OSError, TypeError, ValueError):  # TypeError, ValueError: a damaged cache
+            return False
+        if signature != [status.st_ino, status.st_size, status.st_mtime_ns]:
+            return False
+    return True
 
 
 def signatures_now(logdir: str) -> Dict[str, str]:
@@ -98,12 +135,10 @@ def signatures_now(logdir: str) -> Dict[str, str]:
     return signatures
 
 
-def save_rows(logdir: str, rows: Dict[str, CachedRow]) -> None:
-    """Replace the cache with ``rows`` unless it already holds them. A cache that cannot be
-    written is left alone: it only saves time."""
-    if load_rows(logdir) == rows:
-        return
-    document = {"format": _FORMAT, "runs": rows}
+def save_document(logdir: str, rows: Dict[str, CachedRow], varying: List[str],
+                  config_keys: List[str]) -> None:
+    """Replace the cache. A cache that cannot be written is left alone: it only saves time."""
+    document = {"format": _FORMAT, "runs": rows, "varying": varying, "config_keys": config_keys}
     try:
         # default=str: the index keeps a YAML value JSON cannot hold (a date) as text too
         data = json.dumps(document, separators=(",", ":"), default=str).encode()

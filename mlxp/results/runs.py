@@ -17,7 +17,14 @@ from mlxp.cluster.runs import parse_date, run_from_info
 from mlxp.errors import UsageError
 from mlxp.reader import Reader
 from mlxp.results.metricfiles import MetricSummary, SummaryCache
-from mlxp.results.rowcache import ACTIVE, CachedRow, save_rows, signatures_now, valid_rows
+from mlxp.results.rowcache import (
+    ACTIVE,
+    CachedRow,
+    metrics_current,
+    save_document,
+    signatures_now,
+    valid_rows,
+)
 from mlxp.results.secrets import env_keys_of, mask_config
 
 __all__ = ["DAMAGED", "RunSummaries", "RunSummary", "load_run", "load_summaries", "nest",
@@ -114,7 +121,7 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
     if not where.strip() and os.path.isdir(logdir):
         cached = valid_rows(os.path.abspath(logdir))
         if cached is not None:
-            return _from_rows(logdir, cached, wanted, with_metrics)
+            return _from_rows(logdir, *cached, wanted, with_metrics)
     return _read_summaries(logdir, where, wanted, with_metrics)
 
 
@@ -136,8 +143,12 @@ def _read_summaries(logdir: str, where: str, wanted: Optional[Set[str]],
             runs.append(_summary(row.log_dir, *sections[row.log_dir], cache,
                                  reader.problems.get(row.log_dir)))
     if every_row and not reader.problems and len(signatures) == len(runs):
-        save_rows(reader.src_dir, {run.id: [signatures[run.dir], run.config, _derived(run)]
-                                   for run in runs if run.dir in signatures})
+        rows = {run.id: [signatures[run.dir], run.config, _derived(run),
+                         _metrics_part(cache, run) if cache is not None else None]
+                for run in runs if run.dir in signatures}
+        if len(rows) == len(runs):
+            save_document(reader.src_dir, rows, varying_keys(configs),
+                          sorted({key for config in configs for key in config}))
     damaged = [RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
                for path, reason in reader.skipped.items()
                if wanted is None or os.path.basename(path) in wanted]
@@ -170,15 +181,25 @@ def _derived(run: RunSummary) -> Any:
             run.error, run.lost]
 
 
-def _from_rows(logdir: str, rows: List[Tuple[str, str, CachedRow]], wanted: Optional[Set[str]],
-               with_metrics: bool) -> RunSummaries:
-    """``load_summaries`` of every run from the row cache, all of whose rows are current."""
-    cache = SummaryCache(os.path.abspath(logdir)) if with_metrics else None
+def _metrics_part(cache: SummaryCache, run: RunSummary) -> Optional[List[Any]]:
+    """What the row cache keeps of a run's metric summaries (``rowcache.CachedRow``)."""
+    part = cache.trusted_part(run.id, run.dir)
+    if part is None or (part[0] is None and run.metrics):  # metrics/ went away meanwhile
+        return None
+    return [*part, run.metrics]
+
+
+def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str, CachedRow]],
+               wanted: Optional[Set[str]], with_metrics: bool) -> RunSummaries:
+    """``load_summaries`` of every run from the row cache, all of whose rows are current; the
+    metric summaries that changed are taken from the summaries cache (and kept in the rows)."""
+    summaries: Optional[SummaryCache] = None
     infos = _Infos(logdir)
     runs = []
-    for log_id, run_dir, (_, config, derived) in rows:
+    for log_id, run_dir, row in rows:
         if wanted is not None and log_id not in wanted:
             continue
+        _, config, derived, part = row
         if type(derived) is dict:  # an active run: its status depends on the clock
             run = _summary(run_dir, {}, derived["info"], None, None)
             run.config = config
@@ -186,12 +207,28 @@ def _from_rows(logdir: str, rows: List[Tuple[str, str, CachedRow]], wanted: Opti
             status, start, end, duration, host, job_id, sweep_id, error, lost = derived
             run = RunSummary(log_id, run_dir, status, start, end, duration, host, job_id,
                              sweep_id, error, config, lost=lost, info_source=infos)
-        if cache is not None:
-            run.metrics = cache.run_summaries(log_id, run_dir)
+        if with_metrics:
+            if metrics_current(run_dir, part):
+                run.metrics = part[2]
+            else:
+                if summaries is None:
+                    summaries = SummaryCache(os.path.abspath(logdir))
+                run.metrics = summaries.run_summaries(log_id, run_dir)
+                row[3] = _metrics_part(summaries, run)
         runs.append(run)
-    if cache is not None:
-        cache.save(log_id for log_id, _, _ in rows)
-    return _gathered(logdir, runs, [row[1] for _, _, row in rows], len(rows))
+    if summaries is not None:
+        summaries.save(log_id for log_id, _, _ in rows)
+        save_document(os.path.abspath(logdir), document["runs"], document["varying"],
+                      document["config_keys"])
+    return RunSummaries(
+        logdir=logdir,
+        runs=runs,
+        varying=document["varying"],
+        config_keys=document["config_keys"],
+        metric_keys=sorted({key for run in runs for key in run.metrics}),
+        counts=dict(Counter(run.status for run in runs)),
+        total=len(rows),
+    )
 
 
 class _Infos:
