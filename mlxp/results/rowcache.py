@@ -29,7 +29,7 @@ __all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_document", "metrics_current
 ROW_CACHE = ".mlxp_rows.json"
 _FORMAT = 1
 ACTIVE = (_layout.STARTING, _layout.RUNNING)
-_NO_METRIC_KEYS = 3  # the position of metrics.yaml's token in a run signature
+_METRIC_KEYS = 3  # metrics.yaml's token in a run signature; without it, metrics/.keys/'s next
 
 CachedRow = List[Any]
 """``[signature, masked flat config, derived, metrics]``: ``derived`` is ``[status, start, end,
@@ -122,13 +122,15 @@ def metrics_current(run_dir: str, part: Optional[List[Any]]) -> bool:
 
 def signatures_now(logdir: str) -> Dict[str, str]:
     """Each run directory's signature, taken before it is read: a row is cached only with
-    the signature of files at least as old as what it was derived from. Runs whose signature
-    would miss some files (per-log-name key files of older versions) are left out."""
+    the signature of files at least as old as what it was derived from. Runs with per-log-name
+    key files (older versions' layout: ``metrics/.keys/`` without ``metrics.yaml``) are left
+    out: their signature would miss those files."""
     signatures = {}
     try:
         for _, run_dir in _layout.iter_run_dirs(logdir):
             signature = settled_signature(run_dir)
-            if signature.split("|")[_NO_METRIC_KEYS] != "-":
+            tokens = signature.split("|")
+            if tokens[_METRIC_KEYS] != "-" or tokens[_METRIC_KEYS + 1] == "-":
                 signatures[run_dir] = signature
     except OSError:
         return {}
