@@ -32,6 +32,7 @@ from mlxp.__main__ import main as mlxp_main
 from mlxp.reader import Reader
 from mlxp.reader.index import INDEX_FILE
 from mlxp.results.metricfiles import SUMMARY_CACHE
+from mlxp.results.rowcache import ROW_CACHE
 
 
 def warm_reader(parent: str) -> int:
@@ -55,7 +56,7 @@ def ls_in_process(parent: str) -> int:
 
 
 def forget_caches(parent: str) -> None:
-    for name in (INDEX_FILE, SUMMARY_CACHE):
+    for name in (INDEX_FILE, SUMMARY_CACHE, ROW_CACHE):
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(parent, name))
 

@@ -37,6 +37,7 @@ from bench_reader import DEFAULT_DIR, ensure_runs, yaml_floor
 from mlxp.reader.index import INDEX_FILE
 from mlxp.results.curves import downsample_minmax
 from mlxp.results.metricfiles import SUMMARY_CACHE
+from mlxp.results.rowcache import ROW_CACHE
 from mlxp.ui.downsample import downsample
 from mlxp.ui.server import start_in_thread
 
@@ -65,7 +66,7 @@ def api(url: str, path: str) -> str:
 
 
 def forget_caches(parent: str) -> None:
-    for name in (INDEX_FILE, SUMMARY_CACHE):
+    for name in (INDEX_FILE, SUMMARY_CACHE, ROW_CACHE):
         if os.path.exists(os.path.join(parent, name)):
             os.remove(os.path.join(parent, name))
 
