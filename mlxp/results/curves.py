@@ -70,15 +70,26 @@ def read_series(run: str, run_dir: str, log_name: str, y: str, x: str = STEP) ->
     except OSError:
         return Series(run, [], [])
     by_line = x == STEP and not any(STEP in record for record in records[:1])
+    ys_all: List[Any] = [record.get(y) for record in records]
+    xs_all: List[Any] = list(range(len(records))) if by_line else [record.get(x) for record in
+                                                                  records]
+    if _all_numbers(xs_all) and _all_numbers(ys_all):  # the usual case, checked in C
+        return Series(run, xs_all, ys_all)
     xs: List[float] = []
     ys: List[float] = []
-    for line, record in enumerate(records):
-        x_value: Any = line if by_line else record.get(x)
-        y_value: Any = record.get(y)
+    for x_value, y_value in zip(xs_all, ys_all):
         if is_number(x_value) and is_number(y_value):
             xs.append(x_value)
             ys.append(y_value)
     return Series(run, xs, ys)
+
+
+def _all_numbers(values: List[Any]) -> bool:
+    """Whether every value ``is_number``, without a Python call per value."""
+    try:
+        return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
+    except OverflowError:  # an int too large for a float: is_number takes it, point by point
+        return False
 
 
 def align_and_aggregate(series: Sequence[Series], band: str = "minmax") -> Aggregate:
