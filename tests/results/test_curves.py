@@ -16,7 +16,7 @@ from mlxp.results.curves import (Series, align_and_aggregate, downsample_minmax,
                                  split_metric)
 
 from tests.reader.runs import metrics_lines, write_file
-from tests.strategies import curve_points, run_curves
+from tests.strategies import curve_points, finite_numbers, run_curves
 
 
 @pytest.mark.parametrize("rows, x, expected", [
@@ -172,3 +172,35 @@ def test_read_series_matches_a_line_by_line_reading(tmp_path_factory: Any, lines
         points = [(a, b) for a, b in points if is_number(a) and is_number(b)]
         series = read_series("1", str(run_dir), "train", "y", x)
         assert list(zip(series.x, series.y)) == points
+
+
+def _scanned_minmax(xs: List[float], ys: List[float], width: int) -> Tuple[list, list]:
+    """The reference: every point visited, each bucket's first lowest and first highest y."""
+    if len(xs) <= 2 * width:
+        return xs, ys
+    low, high = min(xs), max(xs)
+    scale = width / (high - low) if high > low else 0.0
+    lowest: dict = {}
+    highest: dict = {}
+    for index, (x, y) in enumerate(zip(xs, ys)):
+        column = min(int((x - low) * scale), width - 1)
+        if column not in lowest or y < ys[lowest[column]]:
+            lowest[column] = index
+        if column not in highest or y > ys[highest[column]]:
+            highest[column] = index
+    kept = sorted(set(lowest.values()) | set(highest.values()))
+    return [xs[i] for i in kept], [ys[i] for i in kept]
+
+
+_coarse = st.integers(-5, 5) | st.sampled_from([0.5, -0.5, 1.0, 2.0, 1e-300, 1e300])
+
+
+@given(st.lists(st.tuples(_coarse | finite_numbers, _coarse | finite_numbers), min_size=1,
+                max_size=300), st.integers(1, 40), st.booleans())
+def test_downsampling_a_sorted_curve_keeps_what_a_scan_keeps(points: List[Tuple[float, float]],
+                                                             width: int, sort: bool) -> None:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    if sort:
+        xs.sort()
+    assert downsample_minmax(xs, ys, width) == _scanned_minmax(xs, ys, width)
