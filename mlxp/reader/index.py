@@ -31,6 +31,7 @@ from mlxp.reader._run_dir import (
     RunData,
     UnreadableRun,
     _distrust_recent,
+    _list_key_files,
     has_metadata,
     lazy_columns,
     read_run,
@@ -93,11 +94,13 @@ def _encode(runs: Dict[int, IndexedRun], src_dir: str) -> bytes:
     return json.dumps(document, separators=(",", ":"), default=str).encode("utf-8")
 
 
-def settled_signature(run_dir: str) -> str:
-    """The signature the index would keep for ``run_dir`` now (runs without per-log-name key
-    files): equal to a later one only if none of its files changed in between. Made never to
-    match again when a file changed in the last moments, as the index does."""
-    return _distrust_recent(run_signature(run_dir))
+def settled_signature(run_dir: str) -> Tuple[str, List[str]]:
+    """The signature the index would keep for ``run_dir`` now, and the per-log-name key files
+    it watches (``run_signature``'s second argument, to check it later). Made never to match
+    again when a file changed in the last moments, as the index does."""
+    key_files = [name for name in _list_key_files(run_dir, [])
+                 if name != _layout.METRIC_KEYS_FILE]
+    return _distrust_recent(run_signature(run_dir, key_files)), key_files
 
 
 def load_cached(index_path: str, src_dir: str) -> Dict[int, IndexedRun]:

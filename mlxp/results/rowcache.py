@@ -29,13 +29,13 @@ __all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_document", "metrics_current
 ROW_CACHE = ".mlxp_rows.json"
 _FORMAT = 1
 ACTIVE = (_layout.STARTING, _layout.RUNNING)
-_METRIC_KEYS = 3  # metrics.yaml's token in a run signature; without it, metrics/.keys/'s next
 
 CachedRow = List[Any]
-"""``[signature, masked flat config, derived, metrics]``: ``derived`` is ``[status, start, end,
+"""``[signature, masked flat config, derived, metrics, key files]``: ``derived`` is ``[status, start, end,
 duration, host, job_id, sweep_id, error, lost]``, or ``{"info": flat info}`` for an active run;
 ``metrics`` is ``[metrics/ signature, [[log name, file signature], ...], {"<log>.<key>":
-summary}]`` (``SummaryCache.trusted_part`` and the summaries), or None."""
+summary}]`` (``SummaryCache.trusted_part`` and the summaries), or None; ``key files``: the
+per-log-name key files the signature watches."""
 
 
 def _path(logdir: str) -> str:
@@ -55,7 +55,7 @@ def load_document(logdir: str) -> Optional[Dict[str, Any]]:
     if not isinstance(rows, dict) or not all(
             isinstance(key, list) for key in (document.get("varying"), document.get("config_keys"))):
         return None
-    if not all(isinstance(row, list) and len(row) == 4 for row in rows.values()):
+    if not all(isinstance(row, list) and len(row) == 5 for row in rows.values()):
         return None
     return document
 
@@ -81,7 +81,7 @@ def valid_rows(logdir: str) -> Optional[Tuple[Dict[str, Any], List[Tuple[str, st
     for log_id, run_dir in listed:
         key = str(log_id)
         row = rows.get(key)
-        if row is None or run_signature(run_dir) != row[0] or not _well_formed(row):
+        if row is None or not _well_formed(row) or run_signature(run_dir, row[4]) != row[0]:
             return None
         found.append((key, run_dir, row))
     return document, found
@@ -93,7 +93,7 @@ def _well_formed(row: CachedRow) -> bool:
         shape = len(derived) == 9
     else:
         shape = type(derived) is dict and type(derived.get("info")) is dict
-    return shape and type(row[1]) is dict and (
+    return shape and type(row[1]) is dict and type(row[4]) is list and (
         part is None or type(part) is list and len(part) == 3 and type(part[1]) is list
         and type(part[2]) is dict)
 
@@ -120,21 +120,14 @@ def metrics_current(run_dir: str, part: Optional[List[Any]]) -> bool:
     return True
 
 
-def signatures_now(logdir: str) -> Dict[str, str]:
-    """Each run directory's signature, taken before it is read: a row is cached only with
-    the signature of files at least as old as what it was derived from. Runs with per-log-name
-    key files (older versions' layout: ``metrics/.keys/`` without ``metrics.yaml``) are left
-    out: their signature would miss those files."""
-    signatures = {}
+def signatures_now(logdir: str) -> Dict[str, Tuple[str, List[str]]]:
+    """Each run directory's signature and watched key files (``settled_signature``), taken
+    before it is read: a row is cached only with the signature of files at least as old as
+    what it was derived from."""
     try:
-        for _, run_dir in _layout.iter_run_dirs(logdir):
-            signature = settled_signature(run_dir)
-            tokens = signature.split("|")
-            if tokens[_METRIC_KEYS] != "-" or tokens[_METRIC_KEYS + 1] == "-":
-                signatures[run_dir] = signature
+        return {run_dir: settled_signature(run_dir) for _, run_dir in _layout.iter_run_dirs(logdir)}
     except OSError:
         return {}
-    return signatures
 
 
 def save_document(logdir: str, rows: Dict[str, CachedRow], varying: List[str],

@@ -143,8 +143,9 @@ def _read_summaries(logdir: str, where: str, wanted: Optional[Set[str]],
             runs.append(_summary(row.log_dir, *sections[row.log_dir], cache,
                                  reader.problems.get(row.log_dir)))
     if every_row and not reader.problems and len(signatures) == len(runs):
-        rows = {run.id: [signatures[run.dir], run.config, _derived(run),
-                         _metrics_part(cache, run) if cache is not None else None]
+        rows = {run.id: [signatures[run.dir][0], run.config, _derived(run),
+                         _metrics_part(cache, run) if cache is not None else None,
+                         signatures[run.dir][1]]
                 for run in runs if run.dir in signatures}
         if len(rows) == len(runs):
             save_document(reader.src_dir, rows, varying_keys(configs),
@@ -199,7 +200,7 @@ def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str,
     for log_id, run_dir, row in rows:
         if wanted is not None and log_id not in wanted:
             continue
-        _, config, derived, part = row
+        _, config, derived, part, _ = row
         if type(derived) is dict:  # an active run: its status depends on the clock
             run = _summary(run_dir, {}, derived["info"], None, None)
             run.config = config

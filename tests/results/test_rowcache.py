@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -17,12 +18,13 @@ from mlxp.results.runs import load_summaries
 from tests.reader.runs import backdate, make_run, metrics_lines, write_file
 
 
-def _sweep(logs: Path) -> None:
+def _sweep(logs: Path, per_log_key_files: bool = False) -> None:
     for log_id, lr in enumerate([0.1, 0.01, 0.001], start=1):
         make_run(str(logs), log_id, config={"optimizer": {"lr": lr}, "seed": 1},
-                 info={"duration_seconds": 3.0},
+                 info={"duration_seconds": 3.0}, legacy=per_log_key_files,
                  metrics={"train": [{"epoch": e, "loss": lr * (3 - e)} for e in range(3)]})
-        backdate(str(logs / str(log_id) / "metrics"))
+        for settled in ("metrics", "metrics/.keys"):
+            backdate(str(logs / str(log_id) / settled))
 
 
 def _table(logs: Path) -> List[Dict[str, Any]]:
@@ -33,8 +35,13 @@ def _cached_rows(logs: Path) -> Dict[str, Any]:
     return json.loads((logs / ROW_CACHE).read_text())["runs"]  # type: ignore[no-any-return]
 
 
-def test_a_second_table_is_built_from_the_row_cache(tmp_path: Path) -> None:
-    _sweep(tmp_path)
+@pytest.mark.parametrize("per_log_key_files", [
+    pytest.param(False, id="metrics.yaml"),
+    pytest.param(True, id="one-key-file-per-log"),
+])
+def test_a_second_table_is_built_from_the_row_cache(tmp_path: Path,
+                                                    per_log_key_files: bool) -> None:
+    _sweep(tmp_path, per_log_key_files)
     first = _table(tmp_path)
     assert sorted(_cached_rows(tmp_path)) == ["1", "2", "3"]
     assert _table(tmp_path) == first
@@ -78,6 +85,10 @@ def _add_run(logs: Path) -> None:
     make_run(str(logs), 4, config={"optimizer": {"lr": 0.1}, "seed": 2})
 
 
+def _damage_key_file(logs: Path) -> None:
+    write_file(str(logs / "2" / "metrics" / ".keys" / "train.yaml"), "[unclosed\n")
+
+
 @pytest.mark.parametrize("change", [
     pytest.param(_rewrite_config, id="config"),
     pytest.param(_rewrite_info, id="info"),
@@ -85,29 +96,37 @@ def _add_run(logs: Path) -> None:
     pytest.param(_add_metrics_file, id="new-metrics-file"),
     pytest.param(_remove_run, id="run-removed"),
     pytest.param(_add_run, id="run-added"),
+    pytest.param(_damage_key_file, id="key-file-damaged"),
 ])
 def test_a_change_shows_as_if_nothing_were_cached(tmp_path: Path,
                                                   change: Callable[[Path], None]) -> None:
-    _sweep(tmp_path)
+    _sweep(tmp_path, per_log_key_files=True)
     load_summaries(str(tmp_path))
     change(tmp_path)
-    after = load_summaries(str(tmp_path))
+    with warnings.catch_warnings(record=True) as cached_warnings:
+        warnings.simplefilter("always")
+        after = load_summaries(str(tmp_path))
     for name in (ROW_CACHE, ".mlxp_summaries.json", ".mlxp_index.json"):
         os.remove(tmp_path / name)
-    uncached = load_summaries(str(tmp_path))
+    with warnings.catch_warnings(record=True) as uncached_warnings:
+        warnings.simplefilter("always")
+        uncached = load_summaries(str(tmp_path))
+    assert [str(w.message) for w in cached_warnings] == [str(w.message) for w in uncached_warnings]
     assert [run.to_json() for run in after.runs] == [run.to_json() for run in uncached.runs]
     assert (after.varying, after.config_keys, after.metric_keys, after.counts, after.total) == (
         uncached.varying, uncached.config_keys, uncached.metric_keys, uncached.counts,
         uncached.total)
-    assert _table(tmp_path) == [run.to_json() for run in uncached.runs]  # from the cache again
+    with warnings.catch_warnings(record=True):  # a damaged key file: warned again, as above
+        warnings.simplefilter("always")
+        assert _table(tmp_path) == [run.to_json() for run in uncached.runs]  # cached again
 
 
 @pytest.mark.parametrize("content", [
     pytest.param("{not json", id="not-json"),
     pytest.param('{"format": 1, "runs": {"1": 3}, "varying": [], "config_keys": []}',
                  id="bad-row"),
-    pytest.param('{"format": 1, "runs": {"1": ["x", {}, "COMPLETE", null], "2": [], "3": []},'
-                 ' "varying": [], "config_keys": []}', id="bad-fields"),
+    pytest.param('{"format": 1, "runs": {"1": ["x", {}, "COMPLETE", null, []], "2": [],'
+                 ' "3": []}, "varying": [], "config_keys": []}', id="bad-fields"),
     pytest.param("[]", id="not-a-mapping"),
     pytest.param("\xff\xfe", id="not-utf8"),
 ])
