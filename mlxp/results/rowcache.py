@@ -20,8 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp.reader._files import read_regular_file
-from mlxp.reader._run_dir import run_signature
-from mlxp.reader.index import INDEX_FILE, settled_signature
+from mlxp.reader.index import INDEX_FILE, settled_signature, signature_holds
 
 __all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_document", "metrics_current",
            "save_document", "signatures_now", "valid_rows"]
@@ -81,7 +80,7 @@ def valid_rows(logdir: str) -> Optional[Tuple[Dict[str, Any], List[Tuple[str, st
     for log_id, run_dir in listed:
         key = str(log_id)
         row = rows.get(key)
-        if row is None or not _well_formed(row) or run_signature(run_dir, row[4]) != row[0]:
+        if row is None or not _well_formed(row) or not signature_holds(run_dir, row[4], row[0]):
             return None
         found.append((key, run_dir, row))
     return document, found

@@ -2,7 +2,8 @@
 
 Built on the Reader (its index makes 10,000 runs fast), with the status a user should see
 (LOST, CANCELLED; DAMAGED for a run that cannot be read), the flat config with its secrets
-masked, and the last/min/max/count of every metric, cached per metrics file.
+masked, and the last/min/max/count of every metric, cached per metrics file. When no run
+changed since the last table, the rows come from ``mlxp.results.rowcache`` without the Reader.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
         logdir: the parent log directory.
         where: a Reader query; empty for every run (damaged ones included, as DAMAGED).
         ids: only these run ids (the rest of the answer still describes every run).
-        with_metrics: summarise the metrics files (cached in ``.mlxp_summaries.json``).
+        with_metrics: summarise the metrics files (cached in ``.mlxp_summaries.json``, and
+            with each run's row in ``.mlxp_rows.json``).
 
     Raises:
         ReaderError: ``logdir`` is not a directory.
