@@ -197,6 +197,7 @@ def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str,
     """``load_summaries`` of every run from the row cache, all of whose rows are current; the
     metric summaries that changed are taken from the summaries cache (and kept in the rows)."""
     summaries: Optional[SummaryCache] = None
+    refreshed = False  # a row's metric summaries to keep (a live run's stay out of the rows)
     infos = _Infos(logdir)
     runs = []
     for log_id, run_dir, row in rows:
@@ -217,10 +218,13 @@ def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str,
                 if summaries is None:
                     summaries = SummaryCache(os.path.abspath(logdir))
                 run.metrics = summaries.run_summaries(log_id, run_dir)
-                row[3] = _metrics_part(summaries, run)
+                part = _metrics_part(summaries, run)
+                refreshed = refreshed or part is not None
+                row[3] = part
         runs.append(run)
     if summaries is not None:
         summaries.save(log_id for log_id, _, _ in rows)
+    if refreshed:
         save_document(os.path.abspath(logdir), document["runs"], document["varying"],
                       document["config_keys"])
     return RunSummaries(

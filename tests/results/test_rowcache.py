@@ -180,3 +180,17 @@ def test_an_active_runs_status_is_worked_out_again_each_time(tmp_path: Path) -> 
     (tmp_path / ROW_CACHE).write_text(json.dumps(document))
     run = load_summaries(str(tmp_path)).runs[0]
     assert run.status == "LOST" and "gone" in (run.lost or "")
+
+
+def test_a_live_metrics_file_is_read_each_time_and_kept_once_settled(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    load_summaries(str(tmp_path))
+    cache_inode = os.stat(tmp_path / ROW_CACHE).st_ino
+    metrics = tmp_path / "2" / "metrics" / "train.json"
+    for loss in (5.0, 6.0):  # a run still logging: its file changed in the last moments
+        write_file(str(metrics), metrics_lines([{"loss": loss}]), settled=False)
+        assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == loss
+    assert os.stat(tmp_path / ROW_CACHE).st_ino == cache_inode  # not rewritten for it
+    backdate(str(metrics))
+    assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == 6.0
+    assert _cached_rows(tmp_path)["2"][3][2]["train.loss"]["last"] == 6.0
