@@ -30,6 +30,9 @@ from mlxp.reader._run_dir import (
     IndexedRun,
     RunData,
     UnreadableRun,
+    _distrust_recent,
+    _list_key_files,
+    _stat_token,
     has_metadata,
     lazy_columns,
     read_run,
@@ -90,6 +93,35 @@ def _encode(runs: Dict[int, IndexedRun], src_dir: str) -> bytes:
     }
     # default=str: a YAML value JSON cannot hold (a date from an explicit tag) is kept as text.
     return json.dumps(document, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def settled_signature(run_dir: str) -> Tuple[str, List[str]]:
+    """The signature the index would keep for ``run_dir`` now, and the per-log-name key files
+    it watches (``run_signature``'s second argument, to check it later). Made never to match
+    again when a file changed in the last moments, as the index does."""
+    key_files = [name for name in _list_key_files(run_dir, [])
+                 if name != _layout.METRIC_KEYS_FILE]
+    return _distrust_recent(run_signature(run_dir, key_files)), key_files
+
+
+_SIGNED_FILES = tuple(os.sep + os.path.join(*parts) for parts in (
+    (_layout.METADATA_DIR, _layout.INFO_FILE),
+    (_layout.METADATA_DIR, _layout.CONFIG_FILE),
+    (_layout.ARTIFACTS_DIR, _layout.KEYS_DIR, _layout.ARTIFACT_KEYS_FILE),
+    (_layout.METRICS_DIR, _layout.KEYS_DIR, _layout.METRIC_KEYS_FILE),
+))
+_METRIC_KEYS_DIR = os.sep + os.path.join(_layout.METRICS_DIR, _layout.KEYS_DIR)
+
+
+def signature_holds(run_dir: str, key_files: List[str], signature: str) -> bool:
+    """Whether ``run_signature(run_dir, key_files)`` is still ``signature``: the same files
+    in the same order, with the paths built by concatenation (``mlxp ls`` checks every run)."""
+    tokens = [_stat_token(run_dir + suffix) for suffix in _SIGNED_FILES]
+    if tokens[3] == "-":  # no metrics.yaml: the key files of each log name
+        keys_dir = run_dir + _METRIC_KEYS_DIR
+        tokens.append(_stat_token(keys_dir))
+        tokens.extend(_stat_token(f"{keys_dir}{os.sep}{name}") for name in key_files)
+    return "|".join(tokens) == signature
 
 
 def load_cached(index_path: str, src_dir: str) -> Dict[int, IndexedRun]:

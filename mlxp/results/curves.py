@@ -8,9 +8,12 @@ skipped (a key missing from a line, a string, NaN): a point needs a number on bo
 from __future__ import annotations
 
 import math
+import operator
 import os
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from itertools import islice
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp.errors import UsageError
@@ -70,15 +73,26 @@ def read_series(run: str, run_dir: str, log_name: str, y: str, x: str = STEP) ->
     except OSError:
         return Series(run, [], [])
     by_line = x == STEP and not any(STEP in record for record in records[:1])
+    ys_all: List[Any] = [record.get(y) for record in records]
+    xs_all: List[Any] = list(range(len(records))) if by_line else [record.get(x) for record in
+                                                                  records]
+    if _all_numbers(xs_all) and _all_numbers(ys_all):  # the usual case, checked in C
+        return Series(run, xs_all, ys_all)
     xs: List[float] = []
     ys: List[float] = []
-    for line, record in enumerate(records):
-        x_value: Any = line if by_line else record.get(x)
-        y_value: Any = record.get(y)
+    for x_value, y_value in zip(xs_all, ys_all):
         if is_number(x_value) and is_number(y_value):
             xs.append(x_value)
             ys.append(y_value)
     return Series(run, xs, ys)
+
+
+def _all_numbers(values: List[Any]) -> bool:
+    """Whether every value ``is_number``, without a Python call per value."""
+    try:
+        return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
+    except OverflowError:  # an int too large for a float: is_number takes it, point by point
+        return False
 
 
 def align_and_aggregate(series: Sequence[Series], band: str = "minmax") -> Aggregate:
@@ -131,16 +145,47 @@ def downsample_minmax(xs: Sequence[float], ys: Sequence[float], width: int
         return list(xs), list(ys)
     low, high = min(xs), max(xs)
     scale = width / (high - low) if high > low else 0.0
-    lowest: Dict[int, int] = {}
-    highest: Dict[int, int] = {}
-    for index, (x_value, y_value) in enumerate(zip(xs, ys)):
-        bucket = min(int((x_value - low) * scale), width - 1)
-        if bucket not in lowest or y_value < ys[lowest[bucket]]:
-            lowest[bucket] = index
-        if bucket not in highest or y_value > ys[highest[bucket]]:
-            highest[bucket] = index
-    kept = sorted(set(lowest.values()) | set(highest.values()))
+    last = width - 1
+
+    def bucket(x_value: float) -> int:
+        return min(int((x_value - low) * scale), last)
+
+    if _sorted_without_nan(xs, ys):
+        kept = _extremes_of_sorted(xs, ys, bucket)
+    else:
+        lowest: Dict[int, int] = {}
+        highest: Dict[int, int] = {}
+        for index, (x_value, y_value) in enumerate(zip(xs, ys)):
+            column = bucket(x_value)
+            if column not in lowest or y_value < ys[lowest[column]]:
+                lowest[column] = index
+            if column not in highest or y_value > ys[highest[column]]:
+                highest[column] = index
+        kept = sorted(set(lowest.values()) | set(highest.values()))
     return [xs[i] for i in kept], [ys[i] for i in kept]
+
+
+def _sorted_without_nan(xs: Sequence[float], ys: Sequence[float]) -> bool:
+    """Whether ``xs`` never decreases and ``ys`` holds no NaN: ``min``/``max`` then pick the
+    points the scan picks (the first lowest and the first highest y of each bucket)."""
+    try:
+        return all(map(operator.le, xs, islice(xs, 1, None))) and not any(map(math.isnan, ys))
+    except (OverflowError, TypeError):  # an int too large for a float: the scan handles it
+        return False
+
+
+def _extremes_of_sorted(xs: Sequence[float], ys: Sequence[float],
+                        bucket: Callable[[float], int]) -> List[int]:
+    """The scan's result for a sorted x, with one bisection per bucket (a bucket is a run of
+    points, its number never decreasing with x) and ``min``/``max`` over its slice in C."""
+    kept: List[int] = []
+    start, count = 0, len(xs)
+    while start < count:
+        end = bisect_right(xs, bucket(xs[start]), lo=start, key=bucket)
+        chunk = ys[start:end]
+        kept.extend(sorted({start + chunk.index(min(chunk)), start + chunk.index(max(chunk))}))
+        start = end
+    return kept
 
 
 def series_bounds(series: Sequence[Series]) -> Optional[Tuple[float, float, float, float]]:

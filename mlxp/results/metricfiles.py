@@ -43,17 +43,24 @@ def read_records(path: str) -> List[Dict[str, Any]]:
     Raises:
         OSError: the file cannot be read, or is not a regular file.
     """
-    text = read_regular_file(path).decode("utf-8", errors="replace")
+    return parse_records(read_regular_file(path))
+
+
+def parse_records(data: bytes) -> List[Dict[str, Any]]:
+    """``read_records`` of a file's bytes."""
+    text = data.decode("utf-8", errors="replace")
     complete, _, tail = text.rpartition("\n")
-    lines = complete.split("\n") if complete else []
     if tail.strip():
-        lines.append(tail)
-    try:  # the usual case: one C-level parse for the whole file
-        records = json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
-        if all(type(record) is dict for record in records):
-            return records
-    except ValueError:
-        pass
+        complete = f"{complete}\n{tail}" if complete else tail
+    # the usual case: one C-level parse of the whole file, lines turned into array items (a
+    # blank or malformed line fails it, and the lines are then taken one by one)
+    parsed = _as_dicts("[" + complete.replace("\n", ",") + "]")
+    if parsed is not None:
+        return parsed
+    lines = complete.split("\n") if complete else []
+    parsed = _as_dicts("[" + ",".join(line for line in lines if line.strip()) + "]")
+    if parsed is not None:
+        return parsed
     records = []
     for line in lines:
         try:
@@ -63,6 +70,14 @@ def read_records(path: str) -> List[Dict[str, Any]]:
         if type(record) is dict:
             records.append(record)
     return records
+
+
+def _as_dicts(array_text: str) -> Optional[List[Dict[str, Any]]]:
+    try:
+        records = json.loads(array_text)
+    except ValueError:
+        return None
+    return records if all(type(record) is dict for record in records) else None
 
 
 def summarize_records(records: Iterable[Dict[str, Any]]) -> Dict[str, MetricSummary]:
@@ -130,6 +145,21 @@ class SummaryCache:
             for key, summary in self._file_summaries(f"{log_id}/{log_name}", path).items():
                 found[f"{log_name}.{key}"] = summary
         return found
+
+    def trusted_part(self, log_id: str, run_dir: str) -> Optional[List[Any]]:
+        """After ``run_summaries``: ``[metrics/ signature, [[log name, file signature], ...]]``
+        of the run as just seen, or None if a file changed too recently to trust (or could not
+        be read). The row cache keeps it to check the run's summaries without this cache."""
+        listing = self._entries.get(f"{log_id}/")
+        if listing is None:
+            return None if os.path.isdir(os.path.join(run_dir, _layout.METRICS_DIR)) else [None, []]
+        files = []
+        for log_name in listing[1]:
+            entry = self._entries.get(f"{log_id}/{log_name}")
+            if entry is None:
+                return None
+            files.append([log_name, entry[0]])
+        return [listing[0], files]
 
     def _metric_files(self, log_id: str, run_dir: str) -> List[Tuple[str, str]]:
         # The listing is kept under "<id>/" with the directory's signature: a file created,

@@ -2,7 +2,8 @@
 
 Built on the Reader (its index makes 10,000 runs fast), with the status a user should see
 (LOST, CANCELLED; DAMAGED for a run that cannot be read), the flat config with its secrets
-masked, and the last/min/max/count of every metric, cached per metrics file.
+masked, and the last/min/max/count of every metric, cached per metrics file. When no run
+changed since the last table, the rows come from ``mlxp.results.rowcache`` without the Reader.
 """
 
 from __future__ import annotations
@@ -10,13 +11,21 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Collection, Dict, Iterable, List, Optional, Set, Tuple
 
 from mlxp._layout import METADATA_DIR
 from mlxp.cluster.runs import parse_date, run_from_info
 from mlxp.errors import UsageError
 from mlxp.reader import Reader
 from mlxp.results.metricfiles import MetricSummary, SummaryCache
+from mlxp.results.rowcache import (
+    ACTIVE,
+    CachedRow,
+    metrics_current,
+    save_document,
+    signatures_now,
+    valid_rows,
+)
 from mlxp.results.secrets import env_keys_of, mask_config
 
 __all__ = ["DAMAGED", "RunSummaries", "RunSummary", "load_run", "load_summaries", "nest",
@@ -42,12 +51,25 @@ class RunSummary:
     sweep_id: Optional[str] = None
     error: Optional[str] = None
     config: Dict[str, Any] = field(default_factory=dict)
-    info: Dict[str, Any] = field(default_factory=dict)
     metrics: Dict[str, MetricSummary] = field(default_factory=dict)
     lost: Optional[str] = None
     """Why a RUNNING run is taken as gone (its status is LOST)."""
     problem: Optional[str] = None
     """What could not be read: the whole run (DAMAGED) or a part of it."""
+    info_source: Optional["_Infos"] = field(default=None, repr=False, compare=False)
+    """Where ``info`` is read from when it was not given (a row from the row cache)."""
+    _info: Optional[Dict[str, Any]] = field(default=None, init=False, repr=False)
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """The run's flat ``info.yaml`` fields (dotted keys, without ``info.``)."""
+        if self._info is None:
+            self._info = {} if self.info_source is None else self.info_source.of(self.dir)
+        return self._info
+
+    @info.setter
+    def info(self, value: Dict[str, Any]) -> None:
+        self._info = value
 
     def to_json(self) -> Dict[str, Any]:
         """The run as ``/api/runs`` answers it (docs: the ui contract)."""
@@ -90,18 +112,31 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
         logdir: the parent log directory.
         where: a Reader query; empty for every run (damaged ones included, as DAMAGED).
         ids: only these run ids (the rest of the answer still describes every run).
-        with_metrics: summarise the metrics files (cached in ``.mlxp_summaries.json``).
+        with_metrics: summarise the metrics files (cached in ``.mlxp_summaries.json``, and
+            with each run's row in ``.mlxp_rows.json``).
 
     Raises:
         ReaderError: ``logdir`` is not a directory.
         QueryError: ``where`` is malformed (``.column`` says where).
     """
+    wanted = None if ids is None else {str(one) for one in ids}
+    if not where.strip() and os.path.isdir(logdir):
+        cached = valid_rows(os.path.abspath(logdir))
+        if cached is not None:
+            return _from_rows(logdir, *cached, wanted, with_metrics)
+    return _read_summaries(logdir, where, wanted, with_metrics)
+
+
+def _read_summaries(logdir: str, where: str, wanted: Optional[Set[str]],
+                    with_metrics: bool) -> RunSummaries:
+    """``load_summaries`` through the Reader; every run's row is cached when all were made."""
+    every_row = not where.strip() and wanted is None
+    signatures = signatures_now(os.path.abspath(logdir)) if every_row else {}
     reader = Reader(logdir)
     every = reader.filter("")
     matched = every if not where.strip() else reader.filter(where)
     sections = {row.log_dir: _sections(row) for row in every}
     configs = [config for config, _ in sections.values()]
-    wanted = None if ids is None else {str(one) for one in ids}
     cache = SummaryCache(reader.src_dir) if with_metrics else None
     runs = []
     for row in matched:
@@ -109,6 +144,14 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
         if wanted is None or log_id in wanted:
             runs.append(_summary(row.log_dir, *sections[row.log_dir], cache,
                                  reader.problems.get(row.log_dir)))
+    if every_row and not reader.problems and len(signatures) == len(runs):
+        rows = {run.id: [signatures[run.dir][0], run.config, _derived(run),
+                         _metrics_part(cache, run) if cache is not None else None,
+                         signatures[run.dir][1]]
+                for run in runs if run.dir in signatures}
+        if len(rows) == len(runs):
+            save_document(reader.src_dir, rows, varying_keys(configs),
+                          sorted({key for config in configs for key in config}))
     damaged = [RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
                for path, reason in reader.skipped.items()
                if wanted is None or os.path.basename(path) in wanted]
@@ -117,16 +160,97 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
         runs.sort(key=lambda run: int(run.id))
     if cache is not None:
         cache.save(os.path.basename(path) for path in sections)
-    metric_keys = sorted({key for run in runs for key in run.metrics})
+    return _gathered(logdir, runs, configs, len(every) + len(reader.skipped))
+
+
+def _gathered(logdir: str, runs: List[RunSummary], configs: List[Dict[str, Any]],
+              total: int) -> RunSummaries:
     return RunSummaries(
         logdir=logdir,
         runs=runs,
         varying=varying_keys(configs),
         config_keys=sorted({key for config in configs for key in config}),
-        metric_keys=metric_keys,
+        metric_keys=sorted({key for run in runs for key in run.metrics}),
         counts=dict(Counter(run.status for run in runs)),
-        total=len(every) + len(reader.skipped),
+        total=total,
     )
+
+
+def _derived(run: RunSummary) -> Any:
+    """What the row cache keeps of a run besides its config (see ``rowcache.CachedRow``)."""
+    if run.info.get("status") in ACTIVE:
+        return {"info": run.info}
+    return [run.status, run.start, run.end, run.duration, run.host, run.job_id, run.sweep_id,
+            run.error, run.lost]
+
+
+def _metrics_part(cache: SummaryCache, run: RunSummary) -> Optional[List[Any]]:
+    """What the row cache keeps of a run's metric summaries (``rowcache.CachedRow``)."""
+    part = cache.trusted_part(run.id, run.dir)
+    if part is None or (part[0] is None and run.metrics):  # metrics/ went away meanwhile
+        return None
+    return [*part, run.metrics]
+
+
+def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str, CachedRow]],
+               wanted: Optional[Set[str]], with_metrics: bool) -> RunSummaries:
+    """``load_summaries`` of every run from the row cache, all of whose rows are current; the
+    metric summaries that changed are taken from the summaries cache (and kept in the rows)."""
+    summaries: Optional[SummaryCache] = None
+    refreshed = False  # a row's metric summaries to keep (a live run's stay out of the rows)
+    infos = _Infos(logdir)
+    runs = []
+    for log_id, run_dir, row in rows:
+        if wanted is not None and log_id not in wanted:
+            continue
+        _, config, derived, part, _ = row
+        if type(derived) is dict:  # an active run: its status depends on the clock
+            run = _summary(run_dir, {}, derived["info"], None, None)
+            run.config = config
+        else:
+            status, start, end, duration, host, job_id, sweep_id, error, lost = derived
+            run = RunSummary(log_id, run_dir, status, start, end, duration, host, job_id,
+                             sweep_id, error, config, lost=lost, info_source=infos)
+        if with_metrics:
+            if metrics_current(run_dir, part):
+                run.metrics = part[2]
+            else:
+                if summaries is None:
+                    summaries = SummaryCache(os.path.abspath(logdir))
+                run.metrics = summaries.run_summaries(log_id, run_dir)
+                part = _metrics_part(summaries, run)
+                refreshed = refreshed or part is not None
+                row[3] = part
+        runs.append(run)
+    if summaries is not None:
+        summaries.save(log_id for log_id, _, _ in rows)
+    if refreshed:
+        save_document(os.path.abspath(logdir), document["runs"], document["varying"],
+                      document["config_keys"])
+    return RunSummaries(
+        logdir=logdir,
+        runs=runs,
+        varying=document["varying"],
+        config_keys=document["config_keys"],
+        metric_keys=sorted({key for run in runs for key in run.metrics}),
+        counts=dict(Counter(run.status for run in runs)),
+        total=len(rows),
+    )
+
+
+class _Infos:
+    """The flat info of each run, read through the Reader when first asked for: the row
+    cache does not keep it (``mlxp ls`` and the runs table do not show it)."""
+
+    def __init__(self, logdir: str) -> None:
+        self._logdir = logdir
+        self._infos: Optional[Dict[str, Dict[str, Any]]] = None
+
+    def of(self, run_dir: str) -> Dict[str, Any]:
+        if self._infos is None:
+            rows = Reader(self._logdir).filter("")
+            self._infos = {row.log_dir: _sections(row)[1] for row in rows}
+        return self._infos.get(run_dir, {})
 
 
 def _sections(row: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -141,7 +265,7 @@ def _summary(log_dir: str, config: Dict[str, Any], info: Dict[str, Any],
              cache: Optional[SummaryCache], problem: Optional[str]) -> RunSummary:
     run = run_from_info(log_dir, info)
     log_id = os.path.basename(log_dir)
-    return RunSummary(
+    summary = RunSummary(
         id=log_id,
         dir=log_dir,
         status=run.shown_status,
@@ -153,11 +277,12 @@ def _summary(log_dir: str, config: Dict[str, Any], info: Dict[str, Any],
         sweep_id=_text(info.get("sweep_id")),
         error=run.error or None,
         config=mask_config(config, env_keys_of(info)),
-        info=info,
         metrics=cache.run_summaries(log_id, log_dir) if cache is not None else {},
         lost=run.lost or None,
         problem=problem,
     )
+    summary.info = info
+    return summary
 
 
 def _text(value: Any) -> Optional[str]:

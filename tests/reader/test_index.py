@@ -444,3 +444,28 @@ def test_many_new_runs_are_read_by_worker_processes(tmp_path, monkeypatch) -> No
         return [(run.log_id, run.data, run.error) for run in runs]
 
     assert outcome(parallel) == outcome(sequential)
+
+
+@pytest.mark.parametrize("layout", [
+    pytest.param({}, id="metadata-only"),
+    pytest.param({"metrics": {"train": [{"loss": 1}]}}, id="metrics.yaml"),
+    pytest.param({"metrics": {"train": [{"loss": 1}], "test": [{"acc": 1}]}, "legacy": True},
+                 id="a-key-file-per-log"),
+    pytest.param({"artifacts": {"json": {"a.json": [1]}}}, id="artifacts"),
+])
+def test_signature_holds_until_a_signed_file_changes(tmp_path, layout) -> None:
+    from mlxp.reader._run_dir import run_signature
+    from mlxp.reader.index import settled_signature, signature_holds
+
+    run_dir = make_run(str(tmp_path), 1, config={"a": 1}, **layout)
+    if os.path.isdir(os.path.join(run_dir, "metrics", ".keys")):
+        backdate(os.path.join(run_dir, "metrics", ".keys"))
+    signature, key_files = settled_signature(run_dir)
+    assert signature == run_signature(run_dir, key_files)
+    assert signature_holds(run_dir, key_files, signature)
+    for name in ["metadata/info.yaml", "metadata/config.yaml",
+                 *[f"metrics/.keys/{name}" for name in key_files]]:
+        write_file(os.path.join(run_dir, name), "{}\n")
+        assert not signature_holds(run_dir, key_files, signature), name
+        signature = run_signature(run_dir, key_files)
+        assert signature_holds(run_dir, key_files, signature)

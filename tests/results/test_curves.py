@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mlxp.errors import UsageError
+from mlxp.results.metricfiles import is_number
 from mlxp.results.curves import (Series, align_and_aggregate, downsample_minmax, read_series,
                                  split_metric)
 
 from tests.reader.runs import metrics_lines, write_file
-from tests.strategies import curve_points, run_curves
+from tests.strategies import curve_points, finite_numbers, run_curves
 
 
 @pytest.mark.parametrize("rows, x, expected", [
@@ -117,3 +119,88 @@ def test_downsampling_keeps_order_extremes_and_the_bound(points: List[Tuple[floa
 def test_downsample_refuses_bad_arguments(width: int, xs: list, ys: list) -> None:
     with pytest.raises(UsageError):
         downsample_minmax(xs, ys, width)
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param('{"x": 0, "y": 1}\n\n{"x": 1, "y": 2}\n', ([0, 1], [1, 2]), id="blank-line"),
+    pytest.param('{"x": 0, "y": 1}\n  \n{"x": 1, "y": 2}\r\n', ([0, 1], [1, 2]), id="spaces-crlf"),
+    pytest.param('{"x": 0, "y": 1}\n{"x": 1, "y"\n{"x": 2, "y": 3}\n', ([0, 2], [1, 3]),
+                 id="torn-line"),
+    pytest.param('{"x": 0, "y": 1}\n{"x": 1, "y": 2}', ([0, 1], [1, 2]), id="last-line-whole"),
+    pytest.param('{"x": 0, "y": 1}\n{"x": 1, "y": 2', ([0], [1]), id="last-line-partial"),
+    pytest.param('{"x": 0, "y": 1}\n[1]\n{"x": 2, "y": 3}\n', ([0, 2], [1, 3]), id="not-a-mapping"),
+    pytest.param('{"x": 0, "y": true}\n{"x": 1, "y": NaN}\n{"x": 2, "y": "3"}\n{"x": 3, "y": 4}\n',
+                 ([3], [4]), id="non-numbers"),
+    pytest.param('{"x": 0, "y": 1e999}\n{"x": 1, "y": -1}\n', ([1], [-1]), id="overflow-to-inf"),
+    pytest.param('{"x": 0, "y": %d}\n{"x": 1, "y": 2.5}\n' % 10**400, ([0, 1], [10**400, 2.5]),
+                 id="int-too-large-for-a-float"),
+])
+def test_read_series_of_damaged_or_odd_files(tmp_path: Path, text: str,
+                                             expected: Tuple[list, list]) -> None:
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "train.json").write_text(text)
+    series = read_series("1", str(tmp_path), "train", "y", "x")
+    assert (series.x, series.y) == expected
+    assert [type(v) for v in series.x + series.y] == [type(v) for v in expected[0] + expected[1]]
+
+
+_record_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3)
+
+
+@given(st.lists(st.one_of(
+    st.dictionaries(st.sampled_from(["x", "y", "z"]), _record_values, max_size=3).map(json.dumps),
+    st.sampled_from(["", " ", "not json", "[1, 2]", '{"x": 1', "\r"]),
+), max_size=12), st.booleans())
+def test_read_series_matches_a_line_by_line_reading(tmp_path_factory: Any, lines: List[str],
+                                                    newline_at_end: bool) -> None:
+    run_dir = tmp_path_factory.mktemp("run")
+    (run_dir / "metrics").mkdir()
+    text = "\n".join(lines) + ("\n" if newline_at_end and lines else "")
+    (run_dir / "metrics" / "train.json").write_text(text)
+    records = []
+    for line in text.split("\n"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if type(record) is dict:
+            records.append(record)
+    for x in ("x", "step"):
+        by_line = x == "step" and not any("step" in record for record in records[:1])
+        points = [(number if by_line else record.get(x), record.get("y"))
+                  for number, record in enumerate(records)]
+        points = [(a, b) for a, b in points if is_number(a) and is_number(b)]
+        series = read_series("1", str(run_dir), "train", "y", x)
+        assert list(zip(series.x, series.y)) == points
+
+
+def _scanned_minmax(xs: List[float], ys: List[float], width: int) -> Tuple[list, list]:
+    """The reference: every point visited, each bucket's first lowest and first highest y."""
+    if len(xs) <= 2 * width:
+        return xs, ys
+    low, high = min(xs), max(xs)
+    scale = width / (high - low) if high > low else 0.0
+    lowest: dict = {}
+    highest: dict = {}
+    for index, (x, y) in enumerate(zip(xs, ys)):
+        column = min(int((x - low) * scale), width - 1)
+        if column not in lowest or y < ys[lowest[column]]:
+            lowest[column] = index
+        if column not in highest or y > ys[highest[column]]:
+            highest[column] = index
+    kept = sorted(set(lowest.values()) | set(highest.values()))
+    return [xs[i] for i in kept], [ys[i] for i in kept]
+
+
+_coarse = st.integers(-5, 5) | st.sampled_from([0.5, -0.5, 1.0, 2.0, 1e-300, 1e300])
+
+
+@given(st.lists(st.tuples(_coarse | finite_numbers, _coarse | finite_numbers), min_size=1,
+                max_size=300), st.integers(1, 40), st.booleans())
+def test_downsampling_a_sorted_curve_keeps_what_a_scan_keeps(points: List[Tuple[float, float]],
+                                                             width: int, sort: bool) -> None:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    if sort:
+        xs.sort()
+    assert downsample_minmax(xs, ys, width) == _scanned_minmax(xs, ys, width)

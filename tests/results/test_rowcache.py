@@ -1,0 +1,196 @@
+"""The row cache (``.mlxp_rows.json``): the runs table built from it when every run is
+unchanged, and read again from the runs when anything it was derived from changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+from mlxp.results.rowcache import ROW_CACHE
+from mlxp.results.runs import load_summaries
+
+from tests.reader.runs import backdate, make_run, metrics_lines, write_file
+
+
+def _sweep(logs: Path, per_log_key_files: bool = False) -> None:
+    for log_id, lr in enumerate([0.1, 0.01, 0.001], start=1):
+        make_run(str(logs), log_id, config={"optimizer": {"lr": lr}, "seed": 1},
+                 info={"duration_seconds": 3.0}, legacy=per_log_key_files,
+                 metrics={"train": [{"epoch": e, "loss": lr * (3 - e)} for e in range(3)]})
+        for settled in ("metrics", "metrics/.keys"):
+            backdate(str(logs / str(log_id) / settled))
+
+
+def _table(logs: Path) -> List[Dict[str, Any]]:
+    return [run.to_json() for run in load_summaries(str(logs)).runs]
+
+
+def _cached_rows(logs: Path) -> Dict[str, Any]:
+    return json.loads((logs / ROW_CACHE).read_text())["runs"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("per_log_key_files", [
+    pytest.param(False, id="metrics.yaml"),
+    pytest.param(True, id="one-key-file-per-log"),
+])
+def test_a_second_table_is_built_from_the_row_cache(tmp_path: Path,
+                                                    per_log_key_files: bool) -> None:
+    _sweep(tmp_path, per_log_key_files)
+    first = _table(tmp_path)
+    assert sorted(_cached_rows(tmp_path)) == ["1", "2", "3"]
+    assert _table(tmp_path) == first
+    # prove the cache is what answers: a forged status is shown while the run is unchanged
+    document = json.loads((tmp_path / ROW_CACHE).read_text())
+    document["runs"]["2"][2][0] = "FORGED"
+    (tmp_path / ROW_CACHE).write_text(json.dumps(document))
+    assert [run["status"] for run in _table(tmp_path)] == ["COMPLETE", "FORGED", "COMPLETE"]
+
+
+def test_a_cached_run_still_has_its_info(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    load_summaries(str(tmp_path))
+    run = load_summaries(str(tmp_path)).runs[0]
+    assert run.info["hostname"] == "host" and run.info["duration_seconds"] == 3.0
+
+
+def _rewrite_config(logs: Path) -> None:
+    write_file(str(logs / "2" / "metadata" / "config.yaml"), "optimizer:\n  lr: 0.5\nseed: 1\n")
+
+
+def _rewrite_info(logs: Path) -> None:
+    info = (logs / "2" / "metadata" / "info.yaml").read_text()
+    write_file(str(logs / "2" / "metadata" / "info.yaml"),
+               info.replace("status: COMPLETE", "status: FAILED\nerror: boom"))
+
+
+def _rewrite_metrics(logs: Path) -> None:
+    write_file(str(logs / "2" / "metrics" / "train.json"), metrics_lines([{"loss": 42.0}]))
+
+
+def _add_metrics_file(logs: Path) -> None:
+    write_file(str(logs / "2" / "metrics" / "test.json"), metrics_lines([{"acc": 0.5}]))
+
+
+def _remove_run(logs: Path) -> None:
+    shutil.rmtree(logs / "3")
+
+
+def _add_run(logs: Path) -> None:
+    make_run(str(logs), 4, config={"optimizer": {"lr": 0.1}, "seed": 2})
+
+
+def _damage_key_file(logs: Path) -> None:
+    write_file(str(logs / "2" / "metrics" / ".keys" / "train.yaml"), "[unclosed\n")
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(_rewrite_config, id="config"),
+    pytest.param(_rewrite_info, id="info"),
+    pytest.param(_rewrite_metrics, id="metrics"),
+    pytest.param(_add_metrics_file, id="new-metrics-file"),
+    pytest.param(_remove_run, id="run-removed"),
+    pytest.param(_add_run, id="run-added"),
+    pytest.param(_damage_key_file, id="key-file-damaged"),
+])
+def test_a_change_shows_as_if_nothing_were_cached(tmp_path: Path,
+                                                  change: Callable[[Path], None]) -> None:
+    _sweep(tmp_path, per_log_key_files=True)
+    load_summaries(str(tmp_path))
+    change(tmp_path)
+    with warnings.catch_warnings(record=True) as cached_warnings:
+        warnings.simplefilter("always")
+        after = load_summaries(str(tmp_path))
+    for name in (ROW_CACHE, ".mlxp_summaries.json", ".mlxp_index.json"):
+        os.remove(tmp_path / name)
+    with warnings.catch_warnings(record=True) as uncached_warnings:
+        warnings.simplefilter("always")
+        uncached = load_summaries(str(tmp_path))
+    assert [str(w.message) for w in cached_warnings] == [str(w.message) for w in uncached_warnings]
+    assert [run.to_json() for run in after.runs] == [run.to_json() for run in uncached.runs]
+    assert (after.varying, after.config_keys, after.metric_keys, after.counts, after.total) == (
+        uncached.varying, uncached.config_keys, uncached.metric_keys, uncached.counts,
+        uncached.total)
+    with warnings.catch_warnings(record=True):  # a damaged key file: warned again, as above
+        warnings.simplefilter("always")
+        assert _table(tmp_path) == [run.to_json() for run in uncached.runs]  # cached again
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param("{not json", id="not-json"),
+    pytest.param('{"format": 1, "runs": {"1": 3}, "varying": [], "config_keys": []}',
+                 id="bad-row"),
+    pytest.param('{"format": 1, "runs": {"1": ["x", {}, "COMPLETE", null, []], "2": [],'
+                 ' "3": []}, "varying": [], "config_keys": []}', id="bad-fields"),
+    pytest.param("[]", id="not-a-mapping"),
+    pytest.param("\xff\xfe", id="not-utf8"),
+])
+def test_a_corrupt_row_cache_is_ignored_and_replaced(tmp_path: Path, content: str) -> None:
+    _sweep(tmp_path)
+    expected = _table(tmp_path)
+    (tmp_path / ROW_CACHE).write_bytes(content.encode("latin-1"))
+    os.link(tmp_path / ROW_CACHE, tmp_path / "old-link")
+    assert _table(tmp_path) == expected
+    assert sorted(_cached_rows(tmp_path)) == ["1", "2", "3"]
+    # replaced by a new file (written aside, then renamed), not rewritten in place
+    assert (tmp_path / "old-link").read_bytes() == content.encode("latin-1")
+    assert _table(tmp_path) == expected
+
+
+def test_a_run_that_cannot_be_read_is_reported_every_time(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    load_summaries(str(tmp_path))
+    write_file(str(tmp_path / "2" / "metadata" / "info.yaml"), "status: [unclosed\n")
+    for _ in range(2):
+        with pytest.warns(UserWarning):
+            found = load_summaries(str(tmp_path))
+        assert found.runs[1].status == "DAMAGED"
+
+
+def test_a_recently_changed_run_is_not_trusted_from_the_cache(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    config = tmp_path / "2" / "metadata" / "config.yaml"
+    write_file(str(config), "optimizer:\n  lr: 0.5\nseed: 1\n", settled=False)
+    load_summaries(str(tmp_path))
+    # rewritten in place with the same size and a forged identical mtime: only a signature
+    # taken when the file was settled could miss it, and a recent one is never kept
+    status = os.stat(config)
+    config.write_text("optimizer:\n  lr: 0.7\nseed: 1\n")
+    os.utime(config, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert load_summaries(str(tmp_path)).runs[1].config["optimizer.lr"] == 0.7
+
+
+def test_an_active_runs_status_is_worked_out_again_each_time(tmp_path: Path) -> None:
+    from mlxp._process import host_name, process_start_time
+
+    own = process_start_time(os.getpid())
+    make_run(str(tmp_path), 1, config={}, info={
+        "status": "RUNNING", "hostname": host_name(), "process_id": os.getpid(),
+        "process_start_time": own, "end_date": None, "end_time": None})
+    assert load_summaries(str(tmp_path)).runs[0].status == "RUNNING"
+    document = json.loads((tmp_path / ROW_CACHE).read_text())
+    assert document["runs"]["1"][2]["info"]["status"] == "RUNNING"
+    # the same info, now with a pid that is certainly not running it: LOST, from the cache
+    document["runs"]["1"][2]["info"]["process_id"] = 2**22 + 7
+    (tmp_path / ROW_CACHE).write_text(json.dumps(document))
+    run = load_summaries(str(tmp_path)).runs[0]
+    assert run.status == "LOST" and "gone" in (run.lost or "")
+
+
+def test_a_live_metrics_file_is_read_each_time_and_kept_once_settled(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    load_summaries(str(tmp_path))
+    cache_inode = os.stat(tmp_path / ROW_CACHE).st_ino
+    metrics = tmp_path / "2" / "metrics" / "train.json"
+    for loss in (5.0, 6.0):  # a run still logging: its file changed in the last moments
+        write_file(str(metrics), metrics_lines([{"loss": loss}]), settled=False)
+        assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == loss
+    assert os.stat(tmp_path / ROW_CACHE).st_ino == cache_inode  # not rewritten for it
+    backdate(str(metrics))
+    assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == 6.0
+    assert _cached_rows(tmp_path)["2"][3][2]["train.loss"]["last"] == 6.0
