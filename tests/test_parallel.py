@@ -421,3 +421,36 @@ def test_with_the_version_manager_every_point_runs_the_snapshot(tmp_path: Path) 
             "version_manager"]["commit_hash"] == head
     plan = read_yaml(repo / "logs" / "1" / "metadata" / "sweep.yaml")
     assert plan["program"][-1] == str(snapshot / "main.py") and plan["snapshot"]
+
+
+# --- a point's start-up: each point pays it ----------------------------------------------------
+
+
+def test_checking_a_sweep_composes_each_point_once() -> None:
+    """The first point, composed (and checked) to read the settings, is not composed again."""
+    from mlxp._run import SweepPoints
+
+    composed: List[str] = []
+    points = SweepPoints(["a", "b", "c"], lambda point: composed.append(point))  # type: ignore
+    points.check_all()
+    assert composed == ["a", "b", "c"]
+
+
+def test_a_points_process_loads_no_slow_standard_module_before_its_task(tmp_path: Path) -> None:
+    from test_imports import SLOW_STDLIB
+
+    main = f"""
+        import sys
+        import mlxp
+
+        @mlxp.launch(config_path="./configs")
+        def task(ctx):
+            print([name for name in {SLOW_STDLIB!r} if name in sys.modules])
+
+        task()
+    """
+    project = make_project(tmp_path / "p", main=main, config="seed: 0\n")
+    result = run_main(project, "seed=1,2", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    for run in ("1", "2"):
+        assert (project / "logs" / run / "log.stdout").read_text() == "[]\n"
