@@ -75,6 +75,7 @@ class ForkServer:
         self._buffer = b""
         self.points: Dict[int, ForkedPoint] = {}
         self.closed = False
+        self.gone = False  # the helper ended (or could not start): no more points from it
 
     def wait(self, timeout: float) -> None:
         """Wait (up to ``timeout``) for the helper to end, once closed: it is reaped, and no
@@ -141,6 +142,7 @@ class ForkServer:
         return messages
 
     def _lost(self) -> None:
+        self.gone = True
         for point in self.points.values():
             point.returncode = -signal.SIGKILL
         self.points.clear()
@@ -313,10 +315,13 @@ def _exit_code(code: Any) -> int:
 def _print_uncaught(error: BaseException, target: str) -> None:
     """The traceback python prints, from the script's own frame on (not runpy's, nor ours)."""
     trace = error.__traceback__
-    while trace is not None and trace.tb_frame.f_code.co_filename != target and \
-            trace.tb_frame.f_globals.get("__name__") != "__main__":
+    while trace is not None and not _in_script(trace.tb_frame, target):
         trace = trace.tb_next
     sys.excepthook(type(error), error, trace or error.__traceback__)
+
+
+def _in_script(frame: Any, target: str) -> bool:
+    return frame.f_code.co_filename == target or frame.f_globals.get("__name__") == "__main__"
 
 
 def _finish() -> None:

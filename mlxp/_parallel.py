@@ -92,13 +92,14 @@ class _Runner:
 
     def _fork_server(self) -> Optional[ForkServer]:
         """The helper that forks the points, started with the first; None if it cannot start
-        (each point then starts afresh, and fails as such if its interpreter is missing)."""
+        or has ended (each point then starts afresh, and fails as such if its interpreter is
+        missing)."""
         if self.server is None and not self.server_failed:
             try:
                 self.server = ForkServer(self.command.program)
             except OSError:
                 self.server_failed = True
-        return self.server
+        return None if self.server is None or self.server.gone else self.server
 
     def close(self) -> None:
         if self.server is not None:
@@ -146,9 +147,13 @@ class _Runner:
             outputs = [None if log_dir is None else os.path.join(log_dir, name)
                        for name in (_layout.STDOUT_FILE, _layout.STDERR_FILE)]
             server = self._fork_server()
-            if server is not None:
-                running.process = server.start(argv, self.command.cwd, env, *outputs)
-                return
+            try:
+                if server is not None:
+                    running.process = server.start(argv, self.command.cwd, env, *outputs)
+                    return
+            except OSError:
+                if server is not None and not server.gone:  # it could not fork this point
+                    raise
             running.process = spawn_group(argv, cwd=self.command.cwd, env=env,
                                           stdout_path=outputs[0], stderr_path=outputs[1])
         except OSError as error:  # no interpreter, no script, a full disk: this point fails

@@ -504,3 +504,21 @@ def test_a_point_runs_as_python_main_py_would(tmp_path: Path, program: List[str]
         assert view.pop("leader")
         expected["argv"][-1] = f"seed={seed}"
         assert view == expected  # stdout too: a pipe, or a file, is block-buffered
+
+
+def test_points_start_afresh_when_the_helper_cannot_run(tmp_path: Path) -> None:
+    """An interpreter that cannot run the helper (here a script that runs no ``-c``) still
+    runs every point, each as ``<program> <its overrides>``."""
+    from mlxp._devices import DevicePool
+    from mlxp._parallel import PointSpec, run_in_parallel
+    from mlxp._progress import SweepReport
+    from mlxp._sweep_plan import PointCommand
+
+    program = tmp_path / "python"
+    program.write_text('#!/bin/sh\n[ "$1" = "-c" ] && exit 3\ntouch "ran_$1"\n')
+    program.chmod(0o755)
+    command = PointCommand([str(program)], [], str(tmp_path), [], "sweep")
+    points = [PointSpec([name], None) for name in ("a", "b", "c")]
+    code = run_in_parallel(points, command, 2, SweepReport(3), DevicePool([], 1))
+    assert code == 0
+    assert sorted(path.name for path in tmp_path.glob("ran_*")) == ["ran_a", "ran_b", "ran_c"]
