@@ -8,8 +8,10 @@ whatever else runs. Measured in the same run, the commands taking turns, median 
 ``--repeats``:
 
 - mlxp sequential: ``python main.py seed=range(0,64)``;
-- mlxp parallel: the same with ``-j 2`` (each point a fresh ``python main.py``); target: at most
-  0.6x the sequential time on a 2-core machine;
+- mlxp parallel: the same with ``-j 2`` (each point forked from a helper that has imported
+  mlxp); target: at most 0.6x the sequential time on a 2-core machine. The CPU time of each
+  command (with all its processes) is printed too: the CPU a point adds in ``-j 2`` and the
+  ratio 2 idle cores would give do not depend on the machine's load as wall times do;
 - the parallel runner's cost per point: 64 points of a task that does nothing, started one at a
   time by the runner (a one-device list, ``mlxp.launcher.devices=0``), less one launch, per
   point, against the time of starting ``python main.py`` once (one run of the same task);

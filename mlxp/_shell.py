@@ -1,4 +1,5 @@
-"""Starting processes: the one place in mlxp that does it.
+"""Starting processes: the one place in mlxp that does it (but for the points of a parallel
+sweep, which the helper this module starts forks: :mod:`mlxp._forkserver`).
 
 Commands are argument lists, never a string for a shell, so no value is ever re-interpreted by
 one. A command that is not installed raises ``FileNotFoundError`` naming it (it is not a result
