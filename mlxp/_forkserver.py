@@ -106,9 +106,7 @@ class ForkServer:
         while True:
             for message in self._read(block=True):
                 if "started" in message:
-                    point = ForkedPoint(self, message["started"])
-                    self.points[point.pid] = point
-                    return point
+                    return message["point"]  # type: ignore[no-any-return]
                 if "error" in message:
                     raise OSError(message["error"])
 
@@ -131,8 +129,11 @@ class ForkServer:
             self._buffer += data
             block = False
         *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
+        for line in lines:  # in order: a point that ends at once ends after it started
             message = json.loads(line)
+            if "started" in message:
+                message["point"] = self.points[message["started"]] = ForkedPoint(
+                    self, message["started"])
             if "ended" in message:
                 point = self.points.pop(message["ended"], None)
                 if point is not None:
