@@ -8,8 +8,10 @@ whatever else runs. Measured in the same run, the commands taking turns, median 
 ``--repeats``:
 
 - mlxp sequential: ``python main.py seed=range(0,64)``;
-- mlxp parallel: the same with ``-j 2`` (each point a fresh ``python main.py``); target: at most
-  0.6x the sequential time on a 2-core machine;
+- mlxp parallel: the same with ``-j 2`` (each point forked from a helper that has imported
+  mlxp); target: at most 0.6x the sequential time on a 2-core machine. The CPU time of each
+  command (with all its processes) is printed too: the CPU a point adds in ``-j 2`` and the
+  ratio 2 idle cores would give do not depend on the machine's load as wall times do;
 - the parallel runner's cost per point: 64 points of a task that does nothing, started one at a
   time by the runner (a one-device list, ``mlxp.launcher.devices=0``), less one launch, per
   point, against the time of starting ``python main.py`` once (one run of the same task);
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -76,27 +79,36 @@ if __name__ == "__main__":
 '''
 
 
-def run_once(argv: Sequence[str], cwd: Path) -> float:
-    """Wall time of ``argv`` in a clean ``cwd`` (its logs and outputs removed first)."""
+def _children_cpu() -> float:
+    """CPU seconds used by every process this one has reaped, and theirs (the points)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(argv: Sequence[str], cwd: Path) -> Tuple[float, float]:
+    """Wall time and CPU time (with all its processes) of ``argv`` in a clean ``cwd`` (its logs
+    and outputs removed first)."""
     for made in ("logs", "multirun", "outputs"):
         shutil.rmtree(cwd / made, ignore_errors=True)
-    start = time.perf_counter()
+    cpu, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(list(argv), cwd=str(cwd), stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, env=bytecode_env())
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def interleaved(commands: Dict[str, Tuple[List[str], Path, int]], repeats: int
-                ) -> Dict[str, float]:
-    """Median wall time of each command, run in turn ``repeats`` times (``n`` times each turn),
-    so that a change in the machine's load hits them all alike."""
-    samples: Dict[str, List[float]] = {name: [] for name in commands}
+                ) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """Median wall and CPU time of each command, run in turn ``repeats`` times (``n`` times
+    each turn), so that a change in the machine's load hits them all alike."""
+    samples: Dict[str, List[Tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(repeats):
         for name, (argv, cwd, n) in commands.items():
             samples[name] += [run_once(argv, cwd) for _ in range(n)]
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return ({name: statistics.median(wall for wall, _ in values)
+             for name, values in samples.items()},
+            {name: statistics.median(cpu for _, cpu in values) for name, values in samples.items()})
 
 
 def project(workspace: Path, name: str, main: str, seconds: float) -> Path:
@@ -148,11 +160,17 @@ def main(argv: Optional[list] = None) -> None:
             commands["joblib"] = ([python, "main.py", "-m", sweep, "hydra/launcher=joblib",
                                    "hydra.launcher.n_jobs=2"], hydra_project, 1)
             commands["basic"] = ([python, "main.py", "-m", sweep], hydra_project, 1)
-        times = interleaved(commands, args.repeats)
+        times, cpu = interleaved(commands, args.repeats)
         sequential, parallel = times["sequential"], times["parallel"]
-        print(f"mlxp sequential                 {sequential:7.2f} s")
+        print(f"mlxp sequential                 {sequential:7.2f} s   CPU {cpu['sequential']:.2f} s")
         print(f"mlxp -j 2                       {parallel:7.2f} s   {parallel / sequential:.2f}x"
-              " sequential (target <= 0.6x)")
+              f" sequential (target <= 0.6x); CPU {cpu['parallel']:.2f} s")
+        # what the load cannot blur: the CPU each point adds, and the wall time 2 idle cores
+        # would take to do the parallel sweep's work, against the sequential one's
+        extra = (cpu["parallel"] - cpu["sequential"]) / args.points
+        print(f"CPU a point adds in -j 2        {extra * 1000:7.1f} ms   on 2 idle cores: about"
+              f" {cpu['parallel'] / 2 / cpu['sequential']:.2f}x sequential")
+        print(f"python main.py seed=0, CPU      {cpu['once'] * 1000:7.1f} ms")
         once, per_point = times["once"], (times["runner"] - times["once"]) / args.points
         print(f"python main.py seed=0, once     {once * 1000:7.1f} ms")
         print(f"parallel runner, per point      {per_point * 1000:7.1f} ms   {per_point / once:.2f}x"

@@ -1,8 +1,10 @@
-"""Running a sweep's points several at once on this machine, each in a fresh process.
+"""Running a sweep's points several at once on this machine, each in a process of its own.
 
-Each point runs as ``python main.py <its overrides>`` (never a fork of this process: CUDA and
-the user's imports do not survive one), in the run directory this process claimed for it, in
-point order, so the ids are those of a sequential sweep. Its output goes to the run's
+Each point runs as ``python main.py <its overrides>`` would (never a fork of this process: CUDA
+and the user's imports do not survive one): forked by a helper that has imported only mlxp
+(:mod:`mlxp._forkserver`), or started afresh if the helper cannot start. It runs in the run
+directory this process claimed for it, in point order, so the ids are those of a sequential
+sweep. Its output goes to the run's
 ``log.stdout`` and ``log.stderr``; the terminal gets :class:`~mlxp._progress.SweepReport`'s
 lines. Each point's process leads a process group of its own, created here: a Ctrl-C or a
 SIGTERM reaches this process only, which passes it on to those groups, and to nothing else.
@@ -18,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mlxp import _layout
 from mlxp._devices import DevicePool
+from mlxp._forkserver import ForkedPoint, ForkServer
 from mlxp._process import local_now, seconds_since
 from mlxp._progress import SweepReport, read_tail
 from mlxp._shell import spawn_group
@@ -69,6 +72,8 @@ def run_in_parallel(points: Iterable[PointSpec], command: PointCommand, jobs: in
     except BaseException:  # a run directory that cannot be made: stop what runs, then say why
         runner.stop_all(signal.SIGTERM, "stopped: the sweep could not go on")
         raise
+    finally:
+        runner.close()
     return report.finish()
 
 
@@ -82,6 +87,24 @@ class _Runner:
         self.fail_fast = fail_fast
         self.running: List[_Running] = []
         self.planner = _layout.RunIdPlanner(claim=True)
+        self.server: Optional[ForkServer] = None
+        self.server_failed = False
+
+    def _fork_server(self) -> Optional[ForkServer]:
+        """The helper that forks the points, started with the first; None if it cannot start
+        or has ended (each point then starts afresh, and fails as such if its interpreter is
+        missing)."""
+        if self.server is None and not self.server_failed:
+            try:
+                self.server = ForkServer(self.command.program)
+            except OSError:
+                self.server_failed = True
+        return None if self.server is None or self.server.gone else self.server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server.wait(STOP_GRACE)
 
     def run(self, points: Iterable[PointSpec]) -> None:
         pending = iter(enumerate(points, start=1))
@@ -120,10 +143,19 @@ class _Runner:
         try:
             if number == 1 and log_dir is not None:  # what mlxp rerun needs to know
                 record_plan(log_dir, self.command, self.report.total)
-            running.process = spawn_group(
-                self.command.argv(spec.overrides), cwd=self.command.cwd, env=env,
-                stdout_path=log_dir and os.path.join(log_dir, _layout.STDOUT_FILE),
-                stderr_path=log_dir and os.path.join(log_dir, _layout.STDERR_FILE))
+            argv = self.command.argv(spec.overrides)
+            outputs = [None if log_dir is None else os.path.join(log_dir, name)
+                       for name in (_layout.STDOUT_FILE, _layout.STDERR_FILE)]
+            server = self._fork_server()
+            try:
+                if server is not None:
+                    running.process = server.start(argv, self.command.cwd, env, *outputs)
+                    return
+            except OSError:
+                if server is not None and not server.gone:  # it could not fork this point
+                    raise
+            running.process = spawn_group(argv, cwd=self.command.cwd, env=env,
+                                          stdout_path=outputs[0], stderr_path=outputs[1])
         except OSError as error:  # no interpreter, no script, a full disk: this point fails
             running.stopped_by = f"could not start: {error}"
             return
@@ -138,6 +170,9 @@ class _Runner:
         """The points whose process has ended (reaped), waiting up to ``timeout`` for one."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            if self.server is not None:
+                with deferred_signals():  # a message half read would be lost
+                    self.server.collect()
             ended = [r for r in self.running if r.process is None or r.process.poll() is not None]
             if ended:
                 for running in ended:
@@ -148,8 +183,11 @@ class _Runner:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return []
+            forked = [isinstance(r.process, ForkedPoint) for r in self.running]
             fds = [r.pidfd for r in self.running if r.pidfd is not None]
-            if len(fds) == len(self.running):
+            if any(forked) and self.server is not None:
+                fds.append(self.server.fileno())  # the helper says when its points end
+            if all(r.pidfd is not None or fork for r, fork in zip(self.running, forked)):
                 select.select(fds, [], [], left)
             else:
                 time.sleep(_POLL if left is None else min(_POLL, left))
@@ -211,6 +249,9 @@ def _signal_group(running: _Running, signum: int) -> None:
     yet reaped: until then no other process can have that group id."""
     process = running.process
     if process is None or process.poll() is not None:
+        return
+    if isinstance(process, ForkedPoint):  # the helper signals it, if it has not reaped it
+        process.signal_group(signum)
         return
     try:
         os.killpg(process.pid, signum)

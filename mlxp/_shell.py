@@ -1,4 +1,5 @@
-"""Starting processes: the one place in mlxp that does it.
+"""Starting processes: the one place in mlxp that does it (but for the points of a parallel
+sweep, which the helper this module starts forks: :mod:`mlxp._forkserver`).
 
 Commands are argument lists, never a string for a shell, so no value is ever re-interpreted by
 one. A command that is not installed raises ``FileNotFoundError`` naming it (it is not a result
@@ -147,13 +148,14 @@ def spawn_group(
     env: Optional[Mapping[str, str]] = None,
     stdout_path: Optional[str] = None,
     stderr_path: Optional[str] = None,
+    pass_fds: Sequence[int] = (),
 ) -> "subprocess.Popen[bytes]":
     """Start ``argv`` as the leader of a new session and process group, and keep its handle.
 
     The caller alone passes signals on to it (``os.killpg(process.pid, ...)`` while
     ``process.poll()`` is None): a Ctrl-C in the terminal does not reach it directly. Its
     output is appended to ``stdout_path`` / ``stderr_path`` (this process's own streams when
-    None); its stdin is ``/dev/null``.
+    None); its stdin is ``/dev/null``; of this process's other files it keeps ``pass_fds``.
 
     Raises:
         OSError: ``argv[0]`` cannot be run, or an output file cannot be opened.
@@ -166,7 +168,8 @@ def spawn_group(
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=outputs[0],
                                 stderr=outputs[1], cwd=cwd,
                                 env=None if env is None else dict(env),
-                                start_new_session=True, close_fds=True)
+                                start_new_session=True, close_fds=True,
+                                pass_fds=tuple(pass_fds))
     except FileNotFoundError as exc:
         raise _not_found(args, cwd) from exc
     finally:

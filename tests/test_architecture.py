@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # Following runs goes runs -> status -> cancel.
 LAYERS = [
     {"mlxp.errors", "mlxp._scalars"},
-    {"mlxp._yaml", "mlxp._shell", "mlxp._layout", "mlxp._signals", "mlxp._streams",
+    {"mlxp._yaml", "mlxp._shell", "mlxp._forkserver", "mlxp._layout", "mlxp._signals",
+     "mlxp._streams",
      "mlxp._prompts", "mlxp._entry", "mlxp._process"},
     {"mlxp.config", "mlxp.overrides", "mlxp._override_parser", "mlxp._sweep_functions",
      "mlxp._sampling", "mlxp.sweep", "mlxp.settings",
@@ -41,6 +42,7 @@ LAYERS = [
 SAME_LAYER = {
     ("mlxp._process", "mlxp._layout"),
     ("mlxp._process", "mlxp._shell"),
+    ("mlxp._forkserver", "mlxp._shell"),
     ("mlxp.settings", "mlxp.config"),
     ("mlxp.overrides", "mlxp._override_parser"),
     ("mlxp.sweep", "mlxp.overrides"),

@@ -133,10 +133,12 @@ def test_a_parallel_sweep_leaves_the_run_directories_of_a_sequential_one(
     ]
     summary = timeless(results["parallel"].stderr)[-4:]
     sweep_id = _info(tmp_path / "parallel", 1)["sweep_id"]
-    assert summary == ["FAILED logs/2: ValueError: seed 2 is unlucky",
-                       "FAILED logs/3: SystemExit: exit code 3",
-                       f"to run what did not finish again: mlxp rerun logs --sweep {sweep_id}",
-                       "4 runs: 2 COMPLETE, 2 FAILED (logs/2, logs/3)"]
+    # the failures are listed as they ended: 3 (which exits at once) may end before 2
+    assert sorted(summary[:2]) == ["FAILED logs/2: ValueError: seed 2 is unlucky",
+                                   "FAILED logs/3: SystemExit: exit code 3"]
+    assert summary[2:] == [f"to run what did not finish again: mlxp rerun logs --sweep {sweep_id}",
+                           "4 runs: 2 COMPLETE, 2 FAILED (logs/2, logs/3)" if summary[0] <
+                           summary[1] else "4 runs: 2 COMPLETE, 2 FAILED (logs/3, logs/2)"]
 
 
 def test_each_points_output_goes_to_its_run_and_the_terminal_gets_progress(project: Path) -> None:
@@ -421,3 +423,102 @@ def test_with_the_version_manager_every_point_runs_the_snapshot(tmp_path: Path) 
             "version_manager"]["commit_hash"] == head
     plan = read_yaml(repo / "logs" / "1" / "metadata" / "sweep.yaml")
     assert plan["program"][-1] == str(snapshot / "main.py") and plan["snapshot"]
+
+
+# --- a point's start-up: each point pays it ----------------------------------------------------
+
+
+def test_checking_a_sweep_composes_each_point_once() -> None:
+    """The first point, composed (and checked) to read the settings, is not composed again."""
+    from mlxp._run import SweepPoints
+
+    composed: List[str] = []
+    points = SweepPoints(["a", "b", "c"], lambda point: composed.append(point))  # type: ignore
+    points.check_all()
+    assert composed == ["a", "b", "c"]
+
+
+def test_a_points_process_loads_no_slow_standard_module_before_its_task(tmp_path: Path) -> None:
+    from test_imports import SLOW_STDLIB
+
+    main = f"""
+        import sys
+        import mlxp
+
+        @mlxp.launch(config_path="./configs")
+        def task(ctx):
+            print([name for name in {SLOW_STDLIB!r} if name in sys.modules])
+
+        task()
+    """
+    project = make_project(tmp_path / "p", main=main, config="seed: 0\n")
+    result = run_main(project, "seed=1,2", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    for run in ("1", "2"):
+        assert (project / "logs" / run / "log.stdout").read_text() == "[]\n"
+
+
+VIEW = """
+    import json, os, random, sys
+    import mlxp
+
+    VIEW = {"argv": sys.argv, "name": __name__, "file": __file__, "cwd": os.getcwd(),
+            "path0": sys.path[0], "spec": __spec__ and __spec__.name,
+            "main_file": sys.modules["__main__"].__file__, "stdin": os.readlink("/proc/self/fd/0")}
+
+    @mlxp.launch(config_path="./configs")
+    def task(ctx):
+        leader = os.getpgid(0) == os.getpid() == os.getsid(0)
+        with open(f"view_{ctx.config.seed}.json", "w") as stream:
+            json.dump({**VIEW, "env": dict(os.environ), "leader": leader,
+                       "buffered": not sys.stdout.line_buffering, "draw": random.random()}, stream)
+
+    task()
+"""
+
+
+@pytest.mark.parametrize("program", [
+    pytest.param(["main.py"], id="script"),
+    pytest.param(["-m", "main"], id="module"),
+])
+def test_a_point_runs_as_python_main_py_would(tmp_path: Path, program: List[str]) -> None:
+    """What the script sees of its process in a point is what ``python main.py seed=1`` shows
+    (sys.argv, __name__, __file__, cwd, sys.path[0], the environment), in a session and
+    process group of its own, drawing its own random numbers."""
+    project = make_project(tmp_path / "p", main=VIEW, config="seed: 0\n")
+    script = str(project / "main.py") if program == ["main.py"] else None
+    argv = [sys.executable, *([script] if script else program)]
+    env = {**os.environ, "MLXP_TEST_VARIABLE": "kept"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    alone = subprocess.run([*argv, "seed=0"], cwd=project, env=env, capture_output=True,
+                           stdin=subprocess.DEVNULL, text=True)
+    assert alone.returncode == 0, alone.stderr
+    swept = subprocess.run([*argv, "seed=1,2", "-j", "2"], cwd=project, env=env,
+                           capture_output=True, stdin=subprocess.DEVNULL, text=True)
+    assert swept.returncode == 0, swept.stderr
+    expected = json.loads((project / "view_0.json").read_text())
+    assert not expected.pop("leader")
+    views = [json.loads((project / f"view_{seed}.json").read_text()) for seed in (1, 2)]
+    assert views[0].pop("draw") != views[1].pop("draw") != expected.pop("draw")
+    for seed, view in enumerate(views, start=1):
+        assert view.pop("leader")
+        expected["argv"][-1] = f"seed={seed}"
+        assert view == expected  # stdout too: a pipe, or a file, is block-buffered
+
+
+def test_points_start_afresh_when_the_helper_cannot_run(tmp_path: Path) -> None:
+    """An interpreter that cannot run the helper (here a script that runs no ``-c``) still
+    runs every point, each as ``<program> <its overrides>``."""
+    from mlxp._devices import DevicePool
+    from mlxp._parallel import PointSpec, run_in_parallel
+    from mlxp._progress import SweepReport
+    from mlxp._sweep_plan import PointCommand
+
+    program = tmp_path / "python"
+    program.write_text('#!/bin/sh\n[ "$1" = "-c" ] && exit 3\ntouch "ran_$1"\n')
+    program.chmod(0o755)
+    command = PointCommand([str(program)], [], str(tmp_path), [], "sweep")
+    points = [PointSpec([name], None) for name in ("a", "b", "c")]
+    code = run_in_parallel(points, command, 2, SweepReport(3), DevicePool([], 1))
+    assert code == 0
+    assert sorted(path.name for path in tmp_path.glob("ran_*")) == ["ran_a", "ran_b", "ran_c"]
