@@ -60,7 +60,7 @@ def status(run_dir: Path) -> str:
 @pytest.mark.parametrize("argv, kernel_loaded, expected", [
     pytest.param(KERNEL_ARGV, False, True, id="jupyter"),
     pytest.param(["/usr/local/lib/python3.10/dist-packages/colab_kernel_launcher.py", "-f",
-                  "/root/.local/share/jupyter/runtime/kernel-abc.json"], False, True,
+                  "/home/me/.local/share/jupyter/runtime/kernel-abc.json"], False, True,
                  id="colab"),
     pytest.param(["/home/u/.venv/lib/python3.11/site-packages/ipykernel_launcher.py",
                   "--ip=127.0.0.1", "--stdin=9003", "--control=9001", "--hb=9000",
