@@ -22,7 +22,7 @@ from mlxp._layout import display_path
 from mlxp._yaml import dump_yaml, load_yaml_file
 from mlxp.schedulers import get_scheduler, query_states
 from mlxp.cluster.schedulers.base import GONE
-from mlxp.status import CANCEL_MARKER, Run, summarize
+from mlxp.status import CANCEL_MARKER, Run, format_duration, summarize
 
 # --- realistic outputs (docs/schedulers.md, the schedulers' manuals) ----------------------------
 
@@ -604,3 +604,17 @@ def test_the_installed_mlxp_command(logs: Path) -> None:
     result = subprocess.run([command, "cancel"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith("mlxp: error: ")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    pytest.param(None, "-", id="unknown"),
+    pytest.param(0.0, "0.0s", id="zero"),
+    pytest.param(0.42, "0.4s", id="sub-second"),
+    pytest.param(9.94, "9.9s", id="under-ten"),
+    pytest.param(12.7, "12s", id="seconds"),
+    pytest.param(245.0, "4m05s", id="minutes"),
+    pytest.param(3723.0, "1h02m03s", id="hours"),
+    pytest.param(-0.5, "0.0s", id="clock-went-back"),
+])
+def test_durations_read_well_in_tables(seconds: Optional[float], text: str) -> None:
+    assert format_duration(seconds) == text

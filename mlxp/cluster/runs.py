@@ -152,9 +152,12 @@ def parse_date(text: str) -> Optional[datetime.datetime]:
 
 
 def format_duration(seconds: Optional[float]) -> str:
-    """``1h02m03s``, ``4m05s``, ``12s``; ``-`` when unknown."""
+    """``1h02m03s``, ``4m05s``, ``12s``, ``0.4s`` (a quick run is not ``0s``); ``-`` when
+    unknown."""
     if seconds is None:
         return "-"
+    if seconds < 10:
+        return f"{max(seconds, 0.0):.1f}s"
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

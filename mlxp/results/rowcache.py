@@ -1,11 +1,17 @@
-"""The runs table's derived rows, cached per run and keyed by the run's index signature.
+"""The runs table's rows, cached per run and keyed by the run's index signature.
 
-With the Reader's index warm, ``mlxp ls`` still spent most of its time deriving each run's
-row from its fields: the flat config with secrets masked, the status, dates and duration. Those
-depend only on the files the index's signature watches (``info.yaml``, ``config.yaml`` and the
-key files), so ``<logdir>/.mlxp_rows.json`` keeps them per run with that signature. When every
-run of the directory still has its signature, the table is built from this file alone: one
-stat per watched file and no decoding of the (larger) index.
+With the Reader's index warm, ``mlxp ls`` and ``mlxp ui`` still spent most of their time
+deriving each run's row (the flat config with secrets masked, the status, dates, duration,
+metric summaries) and then encoding it. Those depend only on the files the index's signature
+and the metrics files' signatures watch, so ``<logdir>/.mlxp_rows.json`` keeps each run's row
+as the JSON text ``/api/runs`` sends. When every run of the directory still has its signature,
+the table is that file's rows: one stat per watched file, no decoding of the (larger) index,
+and for ``mlxp ui`` no decoding nor encoding of the rows either.
+
+The file is JSON lines: a header ``{"format": 2, "varying": [...], "config_keys": [...],
+"crc32": ...}`` (the checksum of the rest: a damaged file is never trusted, since ``mlxp ui``
+sends the rows' text as it is), then one line per run of tab-separated fields (JSON escapes tabs and newlines in its text):
+id, signature, key files, metrics signature, status, metric keys and the row (``CachedRow``).
 
 An active run (STARTING, RUNNING) keeps its flat info instead of its derived fields: whether it
 is LOST and how long it has run depend on the clock. A signature is taken before the run is
@@ -16,105 +22,153 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlxp import _layout
 from mlxp.reader._files import read_regular_file
 from mlxp.reader.index import INDEX_FILE, settled_signature, signature_holds
 
-__all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "load_document", "metrics_current",
-           "save_document", "signatures_now", "valid_rows"]
+__all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "Header", "load_rows", "metrics_current", "metrics_signature",
+           "save_rows", "signatures_now", "valid_rows"]
 
 ROW_CACHE = ".mlxp_rows.json"
-_FORMAT = 1
+_FORMAT = 2
+_FIELDS = 7
 ACTIVE = (_layout.STARTING, _layout.RUNNING)
 
-CachedRow = List[Any]
-"""``[signature, masked flat config, derived, metrics, key files]``: ``derived`` is ``[status, start, end,
-duration, host, job_id, sweep_id, error, lost]``, or ``{"info": flat info}`` for an active run;
-``metrics`` is ``[metrics/ signature, [[log name, file signature], ...], {"<log>.<key>":
-summary}]`` (``SummaryCache.trusted_part`` and the summaries), or None; ``key files``: the
-per-log-name key files the signature watches."""
+Header = Dict[str, Any]
+"""``{"format": 2, "varying": [config keys that vary], "config_keys": [every config key],
+"crc32": checksum of the lines after the header}``."""
+
+
+@dataclass
+class CachedRow:
+    """One run as the cache keeps it."""
+
+    log_id: str
+    run_dir: str
+    signature: str
+    """The index's signature of the run (``settled_signature``) when the row was derived."""
+    key_files: List[str]
+    """The per-log-name key files the signature watches."""
+    metrics_signature: str
+    """The signatures of the metrics files the row's summaries come from
+    (``metrics_signature``); empty when they cannot be trusted."""
+    status: str
+    """The status shown; empty for an active run, whose row is derived at each read."""
+    metric_keys: str
+    """JSON text: the sorted ``<log>.<key>`` names of the row's metric summaries."""
+    row: str
+    """JSON text: ``RunSummary.to_json()`` of a settled run; ``{"config": flat masked config,
+    "info": flat info, "metrics": summaries}`` of an active one."""
+
+    def to_line(self) -> str:
+        fields = (self.log_id, self.signature, _compact(self.key_files),
+                  self.metrics_signature, self.status, self.metric_keys, self.row)
+        return "\t".join(fields)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _path(logdir: str) -> str:
     return os.path.join(logdir, ROW_CACHE)
 
 
-def load_document(logdir: str) -> Optional[Dict[str, Any]]:
-    """The cache: ``{"runs": {id: CachedRow}, "varying": [...], "config_keys": [...]}``;
-    None if the file is missing, damaged or of another format (it is rebuilt then)."""
+def load_rows(logdir: str) -> Optional[Tuple[Header, Dict[str, List[str]]]]:
+    """The header and each run's line split into its fields, by id; None if the file is
+    missing, damaged (its checksum differs) or of another format: it is rebuilt then."""
     try:
-        document = json.loads(read_regular_file(_path(logdir)))
+        first, _, body = read_regular_file(_path(logdir)).partition(b"\n")
+        header = json.loads(first)
+        if not isinstance(header, dict) or header.get("crc32") != zlib.crc32(body):
+            return None
+        lines = body.decode("utf-8").split("\n")
     except (OSError, ValueError):
         return None
-    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+    if header.get("format") != _FORMAT or lines.pop() != "" or not all(
+            isinstance(header.get(key), list) for key in ("varying", "config_keys")):
         return None
-    rows = document.get("runs")
-    if not isinstance(rows, dict) or not all(
-            isinstance(key, list) for key in (document.get("varying"), document.get("config_keys"))):
-        return None
-    if not all(isinstance(row, list) and len(row) == 5 for row in rows.values()):
-        return None
-    return document
+    rows: Dict[str, List[str]] = {}
+    for line in lines:
+        fields = line.split("\t", _FIELDS - 1)
+        if len(fields) != _FIELDS:
+            return None
+        rows[fields[0]] = fields
+    return header, rows
 
 
-def valid_rows(logdir: str) -> Optional[Tuple[Dict[str, Any], List[Tuple[str, str, CachedRow]]]]:
-    """The cache and ``(id, run dir, row)`` of every run of ``logdir`` by id, if the cache
-    holds each one with its current signature and the directory has nothing the Reader would
-    warn about; else None (the caller reads the runs)."""
+def valid_rows(logdir: str) -> Optional[Tuple[Header, List[CachedRow]]]:
+    """The header and every run of ``logdir`` by id, if the cache holds each one with its
+    current signature and the directory has nothing the Reader would warn about; else None
+    (the caller reads the runs)."""
     if not os.path.exists(os.path.join(logdir, INDEX_FILE)):
         return None  # the Reader would build the index: let it
-    document = load_document(logdir)
-    if document is None:
+    loaded = load_rows(logdir)
+    if loaded is None:
         return None
-    rows = document["runs"]
+    header, lines = loaded
     not_runs: Dict[str, str] = {}
     try:
         listed = list(_layout.iter_run_dirs(logdir, not_runs))
     except OSError:
         return None
-    if not_runs or len(listed) != len(rows):
+    if not_runs or len(listed) != len(lines):
         return None
     found = []
     for log_id, run_dir in listed:
-        key = str(log_id)
-        row = rows.get(key)
-        if row is None or not _well_formed(row) or not signature_holds(run_dir, row[4], row[0]):
+        fields = lines.get(str(log_id))
+        row = None if fields is None else _parsed(fields, run_dir)
+        if row is None or not signature_holds(run_dir, row.key_files, row.signature):
             return None
-        found.append((key, run_dir, row))
-    return document, found
+        found.append(row)
+    return header, found
 
 
-def _well_formed(row: CachedRow) -> bool:
-    derived, part = row[2], row[3]
-    if type(derived) is list:
-        shape = len(derived) == 9
-    else:
-        shape = type(derived) is dict and type(derived.get("info")) is dict
-    return shape and type(row[1]) is dict and type(row[4]) is list and (
-        part is None or type(part) is list and len(part) == 3 and type(part[1]) is list
-        and type(part[2]) is dict)
+def _parsed(fields: List[str], run_dir: str) -> Optional[CachedRow]:
+    """A line's row, or None when a field is not what the writer writes (a damaged cache)."""
+    log_id, signature, key_files, metrics, status, metric_keys, row = fields
+    try:
+        files = [] if key_files == "[]" else json.loads(key_files)
+    except ValueError:
+        return None
+    if type(files) is not list or not (metric_keys.startswith("[") and row.startswith("{")):
+        return None
+    return CachedRow(log_id, run_dir, signature, files, metrics, status, metric_keys, row)
 
 
-def metrics_current(run_dir: str, part: Optional[List[Any]]) -> bool:
+def metrics_signature(part: Optional[List[Any]]) -> str:
+    """``SummaryCache.trusted_part`` as a line keeps it: ``ino:mtime`` of ``metrics/`` (or
+    ``none``), then ``/name/ino:size:mtime`` per metrics file (a log name holds no ``/``);
+    empty when the summaries cannot be trusted."""
+    if part is None:
+        return ""
+    files = "".join(f"/{name}/{':'.join(map(str, signature))}" for name, signature in part[1])
+    return ("none" if part[0] is None else ":".join(map(str, part[0]))) + files
+
+
+def metrics_current(run_dir: str, signature: str) -> bool:
     """Whether a row's metric summaries still describe the run's metrics files: the same
     ``metrics/`` directory (so the same files) and each file's signature unchanged."""
-    if part is None:
+    if not signature:
         return False
+    fields = signature.split("/")
     metrics_dir = f"{run_dir}{os.sep}{_layout.METRICS_DIR}"  # a hot path: no os.path.join
     try:
         status = os.stat(metrics_dir)
     except OSError:
-        return part[0] is None
-    if part[0] != [status.st_ino, status.st_mtime_ns]:
+        return fields == ["none"]
+    if fields[0] != f"{status.st_ino}:{status.st_mtime_ns}" or len(fields) % 2 == 0:
         return False
-    for log_name, signature in part[1]:
+    for log_name, expected in zip(fields[1::2], fields[2::2]):
         try:
             status = os.stat(f"{metrics_dir}{os.sep}{log_name}{_layout.METRIC_SUFFIX}")
-        except (OSError, TypeError, ValueError):  # TypeError, ValueError: a damaged cache
+        except (OSError, ValueError):  # ValueError: a damaged cache (a NUL in the name)
             return False
-        if signature != [status.st_ino, status.st_size, status.st_mtime_ns]:
+        if expected != f"{status.st_ino}:{status.st_size}:{status.st_mtime_ns}":
             return False
     return True
 
@@ -129,13 +183,13 @@ def signatures_now(logdir: str) -> Dict[str, Tuple[str, List[str]]]:
         return {}
 
 
-def save_document(logdir: str, rows: Dict[str, CachedRow], varying: List[str],
-                  config_keys: List[str]) -> None:
+def save_rows(logdir: str, rows: List[CachedRow], varying: List[str],
+              config_keys: List[str]) -> None:
     """Replace the cache. A cache that cannot be written is left alone: it only saves time."""
-    document = {"format": _FORMAT, "runs": rows, "varying": varying, "config_keys": config_keys}
     try:
-        # default=str: the index keeps a YAML value JSON cannot hold (a date) as text too
-        data = json.dumps(document, separators=(",", ":"), default=str).encode()
-        _layout.atomic_write(_path(logdir), data)
+        body = "".join(f"{row.to_line()}\n" for row in rows).encode("utf-8")
+        header = {"format": _FORMAT, "varying": varying, "config_keys": config_keys,
+                  "crc32": zlib.crc32(body)}
+        _layout.atomic_write(_path(logdir), _compact(header).encode("utf-8") + b"\n" + body)
     except (OSError, ValueError):
         pass

@@ -8,9 +8,10 @@ changed since the last table, the rows come from ``mlxp.results.rowcache`` witho
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Collection, Dict, Iterable, List, Optional, Set, Tuple
 
 from mlxp._layout import METADATA_DIR
@@ -21,15 +22,18 @@ from mlxp.results.metricfiles import MetricSummary, SummaryCache
 from mlxp.results.rowcache import (
     ACTIVE,
     CachedRow,
+    Header,
     metrics_current,
-    save_document,
+    metrics_signature,
+    save_rows,
     signatures_now,
     valid_rows,
 )
 from mlxp.results.secrets import env_keys_of, mask_config
+from mlxp.results.strictjson import strict_json
 
 __all__ = ["DAMAGED", "RunSummaries", "RunSummary", "load_run", "load_summaries", "nest",
-           "resolve_run", "varying_keys"]
+           "resolve_run", "table_json", "varying_keys"]
 
 DAMAGED = "DAMAGED"
 _CONFIG, _INFO = "config.", "info."
@@ -70,6 +74,15 @@ class RunSummary:
     @info.setter
     def info(self, value: Dict[str, Any]) -> None:
         self._info = value
+
+    @classmethod
+    def from_json(cls, fields: Dict[str, Any], run_dir: str,
+                  info_source: Optional["_Infos"] = None) -> "RunSummary":
+        """The run of its ``to_json()`` (the row cache keeps that), found in ``run_dir``."""
+        return cls(fields["id"], run_dir, fields["status"], fields["start"], fields["end"],
+                   fields["duration"], fields["host"], fields["job_id"], fields["sweep_id"],
+                   fields["error"], fields["config"], fields["metrics"], fields.get("lost"),
+                   fields.get("problem"), info_source)
 
     def to_json(self) -> Dict[str, Any]:
         """The run as ``/api/runs`` answers it (docs: the ui contract)."""
@@ -120,11 +133,108 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
         QueryError: ``where`` is malformed (``.column`` says where).
     """
     wanted = None if ids is None else {str(one) for one in ids}
-    if not where.strip() and os.path.isdir(logdir):
-        cached = valid_rows(os.path.abspath(logdir))
-        if cached is not None:
-            return _from_rows(logdir, *cached, wanted, with_metrics)
-    return _read_summaries(logdir, where, wanted, with_metrics)
+    cached = _cached_rows(logdir, where, wanted, with_metrics)
+    if cached is None:
+        return _read_summaries(logdir, where, wanted, with_metrics)
+    header, rows, total = cached
+    infos = _Infos(logdir)
+    try:
+        decoded = json.loads("[" + ",".join(row.row for row in rows) + "]")
+        runs = [RunSummary.from_json(fields, row.run_dir, infos)
+                for fields, row in zip(decoded, rows)]
+    except (ValueError, KeyError, TypeError):  # a row its writer did not write: read the runs
+        return _read_summaries(logdir, where, wanted, with_metrics)
+    if not with_metrics:
+        for run in runs:
+            run.metrics = {}
+    return RunSummaries(logdir=logdir, runs=runs, varying=header["varying"],
+                        config_keys=header["config_keys"],
+                        metric_keys=_metric_keys(rows) if with_metrics else [],
+                        counts=dict(Counter(row.status for row in rows)), total=total)
+
+
+def table_json(logdir: str, where: str = "", fields: Optional[Dict[str, Any]] = None) -> str:
+    """``load_summaries(logdir, where).to_json()`` updated with ``fields``, as strict JSON text.
+
+    With every run unchanged, the rows are the row cache's own text, joined: 10,000 runs are
+    neither decoded nor encoded again (``mlxp ui``'s first table).
+    """
+    cached = _cached_rows(logdir, where, None, True)
+    if cached is None:
+        payload = load_summaries(logdir, where).to_json()
+        payload.update(fields or {})
+        return strict_json(payload)
+    header, rows, total = cached
+    head = {"logdir": logdir, "varying": header["varying"], "config_keys": header["config_keys"],
+            "metric_keys": _metric_keys(rows), "counts": dict(Counter(row.status for row in rows)),
+            "total": total, **(fields or {})}
+    texts = [strict_json(json.loads(row.row)) if "NaN" in row.row or "Infinity" in row.row
+             else row.row for row in rows]
+    return f'{strict_json(head)[:-1]},"runs":[{",".join(texts)}]}}'
+
+
+def _cached_rows(logdir: str, where: str, wanted: Optional[Set[str]], with_metrics: bool
+                 ) -> Optional[Tuple[Header, List[CachedRow], int]]:
+    """The row cache's header, the current rows of the ``wanted`` runs and how many runs there
+    are, when ``where`` is empty and every run of ``logdir`` is unchanged; else None."""
+    if where.strip() or not os.path.isdir(logdir):
+        return None
+    cached = valid_rows(os.path.abspath(logdir))
+    if cached is None:
+        return None
+    header, rows = cached
+    return header, _current(logdir, header, rows, wanted, with_metrics), len(rows)
+
+
+def _current(logdir: str, header: Header, rows: List[CachedRow], wanted: Optional[Set[str]],
+             with_metrics: bool) -> List[CachedRow]:
+    """The ``wanted`` rows as of now: metric summaries that changed are taken from the
+    summaries cache (and kept in the row cache); an active run's row is derived again."""
+    summaries: Optional[SummaryCache] = None
+    refreshed = False
+    current = []
+    for row in rows:
+        if wanted is not None and row.log_id not in wanted:
+            continue
+        if with_metrics and not metrics_current(row.run_dir, row.metrics_signature):
+            if summaries is None:
+                summaries = SummaryCache(os.path.abspath(logdir))
+            refreshed = _refresh_metrics(row, summaries) or refreshed
+        current.append(row if row.status else _active_now(row))
+    if summaries is not None:
+        summaries.save(row.log_id for row in rows)
+    if refreshed:
+        save_rows(os.path.abspath(logdir), rows, header["varying"], header["config_keys"])
+    return current
+
+
+def _refresh_metrics(row: CachedRow, summaries: SummaryCache) -> bool:
+    """Put the run's metric summaries as of now in ``row``; whether they can be kept."""
+    fields = json.loads(row.row)
+    fields["metrics"] = summaries.run_summaries(row.log_id, row.run_dir)
+    row.row = _row_text(fields)
+    row.metric_keys = _row_text(sorted(fields["metrics"]))
+    part = _metrics_part(summaries, row.log_id, row.run_dir, fields["metrics"])
+    row.metrics_signature = metrics_signature(part)
+    return part is not None
+
+
+def _active_now(row: CachedRow) -> CachedRow:
+    """An active run's row derived now (whether it is LOST, how long it has run)."""
+    fields = json.loads(row.row)
+    run = _summary(row.run_dir, {}, fields["info"], None, None)
+    run.config, run.metrics = fields["config"], fields["metrics"]
+    return replace(row, status=run.status, row=_row_text(run.to_json()))
+
+
+def _metric_keys(rows: List[CachedRow]) -> List[str]:
+    return sorted({key for text in {row.metric_keys for row in rows} for key in json.loads(text)})
+
+
+def _row_text(value: Any) -> str:
+    """A row as the cache keeps it: Python's JSON (NaN included, so ``mlxp ls`` shows it);
+    ``default=str``: the index keeps a YAML value JSON cannot hold (a date) as text too."""
+    return json.dumps(value, separators=(",", ":"), default=str)
 
 
 def _read_summaries(logdir: str, where: str, wanted: Optional[Set[str]],
@@ -145,13 +255,11 @@ def _read_summaries(logdir: str, where: str, wanted: Optional[Set[str]],
             runs.append(_summary(row.log_dir, *sections[row.log_dir], cache,
                                  reader.problems.get(row.log_dir)))
     if every_row and not reader.problems and len(signatures) == len(runs):
-        rows = {run.id: [signatures[run.dir][0], run.config, _derived(run),
-                         _metrics_part(cache, run) if cache is not None else None,
-                         signatures[run.dir][1]]
-                for run in runs if run.dir in signatures}
+        rows = [_cached_row(run, *signatures[run.dir], cache)
+                for run in runs if run.dir in signatures]
         if len(rows) == len(runs):
-            save_document(reader.src_dir, rows, varying_keys(configs),
-                          sorted({key for config in configs for key in config}))
+            save_rows(reader.src_dir, rows, varying_keys(configs),
+                      sorted({key for config in configs for key in config}))
     damaged = [RunSummary(os.path.basename(path), path, DAMAGED, problem=reason)
                for path, reason in reader.skipped.items()
                if wanted is None or os.path.basename(path) in wanted]
@@ -176,66 +284,26 @@ def _gathered(logdir: str, runs: List[RunSummary], configs: List[Dict[str, Any]]
     )
 
 
-def _derived(run: RunSummary) -> Any:
-    """What the row cache keeps of a run besides its config (see ``rowcache.CachedRow``)."""
-    if run.info.get("status") in ACTIVE:
-        return {"info": run.info}
-    return [run.status, run.start, run.end, run.duration, run.host, run.job_id, run.sweep_id,
-            run.error, run.lost]
+def _cached_row(run: RunSummary, signature: str, key_files: List[str],
+                cache: Optional[SummaryCache]) -> CachedRow:
+    """What the row cache keeps of a run just read (see ``rowcache.CachedRow``)."""
+    part = None if cache is None else _metrics_part(cache, run.id, run.dir, run.metrics)
+    if run.info.get("status") in ACTIVE:  # its status and duration depend on the clock
+        status, row = "", _row_text({"config": run.config, "info": run.info,
+                                     "metrics": run.metrics})
+    else:
+        status, row = run.status, _row_text(run.to_json())
+    return CachedRow(run.id, run.dir, signature, key_files, metrics_signature(part), status,
+                     _row_text(sorted(run.metrics)), row)
 
 
-def _metrics_part(cache: SummaryCache, run: RunSummary) -> Optional[List[Any]]:
-    """What the row cache keeps of a run's metric summaries (``rowcache.CachedRow``)."""
-    part = cache.trusted_part(run.id, run.dir)
-    if part is None or (part[0] is None and run.metrics):  # metrics/ went away meanwhile
+def _metrics_part(cache: SummaryCache, log_id: str, run_dir: str,
+                  metrics: Dict[str, MetricSummary]) -> Optional[List[Any]]:
+    """The signatures the row's metric summaries hold for (``rowcache.CachedRow``)."""
+    part = cache.trusted_part(log_id, run_dir)
+    if part is None or (part[0] is None and metrics):  # metrics/ went away meanwhile
         return None
-    return [*part, run.metrics]
-
-
-def _from_rows(logdir: str, document: Dict[str, Any], rows: List[Tuple[str, str, CachedRow]],
-               wanted: Optional[Set[str]], with_metrics: bool) -> RunSummaries:
-    """``load_summaries`` of every run from the row cache, all of whose rows are current; the
-    metric summaries that changed are taken from the summaries cache (and kept in the rows)."""
-    summaries: Optional[SummaryCache] = None
-    refreshed = False  # a row's metric summaries to keep (a live run's stay out of the rows)
-    infos = _Infos(logdir)
-    runs = []
-    for log_id, run_dir, row in rows:
-        if wanted is not None and log_id not in wanted:
-            continue
-        _, config, derived, part, _ = row
-        if type(derived) is dict:  # an active run: its status depends on the clock
-            run = _summary(run_dir, {}, derived["info"], None, None)
-            run.config = config
-        else:
-            status, start, end, duration, host, job_id, sweep_id, error, lost = derived
-            run = RunSummary(log_id, run_dir, status, start, end, duration, host, job_id,
-                             sweep_id, error, config, lost=lost, info_source=infos)
-        if with_metrics:
-            if metrics_current(run_dir, part):
-                run.metrics = part[2]
-            else:
-                if summaries is None:
-                    summaries = SummaryCache(os.path.abspath(logdir))
-                run.metrics = summaries.run_summaries(log_id, run_dir)
-                part = _metrics_part(summaries, run)
-                refreshed = refreshed or part is not None
-                row[3] = part
-        runs.append(run)
-    if summaries is not None:
-        summaries.save(log_id for log_id, _, _ in rows)
-    if refreshed:
-        save_document(os.path.abspath(logdir), document["runs"], document["varying"],
-                      document["config_keys"])
-    return RunSummaries(
-        logdir=logdir,
-        runs=runs,
-        varying=document["varying"],
-        config_keys=document["config_keys"],
-        metric_keys=sorted({key for run in runs for key in run.metrics}),
-        counts=dict(Counter(run.status for run in runs)),
-        total=len(rows),
-    )
+    return part
 
 
 class _Infos:

@@ -6,9 +6,9 @@ the server alone decides how bytes are sent (HEAD, lengths, the security headers
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any, BinaryIO, Dict, NamedTuple, Optional
+
+from mlxp.results.strictjson import strict_json
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -35,24 +35,10 @@ class RouteError(Exception):
         self.column = column
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: a browser's JSON.parse would refuse the whole answer."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def json_answer(payload: Any, status: int = 200) -> Answer:
     """``payload`` as strict JSON (non-finite floats become null, unknown types their text)."""
-    try:
-        body = json.dumps(payload, allow_nan=False, separators=(",", ":"), default=str)
-    except ValueError:  # a NaN somewhere: rare, so the slow walk runs only then
-        body = json.dumps(_finite(payload), allow_nan=False, separators=(",", ":"), default=str)
-    return Answer(status, JSON_TYPE, body.encode("utf-8"), {"Cache-Control": "no-store"})
+    return Answer(status, JSON_TYPE, strict_json(payload).encode("utf-8"),
+                  {"Cache-Control": "no-store"})
 
 
 def error_answer(error: RouteError) -> Answer:

@@ -7,14 +7,22 @@ run data comes from ``mlxp.results`` (summaries, curves) and ``mlxp.ui.run_page`
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from mlxp import _layout
 from mlxp.errors import QueryError, ReaderError
 from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
-from mlxp.results.runs import RunSummaries, RunSummary, load_summaries, nest, varying_keys
+from mlxp.results.runs import (
+    RunSummaries,
+    RunSummary,
+    load_summaries,
+    nest,
+    table_json,
+    varying_keys,
+)
 from mlxp.results.secrets import env_keys_of, mask_config
 from mlxp.ui import run_page
 from mlxp.ui._http import JSON_TYPE, Answer, RouteError, error_answer, json_answer
@@ -135,12 +143,8 @@ class Api:
 
     def _summaries(self, where: str = "", ids: Optional[List[str]] = None,
                    with_metrics: bool = True) -> RunSummaries:
-        try:
+        with _reading_errors():
             return load_summaries(self.logdir, where, ids=ids, with_metrics=with_metrics)
-        except QueryError as error:
-            raise RouteError(400, error.message, getattr(error, "column", None)) from error
-        except ReaderError as error:  # the log directory itself went away
-            raise RouteError(404, error.message) from error
 
     def _count_runs(self) -> int:
         try:
@@ -151,10 +155,9 @@ class Api:
 
     def _read_table(self, where: str) -> bytes:
         as_of = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        payload = self._summaries(where).to_json()
-        payload["logdir"] = self.shown_logdir
-        payload["as_of"] = as_of
-        return json_answer(payload).body
+        with _reading_errors():
+            text = table_json(self.logdir, where, {"logdir": self.shown_logdir, "as_of": as_of})
+        return text.encode("utf-8")
 
     def _runs(self, rest: str, query: Query) -> Answer:
         return Answer(200, JSON_TYPE, self.table.answer(text_param(query, "where")),
@@ -258,6 +261,18 @@ class Api:
                        "problem": f"metrics/{log_name}.json: {error.strerror or error}"}
         payload["status"] = run_status(run_dir)
         return json_answer(payload)
+
+
+@contextlib.contextmanager
+def _reading_errors() -> Iterator[None]:
+    """The runs of the log directory could not be read: a bad filter (400, with its column)
+    or the directory went away (404)."""
+    try:
+        yield
+    except QueryError as error:
+        raise RouteError(400, error.message, getattr(error, "column", None)) from error
+    except ReaderError as error:
+        raise RouteError(404, error.message) from error
 
 
 def run_status(run_dir: str) -> str:

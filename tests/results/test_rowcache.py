@@ -7,13 +7,14 @@ import json
 import os
 import shutil
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
 
 from mlxp.results.rowcache import ROW_CACHE
-from mlxp.results.runs import load_summaries
+from mlxp.results.runs import load_summaries, table_json
 
 from tests.reader.runs import backdate, make_run, metrics_lines, write_file
 
@@ -31,8 +32,39 @@ def _table(logs: Path) -> List[Dict[str, Any]]:
     return [run.to_json() for run in load_summaries(str(logs)).runs]
 
 
-def _cached_rows(logs: Path) -> Dict[str, Any]:
-    return json.loads((logs / ROW_CACHE).read_text())["runs"]  # type: ignore[no-any-return]
+_STATUS, _ROW = 4, 6  # fields of a run's line (rowcache.CachedRow.to_line)
+
+
+def _cached_rows(logs: Path) -> Dict[str, List[str]]:
+    """Each run's line of the cache, split into its fields, by id."""
+    lines = (logs / ROW_CACHE).read_text().splitlines()
+    assert json.loads(lines[0])["format"] == 2
+    return {fields[0]: fields for fields in (line.split("\t") for line in lines[1:])}
+
+
+def _rewrite(logs: Path, lines: List[str]) -> None:
+    """Write the cache's lines back with a header whose checksum matches them."""
+    header = json.loads(lines[0])
+    body = "".join(line + "\n" for line in lines[1:]).encode()
+    header["crc32"] = zlib.crc32(body)
+    (logs / ROW_CACHE).write_bytes(json.dumps(header).encode() + b"\n" + body)
+
+
+def _forge(logs: Path, log_id: str, change: Callable[[List[str], Dict[str, Any]], None]) -> None:
+    """Change run ``log_id``'s fields and decoded row in the cache, as if it held that."""
+    lines = (logs / ROW_CACHE).read_text().splitlines()
+    for number, line in enumerate(lines[1:], start=1):
+        fields = line.split("\t")
+        if fields[0] == log_id:
+            row = json.loads(fields[_ROW])
+            change(fields, row)
+            fields[_ROW] = json.dumps(row)
+            lines[number] = "\t".join(fields)
+    _rewrite(logs, lines)
+
+
+def _forged_status(fields: List[str], row: Dict[str, Any]) -> None:
+    fields[_STATUS] = row["status"] = "FORGED"
 
 
 @pytest.mark.parametrize("per_log_key_files", [
@@ -46,10 +78,11 @@ def test_a_second_table_is_built_from_the_row_cache(tmp_path: Path,
     assert sorted(_cached_rows(tmp_path)) == ["1", "2", "3"]
     assert _table(tmp_path) == first
     # prove the cache is what answers: a forged status is shown while the run is unchanged
-    document = json.loads((tmp_path / ROW_CACHE).read_text())
-    document["runs"]["2"][2][0] = "FORGED"
-    (tmp_path / ROW_CACHE).write_text(json.dumps(document))
+    _forge(tmp_path, "2", _forged_status)
     assert [run["status"] for run in _table(tmp_path)] == ["COMPLETE", "FORGED", "COMPLETE"]
+    assert load_summaries(str(tmp_path)).counts == {"COMPLETE": 2, "FORGED": 1}
+    table = json.loads(table_json(str(tmp_path)))
+    assert [run["status"] for run in table["runs"]] == ["COMPLETE", "FORGED", "COMPLETE"]
 
 
 def test_a_cached_run_still_has_its_info(tmp_path: Path) -> None:
@@ -121,25 +154,77 @@ def test_a_change_shows_as_if_nothing_were_cached(tmp_path: Path,
         assert _table(tmp_path) == [run.to_json() for run in uncached.runs]  # cached again
 
 
-@pytest.mark.parametrize("content", [
-    pytest.param("{not json", id="not-json"),
-    pytest.param('{"format": 1, "runs": {"1": 3}, "varying": [], "config_keys": []}',
-                 id="bad-row"),
-    pytest.param('{"format": 1, "runs": {"1": ["x", {}, "COMPLETE", null, []], "2": [],'
-                 ' "3": []}, "varying": [], "config_keys": []}', id="bad-fields"),
-    pytest.param("[]", id="not-a-mapping"),
-    pytest.param("\xff\xfe", id="not-utf8"),
+def _edit_line(edit: Callable[[List[str]], None]) -> Callable[[str], str]:
+    """Damage run 2's line of a good cache (and keep the checksum right, unless told)."""
+    def damage(text: str) -> str:
+        lines = text.splitlines()
+        fields = lines[2].split("\t")
+        edit(fields)
+        lines[2] = "\t".join(fields)
+        header = json.loads(lines[0])
+        body = "".join(line + "\n" for line in lines[1:]).encode()
+        header["crc32"] = zlib.crc32(body)
+        return json.dumps(header) + "\n" + body.decode()
+    return damage
+
+
+def _set_field(index: int, value: str) -> Callable[[List[str]], None]:
+    def edit(fields: List[str]) -> None:
+        fields[index] = value
+    return edit
+
+
+def _check_replaced(logs: Path, damage: Callable[[str], str]) -> bytes:
+    """A table read through a damaged cache is the table; the damaged file is replaced by a
+    new one (written aside, then renamed), not rewritten in place. Returns the damaged file."""
+    expected = _table(logs)
+    content = damage((logs / ROW_CACHE).read_text()).encode("latin-1")
+    (logs / ROW_CACHE).write_bytes(content)
+    os.link(logs / ROW_CACHE, logs / "old-link")
+    assert _table(logs) == expected
+    assert sorted(_cached_rows(logs)) == ["1", "2", "3"]
+    assert (logs / "old-link").read_bytes() == content
+    assert _table(logs) == expected
+    return content
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda text: "{not json", id="not-json"),
+    pytest.param(lambda text: "[]", id="not-a-mapping"),
+    pytest.param(lambda text: "\xff\xfe", id="not-utf8"),
+    pytest.param(lambda text: '{"format": 1, "runs": {}, "varying": [], "config_keys": []}',
+                 id="older-format"),
+    pytest.param(lambda text: text[:-1], id="torn-last-newline"),
+    pytest.param(lambda text: text[:len(text) // 2], id="torn-half"),
+    pytest.param(lambda text: text.replace('"status":"COMPLETE"', '"status":"FORGED"', 1),
+                 id="checksum"),
 ])
-def test_a_corrupt_row_cache_is_ignored_and_replaced(tmp_path: Path, content: str) -> None:
+def test_a_damaged_row_cache_is_ignored_and_replaced(tmp_path: Path,
+                                                     damage: Callable[[str], str]) -> None:
     _sweep(tmp_path)
-    expected = _table(tmp_path)
-    (tmp_path / ROW_CACHE).write_bytes(content.encode("latin-1"))
-    os.link(tmp_path / ROW_CACHE, tmp_path / "old-link")
-    assert _table(tmp_path) == expected
-    assert sorted(_cached_rows(tmp_path)) == ["1", "2", "3"]
-    # replaced by a new file (written aside, then renamed), not rewritten in place
-    assert (tmp_path / "old-link").read_bytes() == content.encode("latin-1")
-    assert _table(tmp_path) == expected
+    expected = json.loads(table_json(str(tmp_path)))
+    content = _check_replaced(tmp_path, damage)
+    (tmp_path / ROW_CACHE).write_bytes(content)  # and mlxp ui's table, which sends its text
+    assert json.loads(table_json(str(tmp_path))) == expected
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(_edit_line(lambda fields: fields.pop()), id="too-few-fields"),
+    pytest.param(_edit_line(_set_field(2, "not-json")), id="bad-key-files"),
+    pytest.param(_edit_line(_set_field(2, "3")), id="key-files-not-a-list"),
+    pytest.param(_edit_line(_set_field(5, "x")), id="bad-metric-keys"),
+    pytest.param(_edit_line(_set_field(_ROW, "not-a-row")), id="bad-row"),
+    pytest.param(_edit_line(_set_field(_ROW, "{not json")), id="row-not-json"),
+    pytest.param(_edit_line(_set_field(_ROW, "{}")), id="row-without-fields"),
+    pytest.param(_edit_line(_set_field(3, "1:2/train/x")), id="metrics-signature-changed"),
+    pytest.param(_edit_line(_set_field(3, "none/x")), id="metrics-signature-damaged"),
+])
+def test_a_line_its_writer_did_not_write_is_not_trusted(tmp_path: Path,
+                                                        damage: Callable[[str], str]) -> None:
+    # checksummed again, as if written so: mlxp ls decodes the rows and reads the runs
+    # again; mlxp ui sends a row's text as it is, trusting the checksum (docs/ui.md)
+    _sweep(tmp_path)
+    _check_replaced(tmp_path, damage)
 
 
 def test_a_run_that_cannot_be_read_is_reported_every_time(tmp_path: Path) -> None:
@@ -173,11 +258,12 @@ def test_an_active_runs_status_is_worked_out_again_each_time(tmp_path: Path) -> 
         "status": "RUNNING", "hostname": host_name(), "process_id": os.getpid(),
         "process_start_time": own, "end_date": None, "end_time": None})
     assert load_summaries(str(tmp_path)).runs[0].status == "RUNNING"
-    document = json.loads((tmp_path / ROW_CACHE).read_text())
-    assert document["runs"]["1"][2]["info"]["status"] == "RUNNING"
-    # the same info, now with a pid that is certainly not running it: LOST, from the cache
-    document["runs"]["1"][2]["info"]["process_id"] = 2**22 + 7
-    (tmp_path / ROW_CACHE).write_text(json.dumps(document))
+    assert json.loads(_cached_rows(tmp_path)["1"][_ROW])["info"]["status"] == "RUNNING"
+
+    def other_pid(fields: List[str], row: Dict[str, Any]) -> None:
+        row["info"]["process_id"] = 2**22 + 7  # certainly not running it
+
+    _forge(tmp_path, "1", other_pid)  # the same info with another pid: LOST, from the cache
     run = load_summaries(str(tmp_path)).runs[0]
     assert run.status == "LOST" and "gone" in (run.lost or "")
 
@@ -193,4 +279,4 @@ def test_a_live_metrics_file_is_read_each_time_and_kept_once_settled(tmp_path: P
     assert os.stat(tmp_path / ROW_CACHE).st_ino == cache_inode  # not rewritten for it
     backdate(str(metrics))
     assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == 6.0
-    assert _cached_rows(tmp_path)["2"][3][2]["train.loss"]["last"] == 6.0
+    assert json.loads(_cached_rows(tmp_path)["2"][_ROW])["metrics"]["train.loss"]["last"] == 6.0
