@@ -43,8 +43,7 @@ class SweepReport:
         self.stream = stream or _terminal()
         self._owns_stream = stream is None and self.stream is not sys.stderr
         self.completed = 0
-        self.failed: List[str] = []
-        self.errors: List[Tuple[str, str]] = []  # (where, error) of each FAILED run
+        self._failures: List[Tuple[int, str, str]] = []  # (number, where, error) per FAILED run
         self.interruption: Optional[RunInterrupted] = None
         self.stopped_early: Optional[str] = None
         self.rerun_hint: Optional[str] = None  # the command that runs what did not finish
@@ -80,15 +79,14 @@ class SweepReport:
             reason = error.splitlines()[0] if error else "FAILED"
             traceback = f" (traceback in {traceback_path})" if traceback_path else ""
             where = self._print_end(number, "FAILED", f": {reason}{traceback}")
-            self.failed.append(where)
-            self.errors.append((where, reason))
+            self._failures.append((number, where, reason))
             for line in tail[-TAIL_LINES:]:
                 self._print(f"    {line}".rstrip())
 
     def _print_end(self, number: int, status: str, detail: str = "") -> str:
         now = self._clock()
         where, began = self._running.pop(number, ("", now))
-        done = self.completed + len(self.failed) + (status == "FAILED")
+        done = self.completed + len(self._failures) + (status == "FAILED")
         counts = [f"{done}/{self.total} done"]
         if self._running:
             counts.append(f"{len(self._running)} running")
@@ -104,10 +102,15 @@ class SweepReport:
         """A signal stopped the sweep; the runs it cut short count as FAILED."""
         with self._lock:
             self.interruption = interruption
-            for where, _ in self._running.values():
-                self.failed.append(where)
-                self.errors.append((where, str(interruption)))
+            for number, (where, _) in self._running.items():
+                self._failures.append((number, where, str(interruption)))
             self._running.clear()
+
+    @property
+    def failed(self) -> List[str]:
+        """The run directories of the FAILED runs, in point order (parallel points end in
+        any order)."""
+        return [where for _, where, _ in sorted(self._failures)]
 
     def stop_early(self, reason: str) -> None:
         """The runner starts no more points (``mlxp.launcher.fail_fast``); ``reason`` says why."""
@@ -138,7 +141,7 @@ class SweepReport:
 
     def finish(self) -> int:
         """Print every FAILED run with its error, then the summary; return the exit code."""
-        for where, error in self.errors:
+        for _, where, error in sorted(self._failures):
             self._print(f"FAILED {where}: {error}")
         if self.rerun_hint and (self.failed or self._started < self.total):
             self._print(f"to run what did not finish again: {self.rerun_hint}")

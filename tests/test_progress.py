@@ -58,7 +58,7 @@ def _sweep(*outcomes: str) -> Events:
     pytest.param(2, _sweep("ok", "ok"), signal.SIGINT,
                  "2 runs: 2 COMPLETE; interrupted by SIGINT", 130, id="signal-after-the-last"),
     pytest.param(4, [(1, "start"), (2, "start"), (2, "fail"), (3, "start")], signal.SIGTERM,
-                 "4 runs: 0 COMPLETE, 3 FAILED (logs/2, logs/1, logs/3), 1 not started (point 4);"
+                 "4 runs: 0 COMPLETE, 3 FAILED (logs/1, logs/2, logs/3), 1 not started (point 4);"
                  " terminated by SIGTERM", 143, id="parallel-runner"),
 ])
 def test_summary_and_exit_code(total: int, events: Events, signum: int, summary: str,
@@ -112,3 +112,13 @@ def test_the_rerun_command_is_shown_only_when_something_did_not_finish() -> None
 ])
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_failures_are_listed_in_point_order_whatever_order_they_ended_in() -> None:
+    report = _report(3, [(1, "start"), (2, "start"), (3, "start"), (3, "fail"), (2, "ok"),
+                         (1, "fail")], 0)
+    assert report.finish() == 1
+    lines = report.stream.getvalue().splitlines()  # type: ignore[union-attr]
+    assert [line.split(":")[0] for line in lines if line.startswith("FAILED ")] == [
+        "FAILED logs/1", "FAILED logs/3"]
+    assert lines[-1] == "3 runs: 1 COMPLETE, 2 FAILED (logs/1, logs/3)"
