@@ -50,7 +50,8 @@ _WORD_HINTS = {"and": "&", "or": "|", "not": "~"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NUMBER_START = frozenset("0123456789+-.")
-_WORD = re.compile(r"[^\W\d][\w\-]*(?:\.[\w\-]*)*")
+# after the first dot, '/' and '@' too: info.choices names nested and packaged config groups
+_WORD = re.compile(r"[^\W\d][\w\-]*(?:\.[\w\-/@]*)*")
 _SYNTAX_HINT = (
     "fields start with 'config.' or 'info.'; compare with == != < > <= >= or in [...];"
     " join with & | ~ ( )"

@@ -23,6 +23,8 @@ ROW = {
     "config.data-set.name": "cifar",
     "info.status": "COMPLETE",
     "info.logger.log_id": 3,
+    "info.choices.server/db": "mysql",
+    "info.choices.db@backup": "sqlite",
 }
 
 
@@ -55,6 +57,8 @@ ROW = {
         pytest.param("config.dropout == null", True, id="null"),
         pytest.param("config.layers == [1, 2]", True, id="list-equality"),
         pytest.param("config.data-set.name == 'cifar'", True, id="hyphen-in-key"),
+        pytest.param("info.choices.server/db == 'mysql'", True, id="nested-group-choice"),
+        pytest.param("info.choices.db@backup == 'sqlite'", True, id="packaged-group-choice"),
         pytest.param("info.status == 'COMPLETE' & config.seed == 1", True, id="and"),
         pytest.param("info.status == 'FAILED' | config.seed == 1", True, id="or"),
         pytest.param("info.status == 'FAILED' | config.seed == 2", False, id="or-neither"),
