@@ -14,6 +14,8 @@ import os
 import sys
 from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
+from mlxp._paths import display_path
+
 METADATA_DIR = "metadata"
 METRICS_DIR = "metrics"
 ARTIFACTS_DIR = "artifacts"
@@ -146,12 +148,6 @@ def info_lock(log_dir: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def display_path(path: str) -> str:
-    """``path`` relative to the working directory when it is below it (``logs/3``)."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
 
 
 @contextlib.contextmanager

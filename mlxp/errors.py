@@ -43,8 +43,9 @@ mlxp raises in its place, so ``except JobSubmissionError`` catches it (docs/mlxp
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional, Sequence
+
+from mlxp._paths import display_path
 
 
 class MLXPError(Exception):
@@ -115,12 +116,6 @@ class InstantiationError(ConfigError, ValueError):
         if suggestions:
             message += f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)"
         super().__init__(message, key=key, target=target, suggestions=tuple(suggestions))
-def _below_cwd(path: str) -> str:
-    """``configs/config.yaml`` rather than an absolute path, when the file is below the cwd."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
-
 class ConfigGroupError(ConfigError, ValueError):
     """Config groups cannot compose: an unknown group or option, a cycle in defaults lists, a
     package chosen twice, ``_self_`` twice. ``path``/``line`` name the defaults entry at fault
@@ -129,7 +124,7 @@ class ConfigGroupError(ConfigError, ValueError):
 
     def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
                  group: Optional[str] = None, options: Sequence[str] = ()) -> None:
-        shown = _below_cwd(path) if path else ""
+        shown = display_path(path) if path else ""
         where = f"{shown}:{line}: " if path and line else f"{shown}: " if path else ""
         text = f"{where}{message}"
         if options:

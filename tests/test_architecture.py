@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlxp"
 # none imports another; submit composes them; rerun, the launcher and mlxpsub come above.
 # Following runs goes runs -> status -> cancel.
 LAYERS = [
+    {"mlxp._paths"},
     {"mlxp.errors", "mlxp._scalars"},
     {"mlxp._yaml", "mlxp._shell", "mlxp._forkserver", "mlxp._layout", "mlxp._signals",
      "mlxp._streams",
