@@ -88,8 +88,8 @@ class RankLogger(Logger):
     def close(self) -> None:
         pass
 
-    def finish(self, error: Optional[BaseException] = None) -> None:
-        pass
+    def finish(self, error: Optional[BaseException] = None) -> bool:
+        return True  # rank 0 records the end
 
     def log_artifacts(self, artifact: Any, artifact_name: str, artifact_type: str) -> str:
         """Nothing is saved; returns ``""``."""

@@ -25,7 +25,7 @@ from mlxp._ranks import RankLogger, process_rank
 from mlxp._signals import RunPreempted, requeue_on_warning
 from mlxp._yaml import dump_yaml
 from mlxp.config import ConfigDict, config_text, env_sourced_keys
-from mlxp.errors import SettingsError
+from mlxp.errors import LoggerError, SettingsError
 from mlxp.logger import Logger, RunInterrupted, describe_exit, read_run_config, read_run_info
 from mlxp.overrides import Override
 from mlxp.settings import POINT_RUN_ENV
@@ -172,9 +172,9 @@ def run_points(
         return _run_as_point(task, points[0], seeding_function, snapshot, sweep_id,
                              point_dir or None)
     if len(points) == 1:
-        _run_one(task, points[0], seeding_function, reraise=True,
-                 logger=_make_logger(points[0], snapshot, sweep_id))
-        return 0
+        unrecorded = _run_one(task, points[0], seeding_function, reraise=True,
+                              logger=_make_logger(points[0], snapshot, sweep_id))
+        return 0 if unrecorded is None else 1  # the Logger's line said why
     settings = points[0].settings
     report = SweepReport(len(points))
     if command is not None and settings.use_logger:
@@ -240,8 +240,8 @@ def _keep_traceback(logger: Optional[Logger], error: BaseException) -> Optional[
     Without a run directory of its own (``mlxp.use_logger=false``, a process of rank >= 1) it
     goes to the terminal instead.
     """
-    if isinstance(error, SystemExit):  # its code says it all; Python prints no traceback
-        return None
+    if isinstance(error, SystemExit) or error.__traceback__ is None:
+        return None  # an exit code says it all; an error never raised has no traceback
     import traceback  # only when a point failed
 
     if logger is None or isinstance(logger, RankLogger):  # rank 0 keeps the run's files
@@ -409,7 +409,8 @@ def _run_one(
     reraise: bool,
     logger: Optional[Logger],
 ) -> Optional[BaseException]:
-    """Run one point; None when it completed, else what ended it.
+    """Run one point; None when it completed, else what ended it (a ``LoggerError`` when it
+    completed but its end could not be recorded).
 
     With ``reraise`` the task's exception escapes; a signal or a requeue always does.
     """
@@ -431,6 +432,8 @@ def _run_one(
         if reraise or isinstance(error, (RunInterrupted, RunPreempted)):  # stops the sweep
             raise
         return None if describe_exit(error) is None else error
-    if logger is not None:
-        logger.finish(None)
+    if logger is not None and not logger.finish(None):
+        return LoggerError(f"the task completed, but its status could not be written to"
+                           f" {_layout.display_path(logger.log_dir)}/metadata/info.yaml (see the"
+                           " line above); mlxp status shows the run as LOST")
     return None

@@ -404,13 +404,15 @@ class Logger:
         register_artifact_type(name, save, load, suffix)
 
     # --- end of the run ----------------------------------------------------------------------
-    def finish(self, error: Optional[BaseException] = None) -> None:
-        """Close, then record COMPLETE, or FAILED with ``error`` described in ``info.yaml``.
+    def finish(self, error: Optional[BaseException] = None) -> bool:
+        """Close, then record COMPLETE, or FAILED with ``error`` described in ``info.yaml``;
+        whether the end could be recorded.
 
         ``sys.exit(0)`` counts as COMPLETE. SIGTERM/SIGINT/SIGHUP are held back meanwhile, so
         a second signal cannot leave the run RUNNING. If ``info.yaml`` cannot be written (a
         full disk), one line on stderr says so and nothing is raised here: the task's own
-        error, if any, goes on; ``mlxp status`` shows the run as LOST once its process ends.
+        error, if any, goes on; ``mlxp status`` shows the run as LOST once its process ends
+        (and ``@mlxp.launch`` exits 1 rather than report a success it could not record).
         """
         with deferred_signals():
             description = describe_exit(error)
@@ -420,11 +422,12 @@ class Logger:
                     _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
                 try:
-                    self._record_end(error, description)
+                    recorded = self._record_end(error, description)
                 finally:  # only now may a resumed process take the run over
                     self._run_lock.release()
+        return recorded
 
-    def _record_end(self, error: Optional[BaseException], description: Optional[str]) -> None:
+    def _record_end(self, error: Optional[BaseException], description: Optional[str]) -> bool:
         preempted = isinstance(error, RunPreempted)  # back in the queue: it will resume
         status = _layout.STARTING if preempted else (
             _layout.COMPLETE if description is None else _layout.FAILED)
@@ -436,6 +439,8 @@ class Logger:
         except OSError as exc:
             print(f"mlxp: cannot record status {status} of run {self._log_dir}: {exc};"
                   " mlxp status will show it as LOST", file=sys.stderr)
+            return False
+        return True
 
     def __enter__(self) -> "Logger":
         return self

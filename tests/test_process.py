@@ -507,3 +507,31 @@ def test_a_full_disk_at_the_end_says_so_in_one_line_and_the_run_shows_lost(tmp_p
     assert done.stderr.count("Traceback") == 1  # the task's own
     row = done.stdout.splitlines()[2]
     assert row.split()[:2] == ["1", "LOST"] and "is gone" in row
+
+
+@needs_mount_namespace
+def test_a_completed_task_whose_end_cannot_be_recorded_exits_1(tmp_path: Path) -> None:
+    # the task fills the disk and carries on: it completes, but COMPLETE cannot be written
+    done = in_small_file_system(tmp_path, '''
+        import os
+        import sys
+        import mlxp
+
+        sys.argv.append("mlxp.logger.parent_log_dir=" + os.path.abspath("logs"))
+
+        @mlxp.launch(config_path=os.path.abspath("configs"))
+        def main(ctx):
+            ctx.logger.log_metrics({"epoch": 0})
+            try:
+                with open("filler", "wb") as stream:
+                    stream.write(b"x" * 10 ** 6)
+            except OSError:
+                pass
+
+        main()
+    ''')
+    assert "exit 1" in done.stdout, done.stderr
+    assert done.stderr.count("mlxp: cannot record status COMPLETE of run") == 1
+    assert "Traceback" not in done.stderr
+    row = done.stdout.splitlines()[2]
+    assert row.split()[:2] == ["1", "LOST"]
