@@ -286,11 +286,15 @@ def _make_logger(point: RunPoint, snapshot: Optional["Snapshot"],
         "requeued": settings.resume and _restarted_job(settings),
         "heartbeat": settings.logger.heartbeat,
     })
-    if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
-        logger.write_metadata(_layout.CONFIG_FILE, point.config_text())
-    logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
-    if snapshot is not None:
-        snapshot.write_run_files(logger.metadata_dir)
+    try:
+        if not (settings.resume and read_run_config(logger.log_dir)):  # a resumed run keeps its own
+            logger.write_metadata(_layout.CONFIG_FILE, point.config_text())
+        logger.write_metadata(_layout.SETTINGS_FILE, dump_yaml(settings.to_dict()))
+        if snapshot is not None:
+            snapshot.write_run_files(logger.metadata_dir)
+    except RunInterrupted as interruption:  # a signal before the task started: FAILED
+        logger.finish(interruption)
+        raise
     return logger
 
 

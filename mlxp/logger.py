@@ -108,12 +108,30 @@ class Logger:
         self._artifacts_dir = os.path.join(self._log_dir, _layout.ARTIFACTS_DIR)
         self.log_streams_to_file = log_streams_to_file
         self._run_lock = RunLock(self._log_dir)
+        self._heartbeat: Optional[Heartbeat] = None
+        self._tee: Optional[StreamTee] = None
+        self._info_written = False  # from then on, the run is RUNNING on disk
+        try:
+            self._start(made, recorded, info, forced_log_id >= 0, resume, requeued, heartbeat)
+        except RunInterrupted as interruption:  # a signal while the run was being set up
+            if self._info_written:
+                self.finish(interruption)  # FAILED, not left RUNNING
+            else:
+                self._run_lock.release()
+                _remove_unused(made)
+            raise
+
+    def _start(self, made: List[str], recorded: Optional[Dict[str, Any]],
+               info: Optional[Dict[str, Any]], forced: bool, resume: bool, requeued: bool,
+               heartbeat: float) -> None:
+        """Make the run's directories, take its lock, write ``info.yaml``, start the
+        heartbeat and the stream copies."""
         try:
             for directory in (self._metadata_dir, self._metrics_dir, self._artifacts_dir):
                 made += [] if os.path.isdir(directory) else [directory]
                 os.makedirs(directory, exist_ok=True)
             self._run_lock.acquire()
-            known_keys = recorded_metric_keys(self._metrics_dir) if forced_log_id >= 0 else None
+            known_keys = recorded_metric_keys(self._metrics_dir) if forced else None
             self._metrics = MetricsLog(self._metrics_dir, known_keys, self._run_lock.acquire)
             self._artifacts = RunArtifacts(self._artifacts_dir)
             self._info = self._initial_info(heartbeat)
@@ -125,6 +143,7 @@ class Logger:
                 if not self._artifacts.has_checkpoint():
                     self._start_metrics_over()
             self._write_info()
+            self._info_written = True
         except RunDirectoryError:  # another process holds the run: nothing of ours to undo
             raise
         except OSError as exc:
@@ -136,8 +155,7 @@ class Logger:
         self._heartbeat = Heartbeat(self._log_dir, heartbeat) if heartbeat else None
         if self._heartbeat is not None:
             self._heartbeat.start()
-        self._tee: Optional[StreamTee] = None
-        if log_streams_to_file:
+        if self.log_streams_to_file:
             self._tee = StreamTee(
                 os.path.join(self._log_dir, _layout.STDOUT_FILE),
                 os.path.join(self._log_dir, _layout.STDERR_FILE),

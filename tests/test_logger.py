@@ -492,3 +492,53 @@ def test_a_run_being_cancelled_keeps_the_cancelled_verdict(tmp_path) -> None:
     logger.finish(RunInterrupted(signal.SIGTERM))
     info = read_yaml(Path(logger.metadata_dir) / "info.yaml")
     assert info["status"] == "FAILED" and info["error"] == "cancelled"
+
+
+# --- a signal while the run is being set up --------------------------------------------------
+
+_SIGNAL_AT = '''
+import os, signal, sys
+import mlxp, mlxp.logger
+
+def signalled(original, at_call=1):
+    calls = []
+    def replacement(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == at_call:  # delivered at once: the handler raises here
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+    return replacement
+
+{patch}
+
+@mlxp.launch(config_path=os.path.abspath("configs"))
+def main(ctx):
+    print("the task ran")
+
+main()
+'''
+
+
+@pytest.mark.parametrize(("patch", "status"), [
+    pytest.param("mlxp.logger.Logger._write_info = signalled(mlxp.logger.Logger._write_info)",
+                 None, id="before-info-yaml"),
+    pytest.param("mlxp.logger.Heartbeat.start = signalled(mlxp.logger.Heartbeat.start)",
+                 "FAILED", id="starting-the-heartbeat"),
+    pytest.param("mlxp.logger.Logger.write_metadata = "  # the first call writes info.yaml
+                 "signalled(mlxp.logger.Logger.write_metadata, at_call=2)", "FAILED",
+                 id="writing-the-config"),
+])
+def test_a_signal_during_the_runs_setup_never_leaves_it_running(
+        tmp_path: Path, patch: str, status: Any) -> None:
+    (tmp_path / "main.py").write_text(_SIGNAL_AT.format(patch=patch))
+    done = subprocess.run([sys.executable, "main.py"], cwd=str(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 143, done.stderr
+    assert "the task ran" not in done.stdout
+    runs = [name for name in os.listdir(tmp_path / "logs") if not name.startswith(".")]
+    if status is None:  # nothing was recorded yet: no half-made run directory is left
+        assert runs == []
+        return
+    assert runs == ["1"]
+    info = read_yaml(tmp_path / "logs" / "1" / "metadata" / "info.yaml")
+    assert info["status"] == status and info["error"] == "terminated by SIGTERM"
