@@ -7,21 +7,31 @@ files are replaced atomically, so a crash never leaves a torn file. See docs/log
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import datetime
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mlxp import _layout
-from mlxp._process import (Heartbeat, local_now, process_start_time, scheduler_job,
-                           seconds_since)
+from mlxp._process import Heartbeat, local_now, seconds_since
 from mlxp._metrics import MetricsLog, recorded_metric_keys
-from mlxp._runlock import RUN_LOCK_FILE, RunLock
+from mlxp._run_files import (
+    append_traceback,
+    claim_run_dir,
+    date_and_time,
+    describe_exit,
+    holds_run_data,
+    initial_info,
+    read_metadata,
+    read_run_config,
+    read_run_info,
+    remove_unused,
+    run_paths,
+)
+from mlxp._runlock import RunLock
 from mlxp._signals import RunInterrupted, RunPreempted, deferred_signals, terminate_on_signals
 from mlxp._streams import StreamTee
-from mlxp._yaml import dump_yaml, load_yaml_file
+from mlxp._yaml import dump_yaml
 from mlxp.artifacts import RunArtifacts, load_pickle_in, register_artifact_type
 from mlxp.errors import LoggerError, RunDirectoryError, SettingsError
 
@@ -93,7 +103,7 @@ class Logger:
             self._log_id = forced_log_id
             self._log_dir = os.path.join(self._parent_log_dir, str(forced_log_id))
             made += [] if os.path.isdir(self._log_dir) else [self._log_dir]
-            recorded = _claim_run_dir(self._log_dir, forced_log_id, resume)
+            recorded = claim_run_dir(self._log_dir, forced_log_id, resume)
         elif resume:
             raise RunDirectoryError(
                 "resume needs the id of the run to continue: set mlxp.logger.forced_log_id"
@@ -118,7 +128,7 @@ class Logger:
                 self.finish(interruption)  # FAILED, not left RUNNING
             else:
                 self._run_lock.release()
-                _remove_unused(made)
+                remove_unused(made)
             raise
 
     def _start(self, made: List[str], recorded: Optional[Dict[str, Any]],
@@ -134,7 +144,7 @@ class Logger:
             known_keys = recorded_metric_keys(self._metrics_dir) if forced else None
             self._metrics = MetricsLog(self._metrics_dir, known_keys, self._run_lock.acquire)
             self._artifacts = RunArtifacts(self._artifacts_dir)
-            self._info = self._initial_info(heartbeat)
+            self._info = initial_info(self._log_id, self._log_dir, heartbeat)
             kept = self._continue_info(recorded, resume, requeued) if recorded else ()
             self._info.update((k, v) for k, v in (info or {}).items() if k not in kept)
             if resume:
@@ -148,7 +158,7 @@ class Logger:
             raise
         except OSError as exc:
             self._run_lock.release()
-            _remove_unused(made)
+            remove_unused(made)
             path = os.path.join(self._metadata_dir, _layout.INFO_FILE)
             raise LoggerError(f"cannot start the run: writing {path} failed: {exc}",
                               path=path) from exc
@@ -193,39 +203,6 @@ class Logger:
         return self._artifacts_dir
 
     # --- metadata ------------------------------------------------------------------------
-    def _initial_info(self, heartbeat: float) -> Dict[str, Any]:
-        now = local_now()
-        start = _date_and_time(now)
-        return {
-            "status": _layout.RUNNING,
-            "current_file_path": _script_path(),
-            "executable": sys.executable,
-            "hostname": os.uname().nodename,  # what socket.gethostname() returns, lighter
-            "process_id": os.getpid(),
-            "start_date": start[0],
-            "start_time": start[1],
-            "end_date": None,
-            "end_time": None,
-            "work_dir": os.getcwd(),
-            "logger": run_paths(self._log_id, self._log_dir),
-            "scheduler": None,
-            "version_manager": None,
-            "user": _user(),
-            "cmd": " ".join([os.path.basename(sys.executable), *sys.argv]),
-            "overrides": [],
-            "python_version": sys.version.split()[0],
-            "mlxp_version": getattr(sys.modules.get("mlxp"), "__version__", "unknown"),
-            "error": None,
-            # Fields MLXP 1.0.5 did not have come after its own, whose order readers may rely on.
-            "started_at": now.isoformat(timespec="milliseconds"),
-            "ended_at": None,
-            "duration_seconds": None,
-            "process_start_time": process_start_time(os.getpid()),
-            "heartbeat_seconds": heartbeat or None,
-            "scheduler_job": scheduler_job(os.environ),
-            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-        }
-
     def _continue_info(self, recorded: Dict[str, Any], resume: bool, requeued: bool
                        ) -> Tuple[str, ...]:
         """Carry a previous session's fields over; returns those the caller must not replace.
@@ -235,7 +212,7 @@ class Logger:
         A directory made by a submission (STARTING) or left empty keeps its ``scheduler``.
         """
         fresh = self._info
-        ran_before = recorded.get("status") != _layout.STARTING or _holds_run_data(self._log_dir)
+        ran_before = recorded.get("status") != _layout.STARTING or holds_run_data(self._log_dir)
         if resume and ran_before:
             kept = tuple(key for key in _KEPT_ON_RESUME if recorded.get(key))
             self._info = {**recorded, **{k: v for k, v in fresh.items() if k not in kept}}
@@ -264,7 +241,7 @@ class Logger:
             fields["error"] = _layout.CANCELLED  # mlxp cancel sent the SIGTERM: keep its verdict
         if status in (_layout.COMPLETE, _layout.FAILED):
             now = local_now()
-            fields["end_date"], fields["end_time"] = _date_and_time(now)
+            fields["end_date"], fields["end_time"] = date_and_time(now)
             fields["ended_at"] = now.isoformat(timespec="milliseconds")
             fields["duration_seconds"] = seconds_since(self._info.get("started_at"), now)
         self.update_info(**fields)
@@ -437,7 +414,7 @@ class Logger:
             try:
                 self._close_files()
                 if self.log_streams_to_file and error is not None and description:
-                    _append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
+                    append_traceback(os.path.join(self._log_dir, _layout.STDERR_FILE), error)
             finally:
                 try:
                     recorded = self._record_end(error, description)
@@ -468,128 +445,3 @@ class Logger:
 
 
 DefaultLogger = Logger
-
-
-def describe_exit(error: Optional[BaseException]) -> Optional[str]:
-    """How a run ended, for ``info.yaml``'s ``error``: None when it completed.
-
-    ``SystemExit`` with code 0/None is a success; a signal reads ``terminated by SIGTERM``.
-    """
-    if error is None:
-        return None
-    if isinstance(error, SystemExit):
-        if error.code in (0, None):
-            return None
-        return f"SystemExit: exit code {error.code}"
-    if isinstance(error, RunInterrupted):
-        return str(error)
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted by SIGINT (KeyboardInterrupt)"
-    return f"{type(error).__name__}: {error}"
-
-
-def read_metadata(log_dir: str, file_name: str) -> Optional[Dict[str, Any]]:
-    """The mapping in ``<log_dir>/metadata/<file_name>``, or None if there is none."""
-    path = os.path.join(log_dir, _layout.METADATA_DIR, file_name)
-    loaded = load_yaml_file(path) if os.path.isfile(path) else None
-    return loaded if isinstance(loaded, dict) else None
-
-
-def read_run_config(log_dir: str) -> Dict[str, Any]:
-    """The config recorded in ``<log_dir>/metadata/config.yaml``, or ``{}`` if there is none.
-
-    The launcher compares it with a resumed run's composed config.
-    """
-    return read_metadata(log_dir, _layout.CONFIG_FILE) or {}
-
-
-def run_paths(log_id: int, log_dir: str) -> Dict[str, Any]:
-    """``info.yaml``'s ``logger`` entry: the run's id and directories."""
-    return {
-        "log_id": log_id,
-        "log_dir": log_dir,
-        "metrics_dir": os.path.join(log_dir, _layout.METRICS_DIR),
-        "metadata_dir": os.path.join(log_dir, _layout.METADATA_DIR),
-        "artifacts_dir": os.path.join(log_dir, _layout.ARTIFACTS_DIR),
-    }
-
-
-def read_run_info(log_dir: str) -> Optional[Dict[str, Any]]:
-    """What ``<log_dir>/metadata/info.yaml`` holds, or None if there is no such file."""
-    return read_metadata(log_dir, _layout.INFO_FILE)
-
-
-def _claim_run_dir(log_dir: str, log_id: int, resume: bool) -> Optional[Dict[str, Any]]:
-    """Create or reuse ``log_dir``; the previous ``info.yaml`` if any.
-
-    Reuse without ``resume`` is refused once the run holds data, so two runs never mix.
-    """
-    os.makedirs(log_dir, exist_ok=True)
-    recorded = read_run_info(log_dir)
-    if not resume and _holds_run_data(log_dir):
-        status = recorded.get("status", "unknown") if recorded else "unknown"
-        raise RunDirectoryError(
-            f"run directory {log_dir} already holds the metrics or artifacts of run {log_id}"
-            f" (status {status})\n  to continue it, add mlxp.resume=true (Logger(...,"
-            " resume=True)); for a new run, choose another mlxp.logger.forced_log_id or -1",
-            path=log_dir,
-        )
-    return recorded
-
-
-def _holds_run_data(log_dir: str) -> bool:
-    """Whether a metrics file has a line or an artifact file exists (index files aside)."""
-    checks = ((_layout.METRICS_DIR, _layout.METRIC_SUFFIX), (_layout.ARTIFACTS_DIR, ""))
-    for sub_dir, suffix in checks:
-        for root, dirs, files in os.walk(os.path.join(log_dir, sub_dir)):
-            dirs[:] = [name for name in dirs if not name.startswith(".")]
-            for name in files:
-                path = os.path.join(root, name)
-                if not name.startswith(".") and name.endswith(suffix) and os.path.getsize(path):
-                    return True
-    return False
-
-
-def _append_traceback(path: str, error: BaseException) -> None:
-    """Put the task's traceback in ``log.stderr``: Python prints it only after the copy stopped."""
-    if isinstance(error, SystemExit):  # Python prints no traceback for it either
-        return
-    import traceback  # only when a run failed
-
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    with open(path, "a", encoding="utf-8") as stream:
-        stream.write(text)
-
-
-def _script_path() -> str:
-    script = sys.argv[0] if sys.argv else ""
-    return "" if script in ("", "-c") else os.path.abspath(script)  # "-c": python -c CODE
-
-
-def _date_and_time(now: datetime.datetime) -> Tuple[str, str]:
-    """MLXP's ``start_date``/``start_time`` (and end) formats, local time."""
-    return now.strftime("%d/%m/%Y"), now.strftime("%H:%M:%S")
-
-
-def _remove_unused(made: List[str]) -> None:
-    """Remove the directories in ``made`` (deepest last in the list) that hold nothing but
-    lock files: a Logger that could not start leaves no half-made run directory behind."""
-    for directory in reversed(made):
-        for lock_file in (_layout.INFO_LOCK_FILE, RUN_LOCK_FILE):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(directory, lock_file))
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)  # refuses a directory that holds anything else
-
-
-def _user() -> str:
-    """The login name, as ``getpass.getuser`` finds it (without importing it)."""
-    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
-        if os.environ.get(variable):
-            return os.environ[variable]
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):  # no passwd entry (containers)
-        return str(os.getuid())
