@@ -77,9 +77,9 @@ def mlxp_compose_once(configs: Path) -> None:
 
 def mlxp_sweep(configs: Path) -> int:
     from mlxp._cli import parse_command_line
-    from mlxp.launcher import _compose_points
+    from mlxp._point_composer import compose_points
 
-    points = _compose_points(str(configs), parse_command_line(SWEEP), str(configs.parent), None)
+    points = compose_points(str(configs), parse_command_line(SWEEP), str(configs.parent), None)
     return sum(1 for _ in points)
 
 

@@ -14,7 +14,7 @@ from mlxp._interactive import command_line_of
 from mlxp._run import RunPoint, SweepPoints
 from mlxp.config import ConfigDict, config_file
 from mlxp.errors import ConfigFileError, OverrideError
-from mlxp.launcher import _compose_points
+from mlxp._point_composer import compose_points
 
 __all__ = ["compose", "compose_sweep"]
 
@@ -66,7 +66,7 @@ def _points(config_path: str, overrides: Sequence[str], config_name: str,
             f"no config file here (config_path={config_path!r} starts from the current"
             f" directory, {os.getcwd()}); give the directory that holds {config_name}.yaml",
             path=path)
-    return _compose_points(config_dir, command_line, os.getcwd(), None)
+    return compose_points(config_dir, command_line, os.getcwd(), None)
 
 
 def _config(point: RunPoint) -> ConfigDict:

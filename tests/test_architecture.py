@@ -33,7 +33,7 @@ LAYERS = [
     {"mlxp.cluster.plan", "mlxp.cluster.scripts", "mlxp.cluster.rundirs", "mlxp.cluster.status",
      "mlxp.cluster.launches", "mlxp.results", "mlxp._sweep_rerun"},
     {"mlxp.cluster.submit", "mlxp.cluster.cancel"},
-    {"mlxp.launcher", "mlxp._run", "mlxp.cluster.rerun", "mlxp._interactive"},
+    {"mlxp.launcher", "mlxp._point_composer", "mlxp._run", "mlxp.cluster.rerun", "mlxp._interactive"},
     {"mlxp.cluster.mlxpsub", "mlxp._notebook"},
     {"mlxp.ui"},  # mlxp ui: the dashboard's server, over the results' data
     {"mlxp.commands"},  # the subcommands of ``mlxp``, one module each
@@ -61,6 +61,8 @@ SAME_LAYER = {
     ("mlxp.reader", "mlxp.artifacts"),
     ("mlxp.vcs", "mlxp._snapshot"),
     ("mlxp.launcher", "mlxp._run"),
+    ("mlxp.launcher", "mlxp._point_composer"),
+    ("mlxp._point_composer", "mlxp._run"),
     ("mlxp.launcher", "mlxp._interactive"),
     ("mlxp._interactive", "mlxp._run"),
 }

@@ -13,7 +13,7 @@ import pytest
 
 from mlxp._cli import parse_command_line
 from mlxp.errors import ConfigError
-from mlxp.launcher import _compose_points
+from mlxp._point_composer import compose_points
 from tests.compose_cases import CASES, ERROR, Case
 from tests.original import original_env, original_python
 
@@ -30,7 +30,7 @@ def _mlxp_compose(tmp_path: Path, case: Case) -> Any:
     config_dir = _write_tree(tmp_path / "configs", case.files)
     command_line = parse_command_line(["-cn", case.config_name, *case.overrides])
     try:
-        points = _compose_points(str(config_dir), command_line, str(tmp_path), None)
+        points = compose_points(str(config_dir), command_line, str(tmp_path), None)
     except ConfigError:
         return ERROR
     return points.first.unresolved.to_dict()
