@@ -3,6 +3,7 @@
 The copy happens at the file-descriptor level: fd 1 and fd 2 are pointed at pipes and a
 thread per stream copies what arrives to the original destination and to the file. So the
 output of C extensions and of child processes is captured too, not only Python's ``print``.
+Where ``sys.stdout`` does not write to fd 1 (a Jupyter kernel's), it is copied as well.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import List, Optional, TextIO
+from typing import Any, List, Optional, TextIO, Union
 
 _CHUNK = 65536
 _JOIN_TIMEOUT = 5.0
@@ -92,19 +93,68 @@ def _same_file(fd: int, path: str) -> bool:
         return False
 
 
+class _TeeText:
+    """``sys.stdout`` or ``sys.stderr`` replaced by a copy into the file, for a stream that
+    does not write to its descriptor: a Jupyter kernel sends ``print`` to the notebook over
+    its own channel, which the descriptor's copy never sees."""
+
+    def __init__(self, name: str, path: str) -> None:
+        self._name = name
+        self._stream = getattr(sys, name)
+        self._file = open(path, "a", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                          buffering=1)
+        setattr(sys, name, self)
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        try:
+            self._file.write(text)
+        except (OSError, ValueError):  # a full disk, or closed: the notebook still shows it
+            pass
+        return written
+
+    def flush(self) -> None:
+        self._stream.flush()
+        try:
+            self._file.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, attribute: str) -> Any:  # encoding, isatty, fileno, ...
+        return getattr(self._stream, attribute)
+
+    def restore(self) -> None:
+        """Put the stream back (unless the task replaced it meanwhile) and close the file."""
+        if getattr(sys, self._name) is self:
+            setattr(sys, self._name, self._stream)
+        self._file.close()
+
+
+def _writes_to_fd(stream: Optional[TextIO], fd: int) -> bool:
+    """Whether what ``stream`` is given reaches descriptor ``fd`` (a terminal's, a file's)."""
+    try:
+        return stream is None or stream.fileno() == fd
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
+
+
 class StreamTee:
-    """Copy fd 1 to ``stdout_path`` and fd 2 to ``stderr_path`` until ``close()``.
+    """Copy fd 1 to ``stdout_path`` and fd 2 to ``stderr_path`` until ``close()``, and also
+    ``sys.stdout``/``sys.stderr`` when they do not write to those descriptors (a notebook).
 
     A stream that already goes to its file (a scheduler job whose ``--output`` is
     ``log.stdout``) is left alone rather than written twice, and a closed one is skipped.
     """
 
     def __init__(self, stdout_path: str, stderr_path: str) -> None:
-        self._tees: List[_TeeFd] = []
+        self._tees: List[Union[_TeeFd, _TeeText]] = []
         try:
-            for fd, path, stream in ((1, stdout_path, sys.stdout), (2, stderr_path, sys.stderr)):
+            for fd, name, path in ((1, "stdout", stdout_path), (2, "stderr", stderr_path)):
+                stream = getattr(sys, name)
                 if _is_open(fd) and not _same_file(fd, path):
                     self._tees.append(_TeeFd(fd, path, stream))
+                if not _writes_to_fd(stream, fd):
+                    self._tees.append(_TeeText(name, path))
         except BaseException:
             self.close()
             raise

@@ -392,6 +392,39 @@ def test_log_streams_to_file_copies_python_c_and_child_output(tmp_path: Path) ->
     assert (run / "log.stderr").read_text() == "to stderr\n"
 
 
+def test_log_streams_to_file_copies_a_notebooks_prints_too(tmp_path: Path) -> None:
+    # a Jupyter kernel's sys.stdout sends print to the notebook over its own channel, not fd 1
+    code = """
+        import io, os, sys
+        from mlxp.logger import Logger
+
+        class Channel(io.TextIOBase):
+            def __init__(self):
+                self.sent = []
+            def write(self, text):
+                self.sent.append(text)
+                return len(text)
+            def fileno(self):
+                raise io.UnsupportedOperation("fileno")
+
+        channel = sys.stdout = Channel()
+        with Logger("logs", log_streams_to_file=True):
+            print("in a cell")
+            os.write(1, b"from C code\\n")
+        print("after the run")
+        restored = sys.stdout is channel
+        sys.stdout = sys.__stdout__
+        print("notebook:", repr("".join(channel.sent)), "restored:", restored)
+    """
+    process = run_python(code, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.splitlines() == ["from C code",
+                                "notebook: 'in a cell\\nafter the run\\n' restored: True"]
+    logged = (tmp_path / "logs" / "1" / "log.stdout").read_text().splitlines()
+    assert sorted(logged) == ["from C code", "in a cell"]  # each once
+
+
 def test_log_streams_to_file_keeps_the_traceback_of_a_failed_run(tmp_path: Path) -> None:
     code = """
         from mlxp.logger import Logger
