@@ -31,7 +31,7 @@ from mlxp.reader._files import read_regular_file
 from mlxp.reader.index import INDEX_FILE, settled_signature, signature_holds
 
 __all__ = ["ROW_CACHE", "ACTIVE", "CachedRow", "Header", "load_rows", "metrics_current", "metrics_signature",
-           "save_rows", "signatures_now", "valid_rows"]
+           "save_rows", "signatures_now", "valid_rows", "valid_rows_of"]
 
 ROW_CACHE = ".mlxp_rows.json"
 _FORMAT = 2
@@ -105,9 +105,7 @@ def valid_rows(logdir: str) -> Optional[Tuple[Header, List[CachedRow]]]:
     """The header and every run of ``logdir`` by id, if the cache holds each one with its
     current signature and the directory has nothing the Reader would warn about; else None
     (the caller reads the runs)."""
-    if not os.path.exists(os.path.join(logdir, INDEX_FILE)):
-        return None  # the Reader would build the index: let it
-    loaded = load_rows(logdir)
+    loaded = _loaded(logdir)
     if loaded is None:
         return None
     header, lines = loaded
@@ -126,6 +124,29 @@ def valid_rows(logdir: str) -> Optional[Tuple[Header, List[CachedRow]]]:
             return None
         found.append(row)
     return header, found
+
+
+def valid_rows_of(logdir: str, log_ids: List[str]) -> Optional[List[CachedRow]]:
+    """The rows of the runs ``log_ids`` (in that order), if the cache holds each one with its
+    current signature; else None. The other runs are not checked (a chart of a few runs)."""
+    loaded = _loaded(logdir)
+    if loaded is None:
+        return None
+    found = []
+    for log_id in log_ids:
+        fields = loaded[1].get(log_id)
+        run_dir = os.path.join(logdir, log_id)
+        row = None if fields is None else _parsed(fields, run_dir)
+        if row is None or not signature_holds(run_dir, row.key_files, row.signature):
+            return None
+        found.append(row)
+    return found
+
+
+def _loaded(logdir: str) -> Optional[Tuple[Header, Dict[str, List[str]]]]:
+    if not os.path.exists(os.path.join(logdir, INDEX_FILE)):
+        return None  # the Reader would build the index: let it
+    return load_rows(logdir)
 
 
 def _parsed(fields: List[str], run_dir: str) -> Optional[CachedRow]:

@@ -18,6 +18,7 @@ from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
 from mlxp.results.runs import (
     RunSummaries,
     RunSummary,
+    load_runs,
     load_summaries,
     nest,
     table_json,
@@ -141,10 +142,9 @@ class Api:
             raise RouteError(404, f"no run {log_id!r} in {self.shown_logdir}")
         return path
 
-    def _summaries(self, where: str = "", ids: Optional[List[str]] = None,
-                   with_metrics: bool = True) -> RunSummaries:
+    def _summaries(self, where: str = "", with_metrics: bool = True) -> RunSummaries:
         with _reading_errors():
-            return load_summaries(self.logdir, where, ids=ids, with_metrics=with_metrics)
+            return load_summaries(self.logdir, where, with_metrics=with_metrics)
 
     def _count_runs(self) -> int:
         try:
@@ -236,7 +236,8 @@ class Api:
         ids = list_param(query, "runs")
         for log_id in ids:
             self.run_dir(log_id)
-        runs = self._summaries(ids=ids, with_metrics=False).runs
+        with _reading_errors():
+            runs = load_runs(self.logdir, ids, with_metrics=False)
         keys = varying_keys(run.config for run in runs)
         return json_answer({"keys": keys, "values": {
             run.id: {key: run.config.get(key) for key in keys} for run in runs}})

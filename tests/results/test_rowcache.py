@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 from mlxp.results.rowcache import ROW_CACHE
-from mlxp.results.runs import load_summaries, table_json
+from mlxp.results.runs import load_runs, load_summaries, table_json
 
 from tests.reader.runs import backdate, make_run, metrics_lines, write_file
 
@@ -280,3 +280,18 @@ def test_a_live_metrics_file_is_read_each_time_and_kept_once_settled(tmp_path: P
     backdate(str(metrics))
     assert load_summaries(str(tmp_path)).runs[1].metrics["train.loss"]["last"] == 6.0
     assert json.loads(_cached_rows(tmp_path)["2"][_ROW])["metrics"]["train.loss"]["last"] == 6.0
+
+
+def test_a_few_runs_are_read_from_the_cache_without_checking_the_others(tmp_path: Path) -> None:
+    _sweep(tmp_path)
+    every = {run["id"]: run for run in _table(tmp_path)}
+    assert [run.to_json() for run in load_runs(str(tmp_path), ["3", "1", "9"])] == [
+        every["3"], every["1"]]  # in the order asked, a run that does not exist left out
+    _forge(tmp_path, "2", _forged_status)
+    _rewrite_config(tmp_path)  # run 2 itself changed: read again
+    assert load_runs(str(tmp_path), ["2"])[0].config["optimizer.lr"] == 0.5
+    load_summaries(str(tmp_path))  # cached again
+    _forge(tmp_path, "2", _forged_status)
+    _remove_run(tmp_path)  # another run changed: run 2's row still answers, from the cache
+    assert [run.status for run in load_runs(str(tmp_path), ["2"])] == ["FORGED"]
+    assert [run.status for run in load_summaries(str(tmp_path)).runs] == ["COMPLETE", "COMPLETE"]
