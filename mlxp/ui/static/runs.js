@@ -15,6 +15,9 @@
     { id: "job_id", label: "job id", value: (r) => r.job_id },
   ];
   const TABLE_REFRESH_MS = 5000;
+  // One collator for every comparison: localeCompare with options makes one per call, which
+  // made sorting 10,000 runs by a text column take a tenth of a second.
+  const TEXT_ORDER = new Intl.Collator(undefined, { numeric: true });
   // Only the rows in view are built, and this many more on each side, so that a scroll rarely
   // reaches the edge of what is built before the next frame builds more.
   const MARGIN_ROWS = 20;
@@ -133,7 +136,7 @@
     if (typeof a === "number" && typeof b === "number") return a - b;
     if (typeof a === "number") return -1;
     if (typeof b === "number") return 1;
-    return formatValue(a).localeCompare(formatValue(b), undefined, { numeric: true });
+    return TEXT_ORDER.compare(formatValue(a), formatValue(b));
   }
 
   function sortedRuns(columns) {
@@ -220,24 +223,27 @@
     $("#runs-table").tBodies[0].replaceChildren(body);
     shown.first = first;
     shown.last = last;
+    // Every size is read before any is set: a read after a write lays the table out again.
+    const measured = !rowHeight && last > first ? $("#runs-table tr.run-row").getBoundingClientRect().height : 0;
     keepColumnWidths();
-    if (!rowHeight && last > first) {
-      rowHeight = $("#runs-table tr.run-row").getBoundingClientRect().height;
+    if (measured) {
+      rowHeight = measured;
       for (const row of $("#runs-table").tBodies[0].querySelectorAll("tr.spacer")) {
-        row.style.height = Number(row.getAttribute("data-rows")) * (rowHeight || height) + "px";
+        row.style.height = Number(row.getAttribute("data-rows")) * rowHeight + "px";
       }
     }
   }
 
   // Each column keeps the widest it has been: the built rows change as the table scrolls.
   function keepColumnWidths() {
-    for (const th of $("#runs-table").tHead.rows[0].cells) {
+    const cells = Array.from($("#runs-table").tHead.rows[0].cells);
+    const widths = cells.map((th) => Math.ceil(th.getBoundingClientRect().width));
+    cells.forEach((th, index) => {
       const id = th.getAttribute("data-column");
-      const width = Math.ceil(th.getBoundingClientRect().width);
-      if (!id || !width || width <= (columnWidths[id] || 0)) continue;
-      columnWidths[id] = width;
-      th.style.minWidth = width + "px";
-    }
+      if (!id || !widths[index] || widths[index] <= (columnWidths[id] || 0)) return;
+      columnWidths[id] = widths[index];
+      th.style.minWidth = widths[index] + "px";
+    });
   }
 
   // Builds other rows when a scroll nears the edge of those built (once per frame at most).
@@ -343,7 +349,9 @@
       for (const run of runsData ? runsData.runs : []) {
         if (event.target.checked) selected.add(run.id); else selected.delete(run.id);
       }
-      renderTable();
+      if (!shown) return;
+      renderRows();  // the same rows, in the same order: their boxes change
+      renderSelection();
     });
     $(".table-wrap").addEventListener("scroll", onTableScroll);
     window.addEventListener("resize", onTableScroll);
