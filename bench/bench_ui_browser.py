@@ -22,7 +22,9 @@ is after the next frame (a ``requestAnimationFrame`` callback, then a task), i.e
     selection's count changed and is shown;
 (d) interactivity with the 100 curves: an event dispatched on the chart (hover, the EMA
     slider, log scale, a drag to zoom, a double-click to zoom out) until its redraw is shown;
-    the event handler's own time is printed too. Target ~100 ms each.
+    the event handler's own time is printed too. Target ~100 ms each;
+(e) sorting 10,000 varied texts with ``localeCompare`` and options (a collator made at each
+    comparison, as the table once did) and with one ``Intl.Collator`` (as it does now).
 
 ``--static DIR`` serves another copy of the front-end (e.g. an older commit's ``mlxp/ui/static``
 from ``git archive``), to compare two front-ends on the same server and machine.
@@ -41,10 +43,10 @@ import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
 from typing import Any, Callable, Dict, List, Tuple
 
 from bench_reader import DEFAULT_DIR, ensure_runs
+from bench_ui import api, fetch
 
 from mlxp.ui.server import start_in_thread
 
@@ -75,14 +77,17 @@ window.mlxpBench.shown.then((shown) => {
     total: Number(document.querySelector('#row-count').getAttribute('data-count')) });
 });
 """
-# The in-page helpers of (b), (c) and (d): `until(test)` resolves once test() holds after a DOM change,
-# `painted()` after the next frame, `timed(act, test)` times act() until test() holds and is shown.
+# The in-page helpers of (b), (c) and (d): `until(test)` resolves once test() holds after a DOM
+# change, `painted()` after the next frame, `timed(act, test)` times act() until test() holds and
+# is shown, `curves(count)` tests for `count` curves drawn.
 HELPERS = """
 window.mlxpTime = {
   until(test) {
     return new Promise((resolve) => {
       if (test()) { resolve(); return; }
-      const observer = new MutationObserver(() => { if (test()) { observer.disconnect(); resolve(); } });
+      const observer = new MutationObserver(() => {
+        if (test()) { observer.disconnect(); resolve(); }
+      });
       observer.observe(document.body, { childList: true, subtree: true, attributes: true });
     });
   },
@@ -110,7 +115,8 @@ mlxpTime.timed(() => button.click(), mlxpTime.curves(count)).then(done);
 """
 COMPARE_OPENED = """
 const [count, done] = [arguments[0], arguments[arguments.length - 1]];
-mlxpTime.until(mlxpTime.curves(count)).then(() => mlxpTime.painted()).then(() => done(performance.now()));
+mlxpTime.until(mlxpTime.curves(count)).then(() => mlxpTime.painted())
+  .then(() => done(performance.now()));
 """
 # One interaction of (d), given as `kind` and a position 0..1 across the plot; the check that
 # its redraw happened differs per kind.
@@ -150,7 +156,8 @@ const [kind, where, done] = [arguments[0], arguments[1], arguments[arguments.len
 const box = document.querySelector('.table-wrap');
 const inView = () => {  // the run whose row is at the middle of the box
   const area = box.getBoundingClientRect();
-  const row = document.elementFromPoint(area.left + 60, area.top + area.height / 2).closest('tr.run-row');
+  const row = document.elementFromPoint(area.left + 60, area.top + area.height / 2)
+    .closest('tr.run-row');
   return row && row.getAttribute('data-id');
 };
 const count = () => document.querySelector('#selection-count').textContent;
@@ -170,7 +177,17 @@ TABLE_ACTIONS = [("sort by seed", "sort", "c:seed"), ("sort by id", "sort", "id"
                  ("sort by id, descending", "sort", "id"), ("sort by status", "sort", "status"),
                  ("scroll to the middle", "scroll", 0.5), ("scroll to the top", "scroll", 0),
                  ("select all", "select", 0), ("unselect all", "select", 0)]
-SERVER_OPTIONS: Dict[str, str] = {}  # --static: the front-end served instead of mlxp's own
+# (e): sorting 10,000 varied texts the way the table once did and the way it does now.
+TEXT_SORTS = """
+const texts = Array.from({ length: 10000 },
+  (_, i) => 'node-' + ((i * 7919) % 10000) + (i % 3 ? 'a' : 'b'));
+const collator = new Intl.Collator(undefined, { numeric: true });
+const time = (compare) => { const start = performance.now(); texts.slice().sort(compare);
+  return performance.now() - start; };
+return [time((a, b) => a.localeCompare(b, undefined, { numeric: true })),
+        time((a, b) => collator.compare(a, b))];
+"""
+SERVER_OPTIONS: Dict[str, Any] = {}  # --static: the front-end served instead of mlxp's own
 
 
 def start_chromium() -> Any:
@@ -194,16 +211,6 @@ def start_chromium() -> Any:
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_TABLE})
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HELPERS})
     return driver
-
-
-def api(url: str, path: str) -> str:
-    base, _, token = url.partition("?")
-    return f"{base}api/{path}{'&' if '?' in path else '?'}{token}"
-
-
-def fetch(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=600) as answer:
-        return len(answer.read())
 
 
 def settle() -> None:
@@ -281,8 +288,9 @@ def table(driver: Any, parent: str, repeats: int) -> None:
     for label, samples in (("new server", timelines), ("warm server", warm)):
         shown = median(samples, "shown")
         server = statistics.median(s["response_end"] - s["request"] for s in samples)
-        print(f"    {label}: table shown {shown:.0f} ms = {shown / floor:.2f}x floor (target < 1500);"
-              f" /api/runs in the browser, asked to last byte: {server:.0f} ms = {server / shown:.0%}")
+        print(f"    {label}: table shown {shown:.0f} ms = {shown / floor:.2f}x floor"
+              f" (target < 1500); /api/runs in the browser, asked to last byte: {server:.0f} ms"
+              f" = {server / shown:.0%}")
     start = median(timelines, "from_start")
     print(f"    new server, from its start (the server reads the table as it starts, the page"
           f" loads meanwhile): {start:.0f} ms = {start / floor:.2f}x floor")
@@ -316,7 +324,8 @@ def overlay(driver: Any, parent: str, count: int, repeats: int) -> str:
         opened.append(driver.execute_async_script(COMPARE_OPENED, count))
 
     for _ in range(repeats):
-        click_floors.append(urllib_seconds(parent, asked, (f"runs?where={urllib.parse.quote(where)}",)) * 1000)
+        filtered = f"runs?where={urllib.parse.quote(where)}"
+        click_floors.append(urllib_seconds(parent, asked, (filtered,)) * 1000)
         url_floors.append(urllib_seconds(parent, ["runs"] + asked) * 1000)
         with_new_server(parent, click)
         with_new_server(parent, open_shared)
@@ -369,6 +378,15 @@ def interactions(driver: Any, url: str, fragment: str, count: int, repeats: int)
         print(f"    {kind:<8} {shown:7.1f}  ({handler:.1f})")
 
 
+def text_sorts(driver: Any, repeats: int) -> None:
+    """(e): one collator per comparison (``localeCompare`` with options) against one in all."""
+    samples = [driver.execute_script(TEXT_SORTS) for _ in range(repeats)]
+    each = statistics.median(s[0] for s in samples)
+    once = statistics.median(s[1] for s in samples)
+    print(f"(e) sorting 10,000 varied texts: localeCompare with options {each:.0f} ms,"
+          f" one Intl.Collator {once:.0f} ms ({each / once:.0f}x), median of {repeats}")
+
+
 def main(argv: List[str] = None) -> int:  # type: ignore[assignment]
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawTextHelpFormatter)
@@ -395,6 +413,7 @@ def main(argv: List[str] = None) -> int:  # type: ignore[assignment]
         with_new_server(parent, lambda url: table_actions(driver, url, args.repeats))
         with_new_server(parent, lambda url: interactions(driver, url, fragment, args.overlaid,
                                                          args.repeats * 3))
+        text_sorts(driver, args.repeats)
     finally:
         driver.quit()
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
