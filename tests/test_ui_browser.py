@@ -2,8 +2,9 @@
 
 The sweep (runs 1-7): lr 0.1 and 0.01 times seed 1 and 2 (runs 1-4), a run with an image
 artifact (5), a FAILED run (6), and a run whose config value is markup that would run script
-if the page ever parsed run data as HTML (7). Every test opens the page as a user would, acts,
-and waits explicitly for what it checks; each view's screenshot goes to the test's tmp_path.
+if the page ever parsed run data as HTML (7); and, for the long table, 1,500 runs written as
+files. Every test opens the page as a user would, acts, and waits explicitly for what it
+checks; each view's screenshot goes to the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -436,7 +437,7 @@ def test_a_long_table_builds_the_rows_in_view_and_scrolls_through_every_run(
         page.wait(lambda: row_at(page, 1) == str(MANY_RUNS), "the last run's row at the bottom")
         assert page.find_all("#show-more") == []
         page.screenshot(tmp_path / "long-table-bottom.png")
-        # A selection outlives its row's rebuilding; a sort starts from the top again.
+        # A selection outlives its row's rebuilding; a sort orders every run, not the built ones.
         page.driver.execute_script(scroll, 0)
         page.wait(lambda: row_at(page, 0) == "1", "the first run's row at the top")
         assert page.find('tr.run-row[data-id="2"] input.select-run').is_selected()
