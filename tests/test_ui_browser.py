@@ -2,8 +2,9 @@
 
 The sweep (runs 1-7): lr 0.1 and 0.01 times seed 1 and 2 (runs 1-4), a run with an image
 artifact (5), a FAILED run (6), and a run whose config value is markup that would run script
-if the page ever parsed run data as HTML (7). Every test opens the page as a user would, acts,
-and waits explicitly for what it checks; each view's screenshot goes to the test's tmp_path.
+if the page ever parsed run data as HTML (7); and, for the long table, 1,500 runs written as
+files. Every test opens the page as a user would, acts, and waits explicitly for what it
+checks; each view's screenshot goes to the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import yaml
 from mlxp._process import process_start_time
 from tests.browser import script_errors, start_browser, wait_for, wait_for_file
 from tests.projects import make_project, run_main
+from tests.reader.runs import make_run
 
 TASK = """
 import mlxp
@@ -71,6 +73,19 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_main(project, *arguments)
         assert result.returncode == (1 if "fail=true" in arguments else 0), result.stderr
     return project / "logs"
+
+
+MANY_RUNS = 1500  # more than the table used to build at once (1,000 rows, then "Show more")
+
+
+@pytest.fixture(scope="module")
+def many_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A log directory of MANY_RUNS small runs, written as files (a sweep would take minutes)."""
+    parent = tmp_path_factory.mktemp("many")
+    for log_id in range(1, MANY_RUNS + 1):
+        make_run(str(parent), log_id, config={"seed": log_id},
+                 metrics={"train": [{"epoch": 0, "loss": 1.0 / log_id}]})
+    return parent
 
 
 @pytest.fixture(scope="module")
@@ -386,6 +401,50 @@ def test_a_running_run_page_follows_its_metrics_and_a_cut_back_file(
         metrics.write_text("".join(json.dumps({"epoch": epoch, "loss": loss}) + "\n"
                                    for epoch, loss in enumerate([0.5, 0.25, 0.2])))
         page.wait(lambda: points() == 3, "the 3 points of the cut-back file")
+        assert script_errors(browser) == []
+    finally:
+        stop()
+
+
+def row_at(page: Page, height: float) -> Any:
+    """The data-id of the runs table's row shown at ``height`` (0 top, 1 bottom) of its scroll
+    box, or None where no run's row is (an unbuilt gap)."""
+    return page.driver.execute_script(
+        "const wrap = document.querySelector('.table-wrap'), box = wrap.getBoundingClientRect();"
+        " const y = box.top + wrap.clientTop + 40 + arguments[0] * (wrap.clientHeight - 43);"
+        " const row = document.elementFromPoint(box.left + 60, y).closest('tr.run-row');"
+        " return row ? row.getAttribute('data-id') : null;", height)
+
+
+def test_a_long_table_builds_the_rows_in_view_and_scrolls_through_every_run(
+        browser: Any, many_runs: Path, tmp_path: Path) -> None:
+    url, stop = serve(many_runs)
+    try:
+        page = Page(browser, url).open()
+        page.wait(lambda: page.find("#row-count").get_attribute("data-count") == str(MANY_RUNS)
+                  and page.find_all("tr.run-row"), "the table's first rows")
+        assert len(page.find_all("tr.run-row")) < 200  # built: those in view and a margin
+        assert row_at(page, 0) == "1"
+        page.find('tr.run-row[data-id="2"] input.select-run').click()
+        scroll = ("const box = document.querySelector('.table-wrap');"
+                  " box.scrollTop = arguments[0] * box.scrollHeight;")
+        # Anywhere in the table, the rows in view are built, in order, down to the last run.
+        page.driver.execute_script(scroll, 0.5)
+        middle = page.wait(lambda: row_at(page, 0.5), "the rows in the middle of the table")
+        assert abs(int(middle) - MANY_RUNS // 2) < 100
+        assert int(row_at(page, 0)) < int(middle) < int(row_at(page, 1))
+        page.driver.execute_script(scroll, 1)
+        page.wait(lambda: row_at(page, 1) == str(MANY_RUNS), "the last run's row at the bottom")
+        assert page.find_all("#show-more") == []
+        page.screenshot(tmp_path / "long-table-bottom.png")
+        # A selection outlives its row's rebuilding; a sort orders every run, not the built ones.
+        page.driver.execute_script(scroll, 0)
+        page.wait(lambda: row_at(page, 0) == "1", "the first run's row at the top")
+        assert page.find('tr.run-row[data-id="2"] input.select-run').is_selected()
+        assert page.find("#selection-count").text == "1 selected"
+        page.find('#runs-table th[data-column="id"]').click()
+        page.find('#runs-table th[data-column="id"]').click()  # twice: descending
+        page.wait(lambda: row_at(page, 0) == str(MANY_RUNS), "the last run first")
         assert script_errors(browser) == []
     finally:
         stop()
