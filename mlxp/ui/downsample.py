@@ -9,19 +9,14 @@ hundredths of a second (bench/bench_ui.py). Other curves go through the general 
 
 from __future__ import annotations
 
-import operator
 from bisect import bisect_left, bisect_right
-from itertools import islice
 from typing import List, Optional, Sequence, Tuple
 
-from mlxp.results.curves import Aggregate, downsample_minmax
+from mlxp.results.curves import Aggregate, downsample_minmax, is_increasing
 
 Points = Tuple[List[float], List[float]]
 
-
-def is_increasing(xs: Sequence[float]) -> bool:
-    """Whether ``xs`` never decreases (ties allowed)."""
-    return all(map(operator.le, xs, islice(xs, 1, None)))
+__all__ = ["column_edges", "downsample", "downsample_aggregate", "is_increasing", "window"]
 
 
 def column_edges(xs: Sequence[float], width: int) -> List[int]:
