@@ -79,7 +79,7 @@ def _as_dicts(array_text: str, lines: int) -> Optional[List[Dict[str, Any]]]:
         records = json.loads(array_text)
     except ValueError:
         return None
-    if len(records) != lines or not all(type(record) is dict for record in records):
+    if len(records) != lines or records and set(map(type, records)) != {dict}:
         return None
     return records
 
