@@ -318,10 +318,11 @@ def test_a_cache_directory_of_another_user_is_not_used(tmp_path: Path) -> None:
 def test_small_files_and_logs_of_too_many_keys_are_left_to_the_caller(tmp_path: Path) -> None:
     run_dir = write_metrics(tmp_path, '{"x": 1, "y": 2, "z": 3}\n')
     assert ColumnCache(str(tmp_path)).points("1", run_dir, "train", "y", "x") is None  # < 1 MiB
+    assert not os.path.exists(tmp_path / COLUMNS_DIR)
     with mock.patch.object(columns, "MAX_KEYS", 2):
         assert ColumnCache(str(tmp_path), min_bytes=0).points("1", run_dir, "train", "y",
                                                               "x") is None
-    assert not os.path.exists(tmp_path / COLUMNS_DIR) or not _column_files(tmp_path)
+    assert _column_files(tmp_path) == []
 
 
 def test_odd_keys_get_safe_file_names(tmp_path: Path) -> None:

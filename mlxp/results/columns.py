@@ -269,7 +269,6 @@ class ColumnCache:
         what the file gained since they were kept). None when the file is small, cannot be
         read, or the columns cannot say (no cache directory, too many keys, an int too large
         for a float64): the caller reads the file then."""
-        directory = self.directory()
         path = os.path.join(run_dir, _layout.METRICS_DIR, log_name + _layout.METRIC_SUFFIX)
         try:
             descriptor = os.open(path, _OPEN_FLAGS)
@@ -277,8 +276,10 @@ class ColumnCache:
             return None
         try:
             status = os.fstat(descriptor)
-            if directory is None or not stat.S_ISREG(status.st_mode) or (
-                    status.st_size < self.min_bytes):
+            if not stat.S_ISREG(status.st_mode) or status.st_size < self.min_bytes:
+                return None
+            directory = self.directory()
+            if directory is None:
                 return None
             with self._lock(log_id, log_name):
                 log, tail = self._current(_Log(directory, log_id, log_name), descriptor, status,

@@ -9,6 +9,7 @@ hundredths of a second (bench/bench_ui.py). Other curves go through the general 
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from typing import List, Optional, Sequence, Tuple
 
@@ -32,6 +33,8 @@ def _extremes(values: Sequence[float], start: int, end: int, lowest: bool = True
               highest: bool = True) -> List[int]:
     """The indices of the lowest and highest of ``values[start:end]``."""
     chunk = values[start:end]
+    if isinstance(chunk, array):  # a column from disk: boxed once here, not at every pass
+        chunk = chunk.tolist()
     found = []
     if lowest:
         found.append(start + chunk.index(min(chunk)))
