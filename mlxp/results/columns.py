@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import operator
 import os
 import stat
@@ -24,7 +23,8 @@ from itertools import compress, repeat
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from mlxp import _layout
-from mlxp.results.curves import STEP, is_increasing
+from mlxp.results._column import NAN, Column
+from mlxp.results.curves import STEP
 from mlxp.results.metricfiles import is_number, parse_records
 
 __all__ = ["COLUMNS_DIR", "MAX_KEYS", "MIN_BYTES", "ColumnCache", "Points"]
@@ -42,80 +42,21 @@ _FORMAT = "mlxp-columns-1"
 _MAGIC = b"MLXPCOL1"
 _CHUNK = 4 << 20  # bytes parsed at once: the parsed records of one chunk only are in memory
 _TAG_SPAN = 64
-_EXACT = 2 ** 53  # the largest int a float64 holds exactly (past it, read_series keeps the int)
-_NAN = float("nan")
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
-class _Column:
-    """One key's values, NaN where a record has no number for it, and what is known of them."""
-
-    def __init__(self, values: "array[float]", numbers: int = 0, exact: bool = True,
-                 increasing: bool = True, last: Optional[float] = None) -> None:
-        self.values = values
-        self.numbers = numbers
-        """How many values are numbers (``is_number``)."""
-        self.exact = exact
-        """False once an int that a float64 cannot hold exactly was seen."""
-        self.increasing = increasing
-        """Whether the numbers never decrease."""
-        self.last = last
-
-    def state(self) -> List[Any]:
-        return [self.numbers, self.exact, self.increasing, self.last]
-
-    def copy(self) -> "_Column":
-        return _Column(array("d", self.values), *self.state())
-
-    def append(self, values: List[Any]) -> None:
-        """Add the values of one more record each."""
-        types = set(map(type, values))
-        if types <= {int, float} and _all_finite(values):
-            if int in types and not _ints_exact(values):
-                self.exact = False
-            chunk = array("d", values)
-            numbers = chunk
-        else:
-            chunk = array("d", map(self._as_float, values))
-            numbers = array("d", compress(chunk, map(operator.eq, chunk, chunk)))  # not NaN
-        if numbers:
-            self.increasing = (self.increasing and (self.last is None or numbers[0] >= self.last)
-                               and is_increasing(numbers))
-            self.last = numbers[-1]
-            self.numbers += len(numbers)
-        self.values.extend(chunk)
-
-    def _as_float(self, value: Any) -> float:
-        if not is_number(value):
-            return _NAN
-        if type(value) is int and not -_EXACT <= value <= _EXACT:
-            self.exact = False
-            return 0.0  # a placeholder: the column is not used once inexact
-        return float(value)
-
-
-def _all_finite(values: List[Any]) -> bool:
-    try:
-        return all(map(math.isfinite, values))
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def _ints_exact(values: List[Any]) -> bool:
-    """Whether every int of ``values`` (ints and finite floats) converts to a float exactly."""
-    if -_EXACT <= min(values) and max(values) <= _EXACT:
-        return True
-    return all(-_EXACT <= value <= _EXACT for value in values if type(value) is int)
-
-
-def _read_from(descriptor: int, offset: int) -> bytes:
+def _read_from(descriptor: int, offset: int, end: Optional[int] = None) -> bytes:
+    """The bytes from ``offset`` to ``end`` (or the end of the file): the size the signature
+    records, so that what a writer adds meanwhile waits for the next request."""
     blocks: List[bytes] = []
-    while True:
-        block = os.pread(descriptor, 1 << 24, offset)
+    while end is None or offset < end:
+        block = os.pread(descriptor, 1 << 24 if end is None else min(1 << 24, end - offset),
+                         offset)
         if not block:
-            return b"".join(blocks)
+            break
         blocks.append(block)
         offset += len(block)
+    return b"".join(blocks)
 
 
 def _tag(descriptor: int, offset: int) -> str:
@@ -163,7 +104,7 @@ class _Log:
         self.log_id = log_id
         self.log_name = log_name
         self.manifest: Dict[str, Any] = {}
-        self.columns: Dict[str, _Column] = {}
+        self.columns: Dict[str, Column] = {}
 
     @property
     def manifest_path(self) -> str:
@@ -199,7 +140,7 @@ class _Log:
         text += b" " * (-(len(_MAGIC) + 4 + len(text)) % 8)  # the values start 8-byte aligned
         return _MAGIC + len(text).to_bytes(4, "little") + text
 
-    def load_column(self, key: str) -> Optional[_Column]:
+    def load_column(self, key: str) -> Optional[Column]:
         """The column of ``key`` if its file matches the manifest (else None: rebuild)."""
         data = _read_cache_file(self.column_path(key))
         header = self._column_header(key)
@@ -210,7 +151,7 @@ class _Log:
         values.frombytes(memoryview(data)[len(header):])
         if sys.byteorder == "big":
             values.byteswap()
-        return _Column(values, *self.manifest["keys"][key])
+        return Column(values, *self.manifest["keys"][key])
 
     def save(self, old_keys: Sequence[str]) -> None:
         """Write every column, then the manifest (a reader never trusts a column whose header
@@ -300,7 +241,7 @@ class ColumnCache:
         """The log with the columns of (at least) the ``wanted`` keys covering the file's whole
         lines, or None if it has too many keys; and the records of its partial last line."""
         start = _covered(log, descriptor, status)
-        rest = _read_from(descriptor, start)
+        rest = _read_from(descriptor, start, status.st_size)
         end = rest.rfind(b"\n") + 1
         if start:
             kept = list(log.manifest["keys"])
@@ -314,7 +255,7 @@ class ColumnCache:
                     _sign(log, descriptor, status, start + end)
                     log.save(kept)
                 return log, _tail(rest[end:])
-            rest = _read_from(descriptor, 0)  # a column torn, foreign or stale: start over
+            rest = _read_from(descriptor, 0, status.st_size)  # a column torn, foreign or stale
             end = rest.rfind(b"\n") + 1
         old_keys = list(log.manifest.get("keys", ()))
         log.manifest = {"format": _FORMAT, "run": log.log_id, "log": log.log_name, "lines": 0,
@@ -363,7 +304,7 @@ def _extend(log: _Log, data: bytes) -> bool:
     return True
 
 
-def _add_records(columns: Dict[str, _Column], records: List[Dict[str, Any]], before: int
+def _add_records(columns: Dict[str, Column], records: List[Dict[str, Any]], before: int
                  ) -> None:
     """Extend every column by one value per record; a key with its first number gets a column
     (NaN for the ``before`` records without it)."""
@@ -373,7 +314,7 @@ def _add_records(columns: Dict[str, _Column], records: List[Dict[str, Any]], bef
         if column is None:
             if not any(map(is_number, values)):
                 continue  # no number yet: as good as missing
-            column = columns[key] = _Column(array("d", [_NAN]) * before)
+            column = columns[key] = Column(array("d", [NAN]) * before)
         column.append(values)
 
 
@@ -388,11 +329,11 @@ def _points(log: _Log, tail: List[Dict[str, Any]], x: str, y: str) -> Optional[P
     first_has_step = log.manifest["first_has_step"] if log.manifest["records"] else (
         bool(tail) and STEP in tail[0])
     by_line = x == STEP and not first_has_step
-    columns: Dict[str, _Column] = {}
+    columns: Dict[str, Column] = {}
     for key in {y} if by_line else {x, y}:
         column = log.columns.get(key)
         if tail:
-            column = column.copy() if column else _Column(array("d", [_NAN]) * (count - len(tail)))
+            column = column.copy() if column else Column(array("d", [NAN]) * (count - len(tail)))
             column.append([record.get(key) for record in tail])
         if column is None:
             return [], [], True  # no number at all under this key

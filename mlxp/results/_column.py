@@ -1,0 +1,83 @@
+"""One metric key's values as float64, NaN where a record has no number for it, and what is
+known of them: how many are numbers, whether they never decrease, whether every int was held
+exactly (``mlxp.results.columns`` keeps them on disk)."""
+
+from __future__ import annotations
+
+import math
+import operator
+from array import array
+from itertools import compress
+from typing import Any, List, Optional
+
+from mlxp.results.curves import is_increasing
+from mlxp.results.metricfiles import is_number
+
+__all__ = ["NAN", "Column"]
+
+NAN = float("nan")
+"""The mark of a record without a number (``is_number``) for the key."""
+_EXACT = 2 ** 53  # the largest int a float64 holds exactly (past it, read_series keeps the int)
+
+
+class Column:
+    """One key's values, NaN where a record has no number for it, and what is known of them."""
+
+    def __init__(self, values: "array[float]", numbers: int = 0, exact: bool = True,
+                 increasing: bool = True, last: Optional[float] = None) -> None:
+        self.values = values
+        self.numbers = numbers
+        """How many values are numbers (``is_number``)."""
+        self.exact = exact
+        """False once an int that a float64 cannot hold exactly was seen."""
+        self.increasing = increasing
+        """Whether the numbers never decrease."""
+        self.last = last
+
+    def state(self) -> List[Any]:
+        """What is known of the values, as the manifest keeps it (``Column(values, *state)``)."""
+        return [self.numbers, self.exact, self.increasing, self.last]
+
+    def copy(self) -> "Column":
+        """A column to extend without changing this one (which a cache may share)."""
+        return Column(array("d", self.values), *self.state())
+
+    def append(self, values: List[Any]) -> None:
+        """Add the values of one more record each."""
+        types = set(map(type, values))
+        if types <= {int, float} and _all_finite(values):
+            if int in types and not _ints_exact(values):
+                self.exact = False
+            chunk = array("d", values)
+            numbers = chunk
+        else:
+            chunk = array("d", map(self._as_float, values))
+            numbers = array("d", compress(chunk, map(operator.eq, chunk, chunk)))  # not NaN
+        if numbers:
+            self.increasing = (self.increasing and (self.last is None or numbers[0] >= self.last)
+                               and is_increasing(numbers))
+            self.last = numbers[-1]
+            self.numbers += len(numbers)
+        self.values.extend(chunk)
+
+    def _as_float(self, value: Any) -> float:
+        if not is_number(value):
+            return NAN
+        if type(value) is int and not -_EXACT <= value <= _EXACT:
+            self.exact = False
+            return 0.0  # a placeholder: the column is not used once inexact
+        return float(value)
+
+
+def _all_finite(values: List[Any]) -> bool:
+    try:
+        return all(map(math.isfinite, values))
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _ints_exact(values: List[Any]) -> bool:
+    """Whether every int of ``values`` (ints and finite floats) converts to a float exactly."""
+    if -_EXACT <= min(values) and max(values) <= _EXACT:
+        return True
+    return all(-_EXACT <= value <= _EXACT for value in values if type(value) is int)
