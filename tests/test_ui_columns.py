@@ -308,6 +308,15 @@ def test_a_cache_directory_that_is_not_a_plain_directory_is_not_used(
     assert (curve.x, curve.y) == ([1], [2])
 
 
+def test_a_log_directory_that_cannot_be_written_parses_in_memory(tmp_path: Path) -> None:
+    run_dir = write_metrics(tmp_path, '{"x": 1, "y": 2}\n')
+    cache = ColumnCache(str(tmp_path), min_bytes=0)
+    with mock.patch.object(columns.os, "mkdir", side_effect=PermissionError(13, "denied")):
+        assert cache.points("1", run_dir, "train", "y", "x") is None
+        curve = SeriesCache(columns=cache).curve("1", run_dir, "train", "y", "x")
+    assert (curve.x, curve.y) == ([1], [2]) and not (tmp_path / COLUMNS_DIR).exists()
+
+
 def test_a_cache_directory_of_another_user_is_not_used(tmp_path: Path) -> None:
     run_dir = write_metrics(tmp_path, '{"x": 1, "y": 2}\n')
     (tmp_path / COLUMNS_DIR).mkdir()

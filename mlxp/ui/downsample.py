@@ -17,8 +17,6 @@ from mlxp.results.curves import Aggregate, downsample_minmax, is_increasing
 
 Points = Tuple[List[float], List[float]]
 
-__all__ = ["column_edges", "downsample", "downsample_aggregate", "is_increasing", "window"]
-
 
 def column_edges(xs: Sequence[float], width: int) -> List[int]:
     """For a non-decreasing ``xs``: the index where each of ``width`` equal slices of the x range
