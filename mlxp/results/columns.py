@@ -82,9 +82,10 @@ def _read_cache_file(path: str) -> Optional[bytes]:
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             return None
-        return _read_from(descriptor, 0)
+        return _read_from(descriptor, 0, status.st_size)
     except OSError:
         return None
     finally:
