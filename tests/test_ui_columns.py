@@ -9,6 +9,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
+from array import array
 from typing import Any, Callable, Iterator, List, Tuple
 from unittest import mock
 
@@ -18,9 +19,11 @@ from hypothesis import strategies as st
 
 from mlxp.reader import Reader
 from mlxp.results import columns
+from mlxp.results._column import block_extremes
 from mlxp.results.columns import COLUMNS_DIR, ColumnCache
 from mlxp.results.curves import read_series
 from mlxp.results.metricfiles import is_number, parse_records
+from mlxp.ui.downsample import downsample
 from mlxp.ui.series_cache import SeriesCache
 from tests.reader.runs import make_run
 from tests.strategies import metric_lines
@@ -167,6 +170,35 @@ def test_appending_then_reading_through_the_columns_is_reading_from_scratch(
                 assert huge     # come first, when the other key has no number)
             else:
                 assert (list(points[0]), list(points[1])) == (xs, ys)
+
+
+# -- the extremes of each block, kept with a column -------------------------------------------
+
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, 1e300]) | st.floats(
+    allow_nan=False), min_size=40, max_size=400), st.integers(1, 20), st.integers(1, 9),
+       st.booleans())
+def test_downsampling_with_block_extremes_keeps_the_same_points(
+        values: List[float], width: int, block: int, by_line: bool) -> None:
+    ys = array("d", values)
+    xs = range(len(ys)) if by_line else sorted(round(v % 7) if abs(v) < 1e9 else 3 for v in values)
+    plain = downsample(xs, ys, width, True)
+    assert downsample(xs, ys, width, True, block_extremes(ys, block)) == plain
+    assert [str(v) for v in downsample(xs, ys, width, True, block_extremes(ys, block))[1]] == [
+        str(v) for v in plain[1]]  # the same one of 0.0 and -0.0 too
+
+
+def test_a_column_on_disk_keeps_its_block_extremes(tmp_path: Path) -> None:
+    rows = [{"y": float((i * 37) % 101)} for i in range(1000)] + [{"y": "n/a"}]
+    run_dir = write_metrics(tmp_path, "".join(json.dumps(row) + "\n" for row in rows[:-1]))
+    points = ColumnCache(str(tmp_path), min_bytes=0).points("1", run_dir, "train", "y")
+    again = ColumnCache(str(tmp_path), min_bytes=0).points("1", run_dir, "train", "y")
+    assert points is not None and again is not None and points[3] is not None
+    assert again[3] == points[3] == block_extremes(points[1])
+    assert downsample(again[0], again[1], 10, True, again[3]) == downsample(again[0], again[1], 10)
+    with open(os.path.join(run_dir, "metrics", "train.json"), "a") as stream:
+        stream.write(json.dumps(rows[-1]) + "\n")  # not all numbers: no extremes
+    grown = ColumnCache(str(tmp_path), min_bytes=0).points("1", run_dir, "train", "y")
+    assert grown is not None and grown[3] is None and len(grown[1]) == 1000
 
 
 # -- kept on disk, used by a new server, extended when the file grows ----------------------------

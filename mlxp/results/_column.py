@@ -1,6 +1,7 @@
 """One metric key's values as float64, NaN where a record has no number for it, and what is
 known of them: how many are numbers, whether they never decrease, whether every int was held
-exactly (``mlxp.results.columns`` keeps them on disk)."""
+exactly, and the extremes of each block of values, with which a chart's pixel columns are found
+without visiting every value (``mlxp.results.columns`` keeps them all on disk)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,36 @@ import math
 import operator
 from array import array
 from itertools import compress
-from typing import Any, List, Optional
+from typing import Any, List, NamedTuple, Optional, Sequence
 
 from mlxp.results.curves import is_increasing
 from mlxp.results.metricfiles import is_number
 
-__all__ = ["NAN", "Column"]
+__all__ = ["BLOCK", "NAN", "Column", "Extremes", "block_extremes"]
+
+BLOCK = 64
+"""Values per block of ``Extremes``: a pixel column of a million points covers a few dozens."""
 
 NAN = float("nan")
 """The mark of a record without a number (``is_number``) for the key."""
 _EXACT = 2 ** 53  # the largest int a float64 holds exactly (past it, read_series keeps the int)
+
+
+class Extremes(NamedTuple):
+    """The lowest and the highest value of each ``block`` values in a row (the last block may
+    be shorter)."""
+
+    block: int
+    lowest: Sequence[float]
+    highest: Sequence[float]
+
+
+def block_extremes(values: Sequence[float], block: int = BLOCK) -> Extremes:
+    """The ``Extremes`` of ``values``, which must all be numbers (no NaN)."""
+    listed = values.tolist() if isinstance(values, array) else list(values)
+    starts = range(0, len(listed), block)
+    return Extremes(block, array("d", [min(listed[i:i + block]) for i in starts]),
+                    array("d", [max(listed[i:i + block]) for i in starts]))
 
 
 class Column:
@@ -33,6 +54,8 @@ class Column:
         self.increasing = increasing
         """Whether the numbers never decrease."""
         self.last = last
+        self.extremes: Optional[Extremes] = None
+        """The block extremes of the values when known (read from disk, or just written)."""
 
     def state(self) -> List[Any]:
         """What is known of the values, as the manifest keeps it (``Column(values, *state)``)."""
@@ -44,6 +67,7 @@ class Column:
 
     def append(self, values: List[Any]) -> None:
         """Add the values of one more record each."""
+        self.extremes = None
         types = set(map(type, values))
         if types <= {int, float} and _all_finite(values):
             if int in types and not _ints_exact(values):

@@ -23,11 +23,11 @@ from itertools import compress, repeat
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from mlxp import _layout
-from mlxp.results._column import NAN, Column
+from mlxp.results._column import BLOCK, NAN, Column, Extremes, block_extremes
 from mlxp.results.curves import STEP
 from mlxp.results.metricfiles import is_number, parse_records
 
-__all__ = ["COLUMNS_DIR", "MAX_KEYS", "MIN_BYTES", "ColumnCache", "Points"]
+__all__ = ["COLUMNS_DIR", "MAX_KEYS", "MIN_BYTES", "ColumnCache", "Extremes", "Points"]
 
 COLUMNS_DIR = ".mlxp_columns"
 MIN_BYTES = 1 << 20
@@ -35,8 +35,8 @@ MIN_BYTES = 1 << 20
 MAX_KEYS = 256
 """A log with more numeric keys than this is not kept (as many files per run)."""
 
-Points = Tuple[Sequence[float], Sequence[float], bool]
-"""``(xs, ys, whether xs never decreases)``."""
+Points = Tuple[Sequence[float], Sequence[float], bool, Optional[Extremes]]
+"""``(xs, ys, whether xs never decreases, the block extremes of ys if known)``."""
 
 _FORMAT = "mlxp-columns-1"
 _MAGIC = b"MLXPCOL1"
@@ -92,6 +92,15 @@ def _read_cache_file(path: str) -> Optional[bytes]:
         os.close(descriptor)
 
 
+def _floats(data: memoryview) -> "array[float]":
+    """Little-endian float64 values, as the cache files hold them."""
+    values = array("d")
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
 def _name(*parts: str) -> str:
     """A file name for any key (keys are arbitrary strings: only a digest is safe)."""
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:40]
@@ -136,23 +145,30 @@ class _Log:
     def _column_header(self, key: str) -> bytes:
         fields = {"run": self.log_id, "log": self.log_name, "key": key,
                   "ino": self.manifest["ino"], "bytes": self.manifest["bytes"],
-                  "records": self.manifest["records"]}
+                  "records": self.manifest["records"], "block": BLOCK}
         text = json.dumps(fields, sort_keys=True).encode()
         text += b" " * (-(len(_MAGIC) + 4 + len(text)) % 8)  # the values start 8-byte aligned
         return _MAGIC + len(text).to_bytes(4, "little") + text
 
     def load_column(self, key: str) -> Optional[Column]:
-        """The column of ``key`` if its file matches the manifest (else None: rebuild)."""
+        """The column of ``key`` if its file matches the manifest (else None: rebuild). The
+        file holds the header, the values, then the lowest and the highest of each block of
+        values when they are all numbers."""
         data = _read_cache_file(self.column_path(key))
         header = self._column_header(key)
+        state = self.manifest["keys"][key]
         count = self.manifest["records"]
-        if data is None or not data.startswith(header) or len(data) != len(header) + 8 * count:
+        blocks = -(-count // BLOCK) if state[0] == count else 0
+        if data is None or not data.startswith(header) or (
+                len(data) != len(header) + 8 * (count + 2 * blocks)):
             return None
-        values = array("d")
-        values.frombytes(memoryview(data)[len(header):])
-        if sys.byteorder == "big":
-            values.byteswap()
-        return Column(values, *self.manifest["keys"][key])
+        view = memoryview(data)[len(header):]
+        values, lowest, highest = (_floats(view[8 * start:8 * end]) for start, end in (
+            (0, count), (count, count + blocks), (count + blocks, count + 2 * blocks)))
+        column = Column(values, *state)
+        if blocks:
+            column.extremes = Extremes(BLOCK, lowest, highest)
+        return column
 
     def save(self, old_keys: Sequence[str]) -> None:
         """Write every column, then the manifest (a reader never trusts a column whose header
@@ -160,9 +176,12 @@ class _Log:
         ignored: without its cache the server parses the file."""
         try:
             for key, column in self.columns.items():
-                values = column.values
+                values = array("d", column.values)
+                if column.numbers == len(values):
+                    column.extremes = block_extremes(values)
+                    values.extend(column.extremes.lowest)
+                    values.extend(column.extremes.highest)
                 if sys.byteorder == "big":
-                    values = array("d", values)
                     values.byteswap()
                 _layout.atomic_write(self.column_path(key), self._column_header(key)
                                      + values.tobytes())
@@ -337,24 +356,24 @@ def _points(log: _Log, tail: List[Dict[str, Any]], x: str, y: str) -> Optional[P
             column = column.copy() if column else Column(array("d", [NAN]) * (count - len(tail)))
             column.append([record.get(key) for record in tail])
         if column is None:
-            return [], [], True  # no number at all under this key
+            return [], [], True, None  # no number at all under this key
         if not column.exact:
             return None
         if not column.numbers:
-            return [], [], True
+            return [], [], True, None
         columns[key] = column
     ys = columns[y]
     if by_line:
         if ys.numbers == count:
-            return range(count), ys.values, True
+            return range(count), ys.values, True, ys.extremes
         kept = list(map(operator.eq, ys.values, ys.values))  # NaN, the mark of no number, != NaN
-        return array("q", compress(range(count), kept)), _kept(ys.values, kept), True
+        return array("q", compress(range(count), kept)), _kept(ys.values, kept), True, None
     xs = columns[x]
     if xs.numbers == count and ys.numbers == count:
-        return xs.values, ys.values, xs.increasing
+        return xs.values, ys.values, xs.increasing, ys.extremes
     kept = list(map(operator.and_, map(operator.eq, xs.values, xs.values),
                     map(operator.eq, ys.values, ys.values)))
-    return _kept(xs.values, kept), _kept(ys.values, kept), xs.increasing
+    return _kept(xs.values, kept), _kept(ys.values, kept), xs.increasing, None
 
 
 def _kept(values: "array[float]", kept: List[bool]) -> "array[float]":

@@ -196,7 +196,8 @@ class Api:
         answer = []
         for log_id in ids:
             curve = self._curve(log_id, params)
-            xs, ys = downsample(curve.x, curve.y, params["width"], curve.increasing)
+            xs, ys = downsample(curve.x, curve.y, params["width"], curve.increasing,
+                                curve.extremes)
             answer.append({"run": log_id, "x": xs, "y": ys, "points": len(curve.x),
                            "downsampled": len(xs) < len(curve.x)})
         return json_answer({"x_key": params["x"], "y_key": params["y"], "series": answer})

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from typing import NamedTuple, Optional, Sequence, Tuple
 
 from mlxp import _layout
-from mlxp.results.columns import ColumnCache
+from mlxp.results.columns import ColumnCache, Extremes
 from mlxp.results.curves import is_increasing, read_series
 
 MAX_POINTS = 20_000_000
@@ -30,6 +30,8 @@ class Curve(NamedTuple):
     x: Sequence[float]
     y: Sequence[float]
     increasing: bool
+    extremes: Optional[Extremes] = None
+    """The block extremes of ``y``, when its column on disk has them."""
 
 
 class SeriesCache:
