@@ -4,7 +4,10 @@
 a second for a million points. Curves are nearly always logged with an increasing x (step,
 epoch, time), so here the pixel columns are found by bisection and each column's extremes by
 the built-in ``min``/``max`` over a slice, which run in C: a million points take a few
-hundredths of a second (bench/bench_ui.py). Other curves go through the general function.
+hundredths of a second (bench/bench_ui.py). A curve read from the column cache also comes with
+the lowest and highest of each block of 64 values: a pixel column then looks at the values of
+the blocks at its two edges and at the kept extremes of those inside: the same points, for a
+million of them in about a fifth of the time. Other curves go through the general function.
 """
 
 from __future__ import annotations
