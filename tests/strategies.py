@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -138,3 +139,14 @@ run_curves = st.lists(
     st.lists(st.tuples(st.integers(0, 30), st.floats(-1e3, 1e3, allow_nan=False)), max_size=40),
     min_size=1, max_size=6,
 )
+
+# A metrics file's lines as a live writer and a crash leave them: records with missing keys,
+# booleans, NaN, strings, ints too large for a float, a `step` key or not, and lines that are
+# blank, torn or not a mapping.
+metric_values = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats()
+                 | st.text(max_size=3))
+metric_lines = st.lists(st.one_of(
+    st.dictionaries(st.sampled_from(["x", "y", "step"]), metric_values, max_size=3).map(
+        lambda record: json.dumps(record)),
+    st.sampled_from(["", " ", "not json", "[1, 2]", '{"x": 1', "\r", '{"x": 1}, {"y": 2}']),
+), max_size=30)

@@ -20,7 +20,7 @@ from mlxp.errors import UsageError
 from mlxp.results.metricfiles import is_number, read_records
 
 __all__ = ["BANDS", "STEP", "Aggregate", "Series", "align_and_aggregate", "downsample_minmax",
-           "read_series", "series_bounds", "split_metric"]
+           "is_increasing", "read_series", "series_bounds", "split_metric"]
 
 STEP = "step"
 """The x key meaning the line number of the metrics file (0-based)."""
@@ -165,11 +165,16 @@ def downsample_minmax(xs: Sequence[float], ys: Sequence[float], width: int
     return [xs[i] for i in kept], [ys[i] for i in kept]
 
 
+def is_increasing(xs: Sequence[float]) -> bool:
+    """Whether ``xs`` never decreases (ties allowed)."""
+    return all(map(operator.le, xs, islice(xs, 1, None)))
+
+
 def _sorted_without_nan(xs: Sequence[float], ys: Sequence[float]) -> bool:
     """Whether ``xs`` never decreases and ``ys`` holds no NaN: ``min``/``max`` then pick the
     points the scan picks (the first lowest and the first highest y of each bucket)."""
     try:
-        return all(map(operator.le, xs, islice(xs, 1, None))) and not any(map(math.isnan, ys))
+        return is_increasing(xs) and not any(map(math.isnan, ys))
     except (OverflowError, TypeError):  # an int too large for a float: the scan handles it
         return False
 

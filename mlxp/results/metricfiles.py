@@ -53,12 +53,14 @@ def parse_records(data: bytes) -> List[Dict[str, Any]]:
     if tail.strip():
         complete = f"{complete}\n{tail}" if complete else tail
     # the usual case: one C-level parse of the whole file, lines turned into array items (a
-    # blank or malformed line fails it, and the lines are then taken one by one)
-    parsed = _as_dicts("[" + complete.replace("\n", ",") + "]")
+    # blank or malformed line fails it, and the lines are then taken one by one). One item per
+    # line, or a line such as '{"a": 1}, {"b": 2}' (malformed alone) would count as two.
+    parsed = _as_dicts("[" + complete.replace("\n", ",") + "]", complete.count("\n") + 1)
     if parsed is not None:
         return parsed
     lines = complete.split("\n") if complete else []
-    parsed = _as_dicts("[" + ",".join(line for line in lines if line.strip()) + "]")
+    filled = [line for line in lines if line.strip()]
+    parsed = _as_dicts("[" + ",".join(filled) + "]", len(filled))
     if parsed is not None:
         return parsed
     records = []
@@ -72,12 +74,14 @@ def parse_records(data: bytes) -> List[Dict[str, Any]]:
     return records
 
 
-def _as_dicts(array_text: str) -> Optional[List[Dict[str, Any]]]:
+def _as_dicts(array_text: str, lines: int) -> Optional[List[Dict[str, Any]]]:
     try:
         records = json.loads(array_text)
     except ValueError:
         return None
-    return records if all(type(record) is dict for record in records) else None
+    if len(records) != lines or records and set(map(type, records)) != {dict}:
+        return None
+    return records
 
 
 def summarize_records(records: Iterable[Dict[str, Any]]) -> Dict[str, MetricSummary]:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from mlxp import _layout
 from mlxp.errors import QueryError, ReaderError
+from mlxp.results.columns import ColumnCache
 from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
 from mlxp.results.runs import (
     RunSummaries,
@@ -108,7 +109,7 @@ class Api:
     def __init__(self, logdir: str) -> None:
         self.logdir = os.path.abspath(logdir)
         self.shown_logdir = _layout.display_path(self.logdir)
-        self.curves = SeriesCache()
+        self.curves = SeriesCache(columns=ColumnCache(self.logdir))
         self.table = RunsTable(self._read_table, self._count_runs)
         self.routes: Dict[str, Callable[[str, Query], Answer]] = {
             "runs": self._runs,
@@ -198,7 +199,8 @@ class Api:
         answer = []
         for log_id in ids:
             curve = self._curve(log_id, params)
-            xs, ys = downsample(curve.x, curve.y, params["width"], curve.increasing)
+            xs, ys = downsample(curve.x, curve.y, params["width"], curve.increasing,
+                                curve.extremes)
             answer.append({"run": log_id, "x": xs, "y": ys, "points": len(curve.x),
                            "downsampled": len(xs) < len(curve.x)})
         return json_answer({"x_key": params["x"], "y_key": params["y"], "series": answer})
@@ -224,7 +226,8 @@ class Api:
             keys[label] = key
         groups = []
         for label, group in members.items():
-            series = [Series(run.id, *self._curve(run.id, params)[:2]) for run in group]
+            series = [Series(run.id, *map(list, self._curve(run.id, params)[:2]))
+                      for run in group]
             aggregate = downsample_aggregate(align_and_aggregate(series, band), params["width"])
             groups.append({"key": keys[label], "label": label, "runs": [r.id for r in group],
                            "x": aggregate.x, "mean": aggregate.mean, "lo": aggregate.lo,

@@ -2,7 +2,8 @@
 
 Parsing a million-line metrics file costs about a second; the chart asks for the same curve
 again at each zoom, resize or new width. So the points of each (file, x key, y key) stay here
-until the file changes (its inode, size or mtime) or the cache needs the room.
+until the file changes (its inode, size or mtime) or the cache needs the room. Behind it, the
+column cache on disk (``mlxp.results.columns``) spares a new server the parse of a big file.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import List, NamedTuple, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 from mlxp import _layout
-from mlxp.results.curves import read_series
-from mlxp.ui.downsample import is_increasing
+from mlxp.results.columns import ColumnCache, Extremes
+from mlxp.results.curves import is_increasing, read_series
 
 MAX_POINTS = 20_000_000
 """Points kept in all (two floats each, so a few hundred MB at most)."""
@@ -26,21 +27,25 @@ class Curve(NamedTuple):
     """One run's points (shared between requests: never modified), and whether x never
     decreases (checked once: the fast downsampling needs it)."""
 
-    x: List[float]
-    y: List[float]
+    x: Sequence[float]
+    y: Sequence[float]
     increasing: bool
-
-
-def _read(log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Curve:
-    series = read_series(log_id, run_dir, log_name, y, x)
-    return Curve(series.x, series.y, is_increasing(series.x))
+    extremes: Optional[Extremes] = None
+    """The block extremes of ``y``, when its column on disk has them."""
 
 
 class SeriesCache:
-    """The curves of the runs of one server, least recently used dropped first."""
+    """The curves of the runs of one server, least recently used dropped first.
 
-    def __init__(self, max_points: int = MAX_POINTS) -> None:
+    Args:
+        max_points: points kept in all.
+        columns: the column cache read before parsing a file (None: always parse).
+    """
+
+    def __init__(self, max_points: int = MAX_POINTS, columns: Optional[ColumnCache] = None
+                 ) -> None:
         self.max_points = max_points
+        self.columns = columns
         self._entries: "OrderedDict[_Key, Curve]" = OrderedDict()
         self._points = 0
         self._lock = threading.Lock()
@@ -60,7 +65,7 @@ class SeriesCache:
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        curve = _read(log_id, run_dir, log_name, y, x)
+        curve = self._read(log_id, run_dir, log_name, y, x)
         with self._lock:
             if key not in self._entries and len(curve.x) <= self.max_points:
                 self._entries[key] = curve
@@ -69,3 +74,11 @@ class SeriesCache:
                     _, dropped = self._entries.popitem(last=False)
                     self._points -= len(dropped.x)
         return curve
+
+    def _read(self, log_id: str, run_dir: str, log_name: str, y: str, x: str) -> Curve:
+        points = None if self.columns is None else self.columns.points(log_id, run_dir,
+                                                                         log_name, y, x)
+        if points is not None:
+            return Curve(*points)
+        series = read_series(log_id, run_dir, log_name, y, x)
+        return Curve(series.x, series.y, is_increasing(series.x))
