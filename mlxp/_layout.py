@@ -37,6 +37,9 @@ CANCELLED = "cancelled"
 #: ``metadata/cancelled`` exists once ``mlxp cancel`` stops a run, so that the job's own
 #: report of the SIGTERM it then receives cannot replace the verdict.
 CANCEL_MARKER = "cancelled"
+CANCEL_WAIT = 15.0
+"""Seconds ``mlxp cancel`` waits, by default, for cancelled jobs to leave their scheduler (here
+so that the command line states it without loading the cluster side)."""
 
 
 def is_run_dir_name(name: str) -> bool:

@@ -61,3 +61,20 @@ def test_import_mlxp_loads_no_dashboard_module() -> None:
     assert "mlxp.launcher" in loaded
     assert [m for m in loaded if m.startswith(("mlxp.ui", "mlxp.commands.ui", "http.server",
                                                "webbrowser"))] == []
+
+
+def test_mlxp_ls_loads_no_scheduler_backend(tmp_path) -> None:
+    """The ``mlxp`` command registers every subcommand; only the one run loads its side
+    (``mlxp ls`` reads runs: no backend, no cancelling, no submission)."""
+    (tmp_path / "logs").mkdir()
+    code = (
+        "import sys, json\n"
+        "from mlxp.__main__ import main\n"
+        "code = main(['ls', 'logs'])\n"
+        "print(json.dumps([code, sorted(m for m in sys.modules if m.startswith('mlxp'))]))"
+    )
+    output = subprocess.check_output([sys.executable, "-c", code], text=True, cwd=str(tmp_path))
+    code, loaded = json.loads(output.splitlines()[-1])
+    assert code == 0 and "mlxp.commands.ls" in loaded and "mlxp.commands.cancel" in loaded
+    assert [m for m in loaded if m.startswith(("mlxp.cluster.schedulers", "mlxp.cluster.cancel",
+                                               "mlxp.cluster.submit"))] == []

@@ -23,8 +23,7 @@ from mlxp.errors import SchedulerError
 __all__ = ["CANCELLED", "CANCEL_MARKER", "CANCEL_WAIT", "CancelResult", "cancel_runs"]
 
 CANCELLED, CANCEL_MARKER = _layout.CANCELLED, _layout.CANCEL_MARKER
-#: how long ``cancel_runs`` waits, by default, for cancelled jobs to leave their scheduler.
-CANCEL_WAIT = 15.0
+CANCEL_WAIT = _layout.CANCEL_WAIT
 _POLL_INTERVAL = 0.5
 _ACTIVE = (_layout.STARTING, _layout.RUNNING)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mlxp.cluster.cancel import CANCEL_WAIT
+from mlxp._layout import CANCEL_WAIT
 from mlxp.commands._common import add_logdir, add_where, check_logdir, clean, no_runs_line
 from mlxp.errors import UsageError
 
