@@ -25,7 +25,7 @@ from mlxp.results.curves import read_series
 from mlxp.results.metricfiles import is_number, parse_records
 from mlxp.ui.downsample import downsample
 from mlxp.ui.series_cache import SeriesCache
-from tests.reader.runs import make_run
+from tests.reader.runs import make_run, records_line_by_line
 from tests.strategies import metric_lines
 from tests.ui_helpers import serve
 
@@ -128,14 +128,7 @@ def test_the_increasing_flag_follows_x(tmp_path: Path) -> None:
 
 def _reference(text: str, x: str) -> Tuple[list, list, bool]:
     """The points line by line, and whether an int a float64 cannot hold is among them."""
-    records = []
-    for line in text.split("\n"):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if type(record) is dict:
-            records.append(record)
+    records = records_line_by_line(text)
     by_line = x == "step" and not any("step" in record for record in records[:1])
     keys = ["y"] if by_line else [x, "y"]
     huge = any(type(record.get(key)) is int and abs(record[key]) > 2 ** 53

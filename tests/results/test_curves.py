@@ -15,7 +15,7 @@ from mlxp.results.metricfiles import is_number
 from mlxp.results.curves import (Series, align_and_aggregate, downsample_minmax, read_series,
                                  split_metric)
 
-from tests.reader.runs import metrics_lines, write_file
+from tests.reader.runs import metrics_lines, records_line_by_line, write_file
 from tests.strategies import curve_points, finite_numbers, run_curves
 
 
@@ -157,14 +157,7 @@ def test_read_series_matches_a_line_by_line_reading(tmp_path_factory: Any, lines
     (run_dir / "metrics").mkdir()
     text = "\n".join(lines) + ("\n" if newline_at_end and lines else "")
     (run_dir / "metrics" / "train.json").write_text(text)
-    records = []
-    for line in text.split("\n"):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if type(record) is dict:
-            records.append(record)
+    records = records_line_by_line(text)
     for x in ("x", "step"):
         by_line = x == "step" and not any("step" in record for record in records[:1])
         points = [(number if by_line else record.get(x), record.get("y"))
