@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Sequence, Tuple
 
 from mlxp.commands._common import add_logdir, add_where, check_logdir, clean, format_value
+
+if TYPE_CHECKING:
+    from mlxp.results.columns import ColumnCache
 
 NAME = "plot"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 480
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the SVG (and PNG) and say where."""
     from mlxp._layout import atomic_write_text
     from mlxp.errors import UsageError
+    from mlxp.results.columns import ColumnCache
     from mlxp.results.curves import split_metric
     from mlxp.results.metricfiles import metric_files
     from mlxp.results.runs import load_summaries
@@ -71,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     unknown = [k for k in group_keys if k not in found.config_keys]
     if unknown:
         raise UsageError(f"--group-by: no config key {unknown[0]!r} in these runs", key=unknown[0])
-    curves = (_group_curves(runs, group_keys, log_name, key, args) if group_keys
-              else _run_curves(runs, found.varying, log_name, key, args))
+    columns = ColumnCache(args.log_dir)
+    curves = (_group_curves(runs, group_keys, log_name, key, args, columns) if group_keys
+              else _run_curves(runs, found.varying, log_name, key, args, columns))
     if not curves:
         raise UsageError(f"no numeric values of {args.metric} against {args.x} in the"
                          f" {len(runs)} run{'s' if len(runs) > 1 else ''} matched")
@@ -87,13 +92,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_curves(runs: Sequence[Any], varying: Sequence[str], log_name: str, key: str,
-                args: argparse.Namespace) -> List[Any]:
-    from mlxp.results.curves import downsample_minmax, read_series
+                args: argparse.Namespace, columns: "ColumnCache") -> List[Any]:
+    from mlxp.results.columns import read_series_through
+    from mlxp.results.curves import downsample_minmax
     from mlxp.results.svg import Curve
 
     curves = []
     for run in runs:
-        series = read_series(run.id, run.dir, log_name, key, args.x)
+        series = read_series_through(columns, run.id, run.dir, log_name, key, args.x)
         if series.x:
             x, y = downsample_minmax(series.x, series.y, args.width)
             label = ", ".join(f"{_short(k, varying)}={format_value(run.config.get(k))}"
@@ -109,14 +115,16 @@ def _short(key: str, keys: Sequence[str]) -> str:
 
 
 def _group_curves(runs: Sequence[Any], group_keys: Sequence[str], log_name: str, key: str,
-                  args: argparse.Namespace) -> List[Any]:
-    from mlxp.results.curves import align_and_aggregate, read_series
+                  args: argparse.Namespace, columns: "ColumnCache") -> List[Any]:
+    from mlxp.results.columns import read_series_through
+    from mlxp.results.curves import align_and_aggregate
     from mlxp.results.svg import Curve
 
     groups: Dict[Tuple[str, ...], List[Any]] = {}
     for run in runs:
         values = tuple(format_value(run.config.get(k)) for k in group_keys)
-        groups.setdefault(values, []).append(read_series(run.id, run.dir, log_name, key, args.x))
+        groups.setdefault(values, []).append(
+            read_series_through(columns, run.id, run.dir, log_name, key, args.x))
     curves = []
     for values in sorted(groups, key=_natural):
         aggregate = align_and_aggregate([s for s in groups[values] if s.x], args.band)

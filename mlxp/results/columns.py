@@ -24,10 +24,11 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from mlxp import _layout
 from mlxp.results._column import BLOCK, NAN, Column, Extremes, block_extremes
-from mlxp.results.curves import STEP
+from mlxp.results.curves import STEP, Series, read_series
 from mlxp.results.metricfiles import is_number, parse_records
 
-__all__ = ["COLUMNS_DIR", "MAX_KEYS", "MIN_BYTES", "ColumnCache", "Extremes", "Points"]
+__all__ = ["COLUMNS_DIR", "MAX_KEYS", "MIN_BYTES", "ColumnCache", "Extremes", "Points",
+           "read_series_through"]
 
 COLUMNS_DIR = ".mlxp_columns"
 MIN_BYTES = 1 << 20
@@ -378,3 +379,14 @@ def _points(log: _Log, tail: List[Dict[str, Any]], x: str, y: str) -> Optional[P
 
 def _kept(values: "array[float]", kept: List[bool]) -> "array[float]":
     return array("d", compress(values, kept))
+
+
+def read_series_through(cache: ColumnCache, run: str, run_dir: str, log_name: str, y: str,
+                        x: str = STEP) -> Series:
+    """``read_series``, answered from the metric columns when its file is big enough to be kept
+    there (``mlxp plot`` of million-point metrics: parsed once, not at every plot)."""
+    points = cache.points(run, run_dir, log_name, y, x)
+    if points is None:
+        return read_series(run, run_dir, log_name, y, x)
+    return Series(run, list(points[0]), list(points[1]))
+

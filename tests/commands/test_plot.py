@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import List
@@ -47,6 +49,24 @@ def test_plot_groups_draw_a_band_and_a_mean_each(project: Path) -> None:
     assert [p.get("data-group") for p in bands] == groups
     assert [p.get("data-group") for p in means] == groups
     assert _legend(project / "g.svg") == ["optimizer.lr=0.01 (2 runs)", "optimizer.lr=0.1 (2 runs)"]
+
+
+def test_plot_keeps_the_columns_of_a_big_metrics_file_and_draws_the_same(project: Path) -> None:
+    metrics = project / "logs" / "1" / "metrics" / "train.json"
+    metrics.write_text("".join(json.dumps({"epoch": e, "loss": 1.0 / (e + 1)}) + "\n"
+                               for e in range(40_000)))  # over a MiB: its columns are kept
+    drawn = []
+    for _ in range(2):  # parsed (and kept), then from the columns
+        result = mlxp(project, "plot", "-m", "train.loss", "--x", "epoch", "-o", "c.svg")
+        assert result.returncode == 0, result.stderr
+        drawn.append((project / "c.svg").read_text())
+        assert any((project / "logs" / ".mlxp_columns").rglob("*")), "no columns kept"
+    shutil.rmtree(project / "logs" / ".mlxp_columns")
+    (project / "logs" / ".mlxp_columns").write_text("")  # cannot be made: parsed as before
+    result = mlxp(project, "plot", "-m", "train.loss", "--x", "epoch", "-o", "c.svg")
+    assert result.returncode == 0, result.stderr
+    assert drawn[0] == drawn[1] == (project / "c.svg").read_text()
+    assert len(_paths(project / "c.svg", "series")[0].get("d", "")) > 1000  # the big curve
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="matplotlib missing")
