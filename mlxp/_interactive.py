@@ -17,7 +17,8 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 from mlxp import _layout
 from mlxp._cli import CommandLine, parse_command_line
 from mlxp._limits import checked_arguments
-from mlxp._run import Context, SweepPoints, run_points
+from mlxp._run import Context, run_points
+from mlxp._run_point import SweepPoints
 from mlxp._signals import RunInterrupted, terminate_on_signals
 from mlxp.errors import RunFailedError, SettingsError, UsageError
 from mlxp.logger import describe_exit

@@ -11,7 +11,7 @@ import os
 from typing import List, Sequence
 
 from mlxp._interactive import command_line_of
-from mlxp._run import RunPoint, SweepPoints
+from mlxp._run_point import RunPoint, SweepPoints
 from mlxp.config import ConfigDict, config_file
 from mlxp.errors import ConfigFileError, OverrideError
 from mlxp._point_composer import compose_points

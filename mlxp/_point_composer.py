@@ -17,7 +17,8 @@ from mlxp._cli import CommandLine
 from mlxp._composition import GroupComposer, copy_config, mentions_reference
 from mlxp._limits import check_parent_log_dir, check_sweep_size
 from mlxp._override_checks import check_new_key, check_replacement
-from mlxp._run import RunPoint, SweepPoints, check_named_class, check_resumable
+from mlxp._run_logger import check_named_class, check_resumable
+from mlxp._run_point import RunPoint, SweepPoints
 from mlxp.config import ConfigDict, assign, lookup, remove, resolve
 from mlxp.errors import ConfigKeyError, SettingsError
 from mlxp.logger import read_run_config

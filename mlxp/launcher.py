@@ -23,7 +23,8 @@ from mlxp._interactive import (RunDirectories, command_line_of, in_jupyter_kerne
                                run_in_process, task_directory)
 from mlxp._limits import checked_arguments
 from mlxp._point_composer import compose_points, flat_config
-from mlxp._run import Context, RunPoint, SweepPoints, local_jobs, run_points
+from mlxp._run import Context, local_jobs, run_points
+from mlxp._run_point import RunPoint, SweepPoints
 from mlxp._signals import RunPreempted
 from mlxp._sweep_plan import PointCommand
 from mlxp.config import ConfigDict

@@ -430,7 +430,7 @@ def test_with_the_version_manager_every_point_runs_the_snapshot(tmp_path: Path) 
 
 def test_checking_a_sweep_composes_each_point_once() -> None:
     """The first point, composed (and checked) to read the settings, is not composed again."""
-    from mlxp._run import SweepPoints
+    from mlxp._run_point import SweepPoints
 
     composed: List[str] = []
     points = SweepPoints(["a", "b", "c"], lambda point: composed.append(point))  # type: ignore
