@@ -222,7 +222,7 @@ def test_a_damaged_row_cache_is_ignored_and_replaced(tmp_path: Path,
 def test_a_line_its_writer_did_not_write_is_not_trusted(tmp_path: Path,
                                                         damage: Callable[[str], str]) -> None:
     # checksummed again, as if written so: mlxp ls decodes the rows and reads the runs
-    # again; mlxp ui sends a row's text as it is, trusting the checksum (docs/ui.md)
+    # again; mlxp ui sends a row's text as it is, trusting the checksum (docs/looking-at-results.md)
     _sweep(tmp_path)
     _check_replaced(tmp_path, damage)
 
