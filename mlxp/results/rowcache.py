@@ -118,9 +118,8 @@ def valid_rows(logdir: str) -> Optional[Tuple[Header, List[CachedRow]]]:
         return None
     found = []
     for log_id, run_dir in listed:
-        fields = lines.get(str(log_id))
-        row = None if fields is None else _parsed(fields, run_dir)
-        if row is None or not signature_holds(run_dir, row.key_files, row.signature):
+        row = _unchanged(lines.get(str(log_id)), run_dir)
+        if row is None:
             return None
         found.append(row)
     return header, found
@@ -134,13 +133,20 @@ def valid_rows_of(logdir: str, log_ids: List[str]) -> Optional[List[CachedRow]]:
         return None
     found = []
     for log_id in log_ids:
-        fields = loaded[1].get(log_id)
-        run_dir = os.path.join(logdir, log_id)
-        row = None if fields is None else _parsed(fields, run_dir)
-        if row is None or not signature_holds(run_dir, row.key_files, row.signature):
+        row = _unchanged(loaded[1].get(log_id), os.path.join(logdir, log_id))
+        if row is None:
             return None
         found.append(row)
     return found
+
+
+def _unchanged(fields: Optional[List[str]], run_dir: str) -> Optional[CachedRow]:
+    """The row of a run's line if the run still has the signature it was cached with; None
+    for a run the cache does not hold, a damaged line or a run that changed."""
+    row = None if fields is None else _parsed(fields, run_dir)
+    if row is None or not signature_holds(run_dir, row.key_files, row.signature):
+        return None
+    return row
 
 
 def _loaded(logdir: str) -> Optional[Tuple[Header, Dict[str, List[str]]]]:

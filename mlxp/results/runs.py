@@ -137,14 +137,10 @@ def load_summaries(logdir: str, where: str = "", *, ids: Optional[Collection[str
     cached = _cached_rows(logdir, where, wanted, with_metrics)
     if cached is None:
         return _read_summaries(logdir, where, wanted, with_metrics)
-    header, rows, total = cached
-    runs = _decoded(logdir, rows, with_metrics)
+    runs = _decoded(logdir, cached[1], with_metrics)
     if runs is None:  # a row its writer did not write: read the runs
         return _read_summaries(logdir, where, wanted, with_metrics)
-    return RunSummaries(logdir=logdir, runs=runs, varying=header["varying"],
-                        config_keys=header["config_keys"],
-                        metric_keys=_metric_keys(rows) if with_metrics else [],
-                        counts=dict(Counter(row.status for row in rows)), total=total)
+    return _cached_summaries(logdir, *cached, runs, with_metrics)
 
 
 def load_runs(logdir: str, ids: Sequence[str], with_metrics: bool = True) -> List[RunSummary]:
@@ -190,13 +186,21 @@ def table_json(logdir: str, where: str = "", fields: Optional[Dict[str, Any]] = 
         payload = load_summaries(logdir, where).to_json()
         payload.update(fields or {})
         return strict_json(payload)
-    header, rows, total = cached
-    head = {"logdir": logdir, "varying": header["varying"], "config_keys": header["config_keys"],
-            "metric_keys": _metric_keys(rows), "counts": dict(Counter(row.status for row in rows)),
-            "total": total, **(fields or {})}
+    head = _cached_summaries(logdir, *cached, [], True).to_json()
+    del head["runs"]  # joined below, as the cache's text
+    head.update(fields or {})
     texts = [strict_json(json.loads(row.row)) if "NaN" in row.row or "Infinity" in row.row
-             else row.row for row in rows]
+             else row.row for row in cached[1]]
     return f'{strict_json(head)[:-1]},"runs":[{",".join(texts)}]}}'
+
+
+def _cached_summaries(logdir: str, header: Header, rows: List[CachedRow], total: int,
+                      runs: List[RunSummary], with_metrics: bool) -> RunSummaries:
+    """What the table says around ``runs`` (those of ``rows``), from the row cache."""
+    return RunSummaries(logdir=logdir, runs=runs, varying=header["varying"],
+                        config_keys=header["config_keys"],
+                        metric_keys=_metric_keys(rows) if with_metrics else [],
+                        counts=dict(Counter(row.status for row in rows)), total=total)
 
 
 def _cached_rows(logdir: str, where: str, wanted: Optional[Set[str]], with_metrics: bool

@@ -17,7 +17,6 @@ from mlxp.errors import QueryError, ReaderError
 from mlxp.results.columns import ColumnCache
 from mlxp.results.curves import BANDS, STEP, Series, align_and_aggregate
 from mlxp.results.runs import (
-    RunSummaries,
     RunSummary,
     load_runs,
     load_summaries,
@@ -143,10 +142,6 @@ class Api:
             raise RouteError(404, f"no run {log_id!r} in {self.shown_logdir}")
         return path
 
-    def _summaries(self, where: str = "", with_metrics: bool = True) -> RunSummaries:
-        with _reading_errors():
-            return load_summaries(self.logdir, where, with_metrics=with_metrics)
-
     def _count_runs(self) -> int:
         try:
             with os.scandir(self.logdir) as entries:
@@ -211,9 +206,9 @@ class Api:
         if band not in BANDS:
             raise RouteError(400, f"band must be one of {', '.join(BANDS)}, not {band!r}")
         by = list_param(query, "by")
-        runs = [run for run in self._summaries(text_param(query, "where"),
-                                               with_metrics=False).runs
-                if run.status != run_page.DAMAGED]
+        with _reading_errors():
+            found = load_summaries(self.logdir, text_param(query, "where"), with_metrics=False)
+        runs = [run for run in found.runs if run.status != run_page.DAMAGED]
         if len(runs) > MAX_RUNS_PER_CHART:
             raise RouteError(400, f"{len(runs)} runs match: at most {MAX_RUNS_PER_CHART} are"
                                   " grouped in one chart; narrow the filter")
