@@ -34,14 +34,18 @@ def _git(repo: Path, *args: str) -> str:
                           text=True, env={**os.environ, **GIT_ENV}).stdout.strip()
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    project = make_project(tmp_path / "repo", main=TASK, config="seed: 0\n",
-                           files={".gitignore": "logs/\n"})
+def committed_project(path: Path, main: str) -> Path:
+    """A project whose ``main.py`` is ``main``, committed in a new git repository."""
+    project = make_project(path, main=main, config="seed: 0\n", files={".gitignore": "logs/\n"})
     _git(project, "init", "-q")
     _git(project, "add", "-A")
     _git(project, "commit", "-qm", "first")
     return project
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return committed_project(tmp_path / "repo", TASK)
 
 
 def test_a_local_sweep_runs_the_committed_code_from_one_snapshot(repo: Path) -> None:

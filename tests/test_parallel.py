@@ -404,13 +404,9 @@ def test_a_point_that_dies_before_its_run_starts_still_has_a_failed_run(project:
 
 
 def test_with_the_version_manager_every_point_runs_the_snapshot(tmp_path: Path) -> None:
-    from test_launcher_vcs import TASK as VCS_TASK, VM, _git
+    from test_launcher_vcs import TASK as VCS_TASK, VM, _git, committed_project
 
-    repo = make_project(tmp_path / "repo", main=VCS_TASK, config="seed: 0\n",
-                        files={".gitignore": "logs/\n"})
-    _git(repo, "init", "-q")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "first")
+    repo = committed_project(tmp_path / "repo", VCS_TASK)
     (repo / "main.py").write_text(VCS_TASK.replace('"committed"', '"edited"'))
     result = run_main(repo, "seed=1,2,3", "-j", "2", *VM)
     assert result.returncode == 0, result.stderr
